@@ -1,0 +1,47 @@
+#pragma once
+// The model's front door for the engine: a causal LM that runs one forward over a ragged batch
+// against a paged KV cache. The engine decides which block ids a sequence uses; the model owns
+// what a block holds (per layer K/V, or an MLA latent) and how it is laid out.
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/error.h"
+#include "model/batch.h"
+#include "model/model_config.h"
+
+namespace tgi::model {
+
+// Storage for all layers' KV blocks of one model. Opaque to the engine.
+class KvCache {
+ public:
+  virtual ~KvCache() = default;
+  virtual int32_t num_blocks() const = 0;
+  virtual int32_t block_size() const = 0;
+};
+
+class CausalLm {
+ public:
+  virtual ~CausalLm() = default;
+  virtual const ModelConfig& config() const = 0;
+  virtual int32_t vocab_size() const = 0;
+  // Bytes of KV cache one token costs across all layers (used to size the KV budget).
+  virtual size_t kv_bytes_per_token() const = 0;
+  virtual std::unique_ptr<KvCache> allocate_kv_cache(int32_t num_blocks, int32_t block_size) const = 0;
+  // Writes batch.num_logit_rows() rows of vocab_size() float logits into `logits`, in sequence
+  // order. Appends the batch's K/V to `cache` at the positions given by each block table.
+  virtual Result<void> forward(const Batch& batch, KvCache& cache, std::span<float> logits) = 0;
+};
+
+struct LoadOptions {
+  int num_threads = 0;  // 0: all cores
+  std::string dtype;    // "" keeps the stored dtype; else "float32", "bfloat16", "float16"
+};
+
+// Loads config.json + safetensors weights from a model directory.
+Result<std::unique_ptr<CausalLm>> load_causal_lm(const std::filesystem::path& model_dir,
+                                                 const LoadOptions& options = {});
+
+}  // namespace tgi::model
