@@ -1,6 +1,7 @@
 #pragma once
 // What the engine streams back to the server for one request, in order:
 // one kPrompt event (when prompt details were asked for), kToken events, then kEnd or kError.
+// With best_of = n > 1 each candidate streams its own kToken events and kEnd (see engine.h).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,17 +23,22 @@ struct TokenInfo {
 
 struct TokenEvent {
   enum class Kind { kPrompt, kToken, kEnd, kError } kind = Kind::kToken;
+  int32_t candidate = 0;                // best_of candidate index (0 unless best_of > 1)
   std::vector<TokenInfo> prompt;        // kPrompt: the prompt tokens with their logprobs
   TokenInfo token;                      // kToken
   std::vector<TokenInfo> top_tokens;    // kToken: top_n_tokens alternatives
-  std::string text_delta;               // kToken: newly completed text (may be empty mid-UTF-8)
+  // kToken: newly completed text for streaming (skip_special_tokens). May be empty mid-UTF-8 or
+  // while the text could be the start of a stop sequence (held back, released later).
+  std::string text_delta;
   // kEnd:
   std::optional<FinishReason> finish_reason;
   std::string generated_text;           // full text, stop sequence removed
   int32_t generated_tokens = 0;
   int32_t prompt_tokens = 0;
   int32_t cached_prompt_tokens = 0;
-  std::optional<uint64_t> seed;
+  std::optional<uint64_t> seed;         // only when sampling was effective (TGI details.seed)
+  float mean_logprob = 0.0f;            // over generated tokens (best_of ranking)
+  bool best_of_winner = true;           // best_of > 1: true only on the winner's (last) kEnd
   double queue_seconds = 0, inference_seconds = 0;
   std::optional<Error> error;           // kError
 };
