@@ -16,13 +16,18 @@ namespace jinja {
 struct Program;
 }
 
+// JSON in chat/ is nlohmann::ordered_json: templates dump tool schemas with tojson, and Python
+// keeps the client's key order, so we must too (nlohmann::json would sort keys). A plain
+// nlohmann::json converts implicitly, but then loses the client's order.
+using Json = nlohmann::ordered_json;
+
 struct ApplyOptions {
-  nlohmann::json tools;             // null or array
-  nlohmann::json documents;         // null or array
+  Json tools;                       // null or array
+  Json documents;                   // null or array
   bool add_generation_prompt = false;
   bool continue_final_message = false;
   std::string bos_token, eos_token;
-  nlohmann::json extra_context;     // object: extra kwargs like enable_thinking
+  Json extra_context;               // object: extra kwargs like enable_thinking
   std::optional<std::string> date;  // "YYYY-MM-DD": what strftime_now sees; none = now
 };
 
@@ -33,7 +38,7 @@ class ChatTemplate {
 
   // Renders `messages` (an array of {role, content, ...}). Thread-safe. A template's
   // raise_exception(msg) yields an Error whose message is exactly msg.
-  Result<std::string> apply(const nlohmann::json& messages, const ApplyOptions& options) const;
+  Result<std::string> apply(const Json& messages, const ApplyOptions& options) const;
 
   const std::string& source() const;
 
