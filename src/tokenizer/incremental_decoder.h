@@ -24,9 +24,11 @@ class IncrementalDecoder {
  private:
   const Tokenizer* tokenizer_;
   bool skip_special_tokens_;
-  std::vector<int32_t> window_;  // ids since the last emitted boundary, prefix ids first
-  std::string prefix_;           // decode of window_[0, prefix_len_)
-  size_t prefix_len_ = 0;
+  // As tokenizers' DecodeStream: `ids_` are the ids still needed for context, `prefix_` is the
+  // text of ids_[0, prefix_index_) already emitted.
+  std::vector<int32_t> ids_;
+  std::string prefix_;
+  size_t prefix_index_ = 0;
 };
 
 }  // namespace tgi::tokenizer
