@@ -1,0 +1,738 @@
+#include "chat/jinja/renderer.h"
+
+// g++ 12 at -O3 reports a false -Wrestrict inside std::string concatenation (GCC bug 105329).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wrestrict"
+#endif
+
+#include <algorithm>
+#include <cmath>
+
+#include "chat/jinja/builtins.h"
+#include "chat/jinja/python_ops.h"
+#include "chat/jinja/template_error.h"
+#include "chat/jinja/unicode.h"
+
+namespace tgi::chat::jinja {
+namespace {
+
+[[noreturn]] void fail_undefined(const Value& v) {
+  const std::string& hint = v.undefined_hint();
+  fail(ErrorType::kUndefined, hint.empty() ? "undefined value" : hint);
+}
+
+std::string undefined_attr_hint(const Value& object, const std::string& name) {
+  if (object.is_none()) return "'None' has no attribute '" + name + "'";
+  return "'" + object.type_name() + " object' has no attribute '" + name + "'";
+}
+
+int64_t checked(bool overflow, int64_t value) {
+  if (overflow) fail(ErrorType::kType, "integer overflow");
+  return value;
+}
+
+std::string binary_type_error(const std::string& op, const Value& a, const Value& b) {
+  if (op == "+" && (a.is_string() || a.is_list())) {
+    std::string kind = a.is_string() ? "str" : a.type_name();
+    return "can only concatenate " + kind + " (not \"" + b.type_name() + "\") to " + kind;
+  }
+  return "unsupported operand type(s) for " + op + ": '" + a.type_name() + "' and '" + b.type_name() + "'";
+}
+
+class Macro : public Callable {
+ public:
+  explicit Macro(const MacroStmt& stmt) : stmt_(stmt) {}
+  Value call(Renderer& renderer, CallArgs& args) override;
+  std::string name() const override { return stmt_.name; }
+
+ private:
+  const MacroStmt& stmt_;
+};
+
+class Cycle : public Callable {
+ public:
+  explicit Cycle(size_t index) : index_(index) {}
+  Value call(Renderer&, CallArgs& args) override {
+    if (args.args.empty()) fail(ErrorType::kType, "no items for cycling given");
+    return args.args[index_ % args.args.size()];
+  }
+  std::string name() const override { return "cycle"; }
+
+ private:
+  size_t index_;
+};
+
+}  // namespace
+
+const Value* CallArgs::keyword(std::string_view name) const {
+  for (const auto& [k, v] : kwargs) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+const Value* CallArgs::get(size_t position, std::string_view name) const {
+  if (position < args.size()) return &args[position];
+  return keyword(name);
+}
+
+Value Macro::call(Renderer& renderer, CallArgs& args) { return Value(renderer.call_macro(stmt_, args)); }
+
+Renderer::Renderer(const Program& program, const Limits& limits, std::tm now)
+    : program_(program), limits_(limits), now_(now) {
+  frames_.emplace_back();
+}
+
+void Renderer::set_variable(std::string name, Value value) { bind(frames_[0], name, std::move(value)); }
+
+std::string Renderer::render() {
+  out_.clear();
+  exec(program_.body);
+  return std::move(out_);
+}
+
+void Renderer::check_size(size_t bytes) const {
+  if (bytes > limits_.max_output_bytes) {
+    fail(ErrorType::kLimit, "template output exceeds the limit of " + std::to_string(limits_.max_output_bytes) + " bytes");
+  }
+}
+
+void Renderer::count_iterations(int64_t n) {
+  iterations_ += n;
+  if (iterations_ > limits_.max_loop_iterations) {
+    fail(ErrorType::kLimit, "template exceeds the limit of " + std::to_string(limits_.max_loop_iterations) + " loop iterations");
+  }
+}
+
+void Renderer::append_output(std::string_view text) {
+  check_size(out_.size() + text.size());
+  out_.append(text);
+}
+
+void Renderer::bind(Frame& frame, const std::string& name, Value value) {
+  for (auto& [k, v] : frame) {
+    if (k == name) {
+      v = std::move(value);
+      return;
+    }
+  }
+  frame.emplace_back(name, std::move(value));
+}
+
+Value Renderer::lookup(const std::string& name) const {
+  for (size_t f = frames_.size(); f-- > 0;) {
+    if (f < scope_base_ && f != 0) f = 0;  // inside a macro: its own frames, then the top level
+    for (const auto& [k, v] : frames_[f]) {
+      if (k == name) return v;
+    }
+  }
+  Value global = lookup_global(name);
+  if (!global.is_undefined()) return global;
+  return Value::undefined("'" + name + "' is undefined");
+}
+
+std::string Renderer::capture(const Body& body) {
+  std::string saved = std::move(out_);
+  out_.clear();
+  exec(body);
+  std::string captured = std::move(out_);
+  out_ = std::move(saved);
+  return captured;
+}
+
+// A macro body runs in its own scope directly above the template's top level: it sees top-level
+// variables as they are at call time, never the caller's loop variables.
+class Renderer::MacroScope {
+ public:
+  explicit MacroScope(Renderer& r) : r_(r), saved_base_(r.scope_base_) {
+    if (++r_.call_depth_ > r_.limits_.max_call_depth) {
+      --r_.call_depth_;
+      fail(ErrorType::kLimit, "template exceeds the maximum macro call depth of " + std::to_string(r_.limits_.max_call_depth));
+    }
+    r_.frames_.emplace_back();
+    r_.scope_base_ = r_.frames_.size() - 1;
+  }
+  ~MacroScope() {
+    r_.frames_.pop_back();
+    r_.scope_base_ = saved_base_;
+    --r_.call_depth_;
+  }
+
+ private:
+  Renderer& r_;
+  size_t saved_base_;
+};
+
+std::string Renderer::render_macro(const Body& body, std::vector<std::pair<std::string, Value>> locals) {
+  MacroScope scope(*this);
+  for (auto& [k, v] : locals) frames_.back().emplace_back(std::move(k), std::move(v));
+  return capture(body);
+}
+
+std::string Renderer::call_macro(const MacroStmt& macro, CallArgs& args) {
+  MacroScope scope(*this);
+  const size_t n = macro.params.size();
+  for (size_t i = 0; i < n; ++i) {
+    const MacroParam& param = macro.params[i];
+    const Value* supplied = args.get(i, param.name);
+    Value v = supplied ? *supplied
+              : param.default_value ? eval(*param.default_value)  // defaults see earlier parameters
+                                    : Value::undefined("'" + param.name + "' is undefined");
+    bind(frames_.back(), param.name, std::move(v));
+  }
+  List varargs;
+  for (size_t i = n; i < args.args.size(); ++i) varargs.push_back(args.args[i]);
+  Dict extra_kwargs;
+  for (const auto& [k, v] : args.kwargs) {
+    bool known = std::any_of(macro.params.begin(), macro.params.end(), [&](const MacroParam& p) { return p.name == k; });
+    if (!known && k != "caller") extra_kwargs.set(Value(k), v);
+  }
+  if (const Value* caller = args.keyword("caller")) bind(frames_.back(), "caller", *caller);
+  bind(frames_.back(), "varargs", Value(std::move(varargs)));
+  bind(frames_.back(), "kwargs", Value(std::move(extra_kwargs)));
+  return capture(macro.body);
+}
+
+Value Renderer::call(const Value& callee, CallArgs& args) {
+  if (callee.is_callable()) return callee.as_callable().call(*this, args);
+  if (callee.is_undefined()) fail_undefined(callee);
+  fail(ErrorType::kType, "'" + callee.type_name() + "' object is not callable");
+}
+
+Value Renderer::filter(std::string_view name, const Value& operand, CallArgs& args) {
+  return apply_filter(*this, name, operand, args);
+}
+
+bool Renderer::test(std::string_view name, const Value& operand, CallArgs& args) {
+  return apply_test(*this, name, operand, args);
+}
+
+// ---------------------------------------------------------------- statements
+
+Renderer::Flow Renderer::exec(const Body& body) {
+  for (const auto& stmt : body) {
+    Flow flow = exec_stmt(*stmt);
+    if (flow != Flow::kNormal) return flow;
+  }
+  return Flow::kNormal;
+}
+
+Renderer::Flow Renderer::exec_stmt(const Stmt& stmt) {
+  switch (stmt.kind) {
+    case StmtKind::kText: append_output(static_cast<const TextStmt&>(stmt).text); return Flow::kNormal;
+    case StmtKind::kOutput: {
+      Value v = eval(*static_cast<const OutputStmt&>(stmt).value);
+      if (v.is_string()) {
+        append_output(v.as_string());
+      } else {
+        append_output(v.str());
+      }
+      return Flow::kNormal;
+    }
+    case StmtKind::kIf: {
+      const auto& s = static_cast<const IfStmt&>(stmt);
+      for (const auto& [condition, body] : s.branches) {
+        if (eval(*condition).truthy()) return exec(body);
+      }
+      return exec(s.else_body);
+    }
+    case StmtKind::kFor: return exec_for(static_cast<const ForStmt&>(stmt));
+    case StmtKind::kSet: {
+      const auto& s = static_cast<const SetStmt&>(stmt);
+      assign(s.target, eval(*s.value));
+      return Flow::kNormal;
+    }
+    case StmtKind::kSetBlock: {
+      const auto& s = static_cast<const SetBlockStmt&>(stmt);
+      Value v(capture(s.body));
+      for (const auto& f : s.filters) v = eval_filter(*f, &v);
+      assign(s.target, std::move(v));
+      return Flow::kNormal;
+    }
+    case StmtKind::kMacro: {
+      const auto& s = static_cast<const MacroStmt&>(stmt);
+      bind(frames_.back(), s.name, Value(std::shared_ptr<Callable>(std::make_shared<Macro>(s))));
+      return Flow::kNormal;
+    }
+    case StmtKind::kCallBlock: {
+      const auto& s = static_cast<const CallBlockStmt&>(stmt);
+      Value callee = eval(*s.call->callee);
+      CallArgs args;
+      collect_args(s.call->args, s.call->kwargs, args);
+      struct Caller : Callable {
+        const CallBlockStmt& block;
+        explicit Caller(const CallBlockStmt& b) : block(b) {}
+        Value call(Renderer& r, CallArgs& a) override {
+          std::vector<std::pair<std::string, Value>> locals;
+          for (size_t i = 0; i < block.caller_params.size(); ++i) {
+            const Value* v = a.get(i, block.caller_params[i].name);
+            locals.emplace_back(block.caller_params[i].name, v ? *v : Value::undefined());
+          }
+          return Value(r.render_macro(block.body, std::move(locals)));
+        }
+        std::string name() const override { return "caller"; }
+      };
+      args.kwargs.emplace_back("caller", Value(std::shared_ptr<Callable>(std::make_shared<Caller>(s))));
+      Value v = call(callee, args);
+      append_output(v.str());
+      return Flow::kNormal;
+    }
+    case StmtKind::kFilterBlock: {
+      const auto& s = static_cast<const FilterBlockStmt&>(stmt);
+      Value v(capture(s.body));
+      for (const auto& f : s.filters) v = eval_filter(*f, &v);
+      append_output(v.str());
+      return Flow::kNormal;
+    }
+    case StmtKind::kBreak: return Flow::kBreak;
+    case StmtKind::kContinue: return Flow::kContinue;
+    case StmtKind::kWith: {
+      const auto& s = static_cast<const WithStmt&>(stmt);
+      std::vector<Value> values;
+      for (const auto& [target, expr] : s.assignments) values.push_back(eval(*expr));
+      frames_.emplace_back();
+      for (size_t i = 0; i < values.size(); ++i) assign(s.assignments[i].first, std::move(values[i]));
+      Flow flow = exec(s.body);
+      frames_.pop_back();
+      return flow;
+    }
+    case StmtKind::kScope: return exec(static_cast<const ScopeStmt&>(stmt).body);
+  }
+  return Flow::kNormal;
+}
+
+void Renderer::assign(const Target& target, Value value) {
+  if (!target.attribute.empty()) {
+    Value ns = lookup(target.names[0]);
+    if (!ns.is_namespace()) fail(ErrorType::kRuntime, "cannot assign attribute on non-namespace object");
+    ns.as_namespace().attributes.set(Value(target.attribute), std::move(value));
+    return;
+  }
+  if (!target.unpack) {
+    bind(frames_.back(), target.names[0], std::move(value));
+    return;
+  }
+  List items = iterate(value);
+  if (items.size() != target.names.size()) {
+    fail(ErrorType::kType, items.size() > target.names.size()
+                               ? "too many values to unpack (expected " + std::to_string(target.names.size()) + ")"
+                               : "not enough values to unpack (expected " + std::to_string(target.names.size()) + ", got " +
+                                     std::to_string(items.size()) + ")");
+  }
+  for (size_t i = 0; i < items.size(); ++i) bind(frames_.back(), target.names[i], std::move(items[i]));
+}
+
+Renderer::Flow Renderer::exec_for(const ForStmt& stmt) {
+  List items = iterate(eval(*stmt.iterable));
+  frames_.emplace_back();
+  if (stmt.filter) {
+    List kept;
+    for (auto& item : items) {
+      count_iterations(1);
+      frames_.back().clear();
+      assign(stmt.target, item);
+      if (eval(*stmt.filter).truthy()) kept.push_back(std::move(item));
+    }
+    items = std::move(kept);
+  }
+  const int64_t n = static_cast<int64_t>(items.size());
+  for (int64_t i = 0; i < n; ++i) {
+    count_iterations(1);
+    Frame& frame = frames_.back();
+    frame.clear();  // each iteration starts from a fresh scope, as in jinja2
+    Dict loop;
+    loop.entries.reserve(12);
+    loop.entries.emplace_back(Value("index"), Value(i + 1));
+    loop.entries.emplace_back(Value("index0"), Value(i));
+    loop.entries.emplace_back(Value("revindex"), Value(n - i));
+    loop.entries.emplace_back(Value("revindex0"), Value(n - i - 1));
+    loop.entries.emplace_back(Value("first"), Value(i == 0));
+    loop.entries.emplace_back(Value("last"), Value(i == n - 1));
+    loop.entries.emplace_back(Value("length"), Value(n));
+    loop.entries.emplace_back(Value("depth"), Value(int64_t{1}));
+    loop.entries.emplace_back(Value("depth0"), Value(int64_t{0}));
+    loop.entries.emplace_back(Value("previtem"), i > 0 ? items[static_cast<size_t>(i - 1)] : Value::undefined("there is no previous item"));
+    loop.entries.emplace_back(Value("nextitem"), i + 1 < n ? items[static_cast<size_t>(i + 1)] : Value::undefined("there is no next item"));
+    loop.entries.emplace_back(Value("cycle"), Value(std::shared_ptr<Callable>(std::make_shared<Cycle>(static_cast<size_t>(i)))));
+    frame.emplace_back("loop", Value(std::move(loop)));
+    assign(stmt.target, items[static_cast<size_t>(i)]);
+    Flow flow = exec(stmt.body);
+    if (flow == Flow::kBreak) break;
+  }
+  frames_.pop_back();
+  if (n == 0) return exec(stmt.else_body);
+  return Flow::kNormal;
+}
+
+// ---------------------------------------------------------------- expressions
+
+void Renderer::collect_args(const std::vector<ExprPtr>& args, const std::vector<KeywordArg>& kwargs, CallArgs& out) {
+  out.args.reserve(args.size());
+  for (const auto& a : args) out.args.push_back(eval(*a));
+  for (const auto& k : kwargs) out.kwargs.emplace_back(k.name, eval(*k.value));
+}
+
+Value Renderer::eval_call(const CallExpr& expr) {
+  Value callee;
+  if (expr.callee->kind == ExprKind::kAttr) {
+    const auto& attr = static_cast<const AttrExpr&>(*expr.callee);
+    Value object = eval(*attr.object);
+    if (object.is_undefined()) fail_undefined(object);
+    if (has_method(object, attr.name)) {
+      CallArgs args;
+      collect_args(expr.args, expr.kwargs, args);
+      return call_method(*this, object, attr.name, args);
+    }
+    callee = get_attribute(object, attr.name);
+  } else {
+    callee = eval(*expr.callee);
+  }
+  CallArgs args;
+  collect_args(expr.args, expr.kwargs, args);
+  return call(callee, args);
+}
+
+Value Renderer::eval_filter(const FilterExpr& expr, const Value* operand_override) {
+  Value operand = operand_override ? *operand_override : eval(*expr.operand);
+  CallArgs args;
+  collect_args(expr.args, expr.kwargs, args);
+  return apply_filter(*this, expr.name, operand, args);
+}
+
+Value Renderer::eval_binary(const BinaryExpr& expr) {
+  Value a = eval(*expr.left);
+  Value b = eval(*expr.right);
+  const std::string& op = expr.op;
+  if (op == "~") {
+    std::string s = a.str();
+    std::string t = b.str();
+    check_size(s.size() + t.size());
+    return Value(s + t);
+  }
+  if (a.is_undefined()) fail_undefined(a);
+  if (b.is_undefined()) fail_undefined(b);
+  bool numbers = a.is_number() && b.is_number();
+  bool floats = numbers && (a.is_float() || b.is_float());
+  int64_t r = 0;
+  switch (op[0]) {
+    case '+':
+      if (numbers) {
+        if (floats) return Value(a.as_float() + b.as_float());
+        return Value(checked(__builtin_add_overflow(a.as_int(), b.as_int(), &r), r));
+      }
+      if (a.is_string() && b.is_string()) {
+        check_size(a.as_string().size() + b.as_string().size());
+        return Value(a.as_string() + b.as_string());
+      }
+      if (a.is_list() && b.is_list() && !a.is_generator() && !b.is_generator() && a.is_tuple() == b.is_tuple()) {
+        check_size((a.as_list().size() + b.as_list().size()) * sizeof(Value));
+        List items = a.as_list();
+        items.insert(items.end(), b.as_list().begin(), b.as_list().end());
+        return Value(std::move(items), a.is_tuple());
+      }
+      break;
+    case '-':
+      if (numbers) {
+        if (floats) return Value(a.as_float() - b.as_float());
+        return Value(checked(__builtin_sub_overflow(a.as_int(), b.as_int(), &r), r));
+      }
+      break;
+    case '*':
+      if (op == "**") {
+        if (!numbers) break;
+        if (!floats && b.as_int() >= 0) {
+          int64_t result = 1, base = a.as_int();
+          for (int64_t e = b.as_int(); e > 0; --e) {
+            if (__builtin_mul_overflow(result, base, &result)) fail(ErrorType::kType, "integer overflow");
+            if (result == 0 || result == 1) break;
+          }
+          return Value(result);
+        }
+        return Value(std::pow(a.as_float(), b.as_float()));
+      }
+      if (numbers) {
+        if (floats) return Value(a.as_float() * b.as_float());
+        return Value(checked(__builtin_mul_overflow(a.as_int(), b.as_int(), &r), r));
+      }
+      if ((a.is_string() && (b.is_int() || b.is_bool())) || ((a.is_int() || a.is_bool()) && b.is_string())) {
+        const std::string& s = a.is_string() ? a.as_string() : b.as_string();
+        int64_t times = a.is_string() ? b.as_int() : a.as_int();
+        if (times <= 0 || s.empty()) return Value(std::string());
+        check_size(s.size() * static_cast<size_t>(std::min<int64_t>(times, int64_t{1} << 40)));
+        std::string out;
+        out.reserve(s.size() * static_cast<size_t>(times));
+        for (int64_t k = 0; k < times; ++k) out += s;
+        return Value(std::move(out));
+      }
+      if (a.is_list() && !a.is_generator() && (b.is_int() || b.is_bool())) {
+        int64_t times = b.as_int();
+        List items;
+        if (times > 0) {
+          check_size(a.as_list().size() * sizeof(Value) * static_cast<size_t>(std::min<int64_t>(times, int64_t{1} << 40)));
+          for (int64_t k = 0; k < times; ++k) items.insert(items.end(), a.as_list().begin(), a.as_list().end());
+        }
+        return Value(std::move(items), a.is_tuple());
+      }
+      break;
+    case '/':
+      if (!numbers) break;
+      if (op == "//") {
+        if (b.as_float() == 0) fail(ErrorType::kType, "integer division or modulo by zero");
+        if (floats) return Value(std::floor(a.as_float() / b.as_float()));
+        int64_t x = a.as_int(), y = b.as_int();
+        int64_t q = x / y;
+        if ((x % y != 0) && ((x < 0) != (y < 0))) --q;
+        return Value(q);
+      }
+      if (b.as_float() == 0) fail(ErrorType::kType, "division by zero");
+      return Value(a.as_float() / b.as_float());
+    case '%':
+      if (a.is_string()) {
+        std::string s = percent_format(a.as_string(), b);
+        check_size(s.size());
+        return Value(std::move(s));
+      }
+      if (!numbers) break;
+      if (b.as_float() == 0) fail(ErrorType::kType, "integer division or modulo by zero");
+      if (floats) {
+        double m = std::fmod(a.as_float(), b.as_float());
+        if (m != 0 && ((m < 0) != (b.as_float() < 0))) m += b.as_float();
+        return Value(m);
+      } else {
+        int64_t m = a.as_int() % b.as_int();
+        if (m != 0 && ((m < 0) != (b.as_int() < 0))) m += b.as_int();
+        return Value(m);
+      }
+    default: break;
+  }
+  fail(ErrorType::kType, binary_type_error(op, a, b));
+}
+
+Value Renderer::eval_compare(const CompareExpr& expr) {
+  Value left = eval(*expr.first);
+  for (const auto& [op, right_expr] : expr.rest) {
+    Value right = eval(*right_expr);
+    bool result;
+    if (op == "==") result = equals(left, right);
+    else if (op == "!=") result = !equals(left, right);
+    else if (op == "in") result = contains(right, left);
+    else if (op == "notin") result = !contains(right, left);
+    else {
+      if (left.is_undefined()) fail_undefined(left);
+      if (right.is_undefined()) fail_undefined(right);
+      if (!((left.is_number() && right.is_number()) || (left.is_string() && right.is_string()) ||
+            (left.is_list() && right.is_list()))) {
+        fail(ErrorType::kType, "'" + op + "' not supported between instances of '" + left.type_name() + "' and '" + right.type_name() + "'");
+      }
+      if (op == "<") result = less_than(left, right);
+      else if (op == "<=") result = !less_than(right, left);
+      else if (op == ">") result = less_than(right, left);
+      else result = !less_than(left, right);
+    }
+    if (!result) return Value(false);
+    left = std::move(right);
+  }
+  return Value(true);
+}
+
+Value Renderer::eval(const Expr& expr) {
+  switch (expr.kind) {
+    case ExprKind::kLiteral: return static_cast<const LiteralExpr&>(expr).value;
+    case ExprKind::kName: return lookup(static_cast<const NameExpr&>(expr).name);
+    case ExprKind::kList:
+    case ExprKind::kTuple: {
+      const auto& e = static_cast<const SequenceExpr&>(expr);
+      List items;
+      items.reserve(e.items.size());
+      for (const auto& item : e.items) items.push_back(eval(*item));
+      return Value(std::move(items), expr.kind == ExprKind::kTuple);
+    }
+    case ExprKind::kDict: {
+      const auto& e = static_cast<const DictExpr&>(expr);
+      Dict dict;
+      for (const auto& [k, v] : e.items) {
+        Value key = eval(*k);
+        if (key.is_list() && !key.is_tuple()) fail(ErrorType::kType, "unhashable type: 'list'");
+        if (key.is_dict()) fail(ErrorType::kType, "unhashable type: 'dict'");
+        dict.set(std::move(key), eval(*v));
+      }
+      return Value(std::move(dict));
+    }
+    case ExprKind::kAttr: {
+      const auto& e = static_cast<const AttrExpr&>(expr);
+      return get_attribute(eval(*e.object), e.name);
+    }
+    case ExprKind::kItem: {
+      const auto& e = static_cast<const ItemExpr&>(expr);
+      Value object = eval(*e.object);
+      return get_item(object, eval(*e.index));
+    }
+    case ExprKind::kSlice: {
+      const auto& e = static_cast<const SliceExpr&>(expr);
+      Value object = eval(*e.object);
+      if (object.is_undefined()) fail_undefined(object);
+      auto bound = [&](const ExprPtr& p) -> std::optional<int64_t> {
+        if (!p) return std::nullopt;
+        Value v = eval(*p);
+        if (v.is_none()) return std::nullopt;
+        if (!v.is_int() && !v.is_bool()) fail(ErrorType::kType, "slice indices must be integers or None");
+        return v.as_int();
+      };
+      auto start = bound(e.start);
+      auto stop = bound(e.stop);
+      auto step = bound(e.step);
+      return python_slice(object, start, stop, step);
+    }
+    case ExprKind::kCall: return eval_call(static_cast<const CallExpr&>(expr));
+    case ExprKind::kFilter: return eval_filter(static_cast<const FilterExpr&>(expr), nullptr);
+    case ExprKind::kTest: {
+      const auto& e = static_cast<const TestExpr&>(expr);
+      Value operand = eval(*e.operand);
+      CallArgs args;
+      for (const auto& a : e.args) args.args.push_back(eval(*a));
+      bool result = apply_test(*this, e.name, operand, args);
+      return Value(e.negated ? !result : result);
+    }
+    case ExprKind::kNot: return Value(!eval(*static_cast<const UnaryExpr&>(expr).operand).truthy());
+    case ExprKind::kNeg:
+    case ExprKind::kPos: {
+      Value v = eval(*static_cast<const UnaryExpr&>(expr).operand);
+      if (v.is_undefined()) fail_undefined(v);
+      bool neg = expr.kind == ExprKind::kNeg;
+      if (v.is_float()) return Value(neg ? -v.as_float() : v.as_float());
+      if (v.is_int() || v.is_bool()) return Value(neg ? -v.as_int() : v.as_int());
+      fail(ErrorType::kType, std::string("bad operand type for unary ") + (neg ? "-" : "+") + ": '" + v.type_name() + "'");
+    }
+    case ExprKind::kBinary: return eval_binary(static_cast<const BinaryExpr&>(expr));
+    case ExprKind::kAnd: {
+      const auto& e = static_cast<const BinaryExpr&>(expr);
+      Value left = eval(*e.left);
+      return left.truthy() ? eval(*e.right) : left;
+    }
+    case ExprKind::kOr: {
+      const auto& e = static_cast<const BinaryExpr&>(expr);
+      Value left = eval(*e.left);
+      return left.truthy() ? left : eval(*e.right);
+    }
+    case ExprKind::kCompare: return eval_compare(static_cast<const CompareExpr&>(expr));
+    case ExprKind::kCondition: {
+      const auto& e = static_cast<const ConditionExpr&>(expr);
+      if (eval(*e.condition).truthy()) return eval(*e.then_value);
+      if (e.else_value) return eval(*e.else_value);
+      return Value::undefined("the inline if-expression evaluated to false and no else section was defined");
+    }
+  }
+  return Value();
+}
+
+// ---------------------------------------------------------------- lookups
+
+Value get_attribute(const Value& object, const std::string& name) {
+  if (object.is_undefined()) fail_undefined(object);
+  if (!name.empty() && name[0] == '_') {
+    fail(ErrorType::kSecurity, "access to attribute '" + name + "' of '" + object.type_name() + "' object is unsafe.");
+  }
+  switch (object.type()) {
+    case Value::Type::kDict: {
+      if (has_method(object, name)) return bound_method(object, name);
+      if (const Value* v = object.as_dict().find(std::string_view(name))) return *v;
+      break;
+    }
+    case Value::Type::kNamespace: {
+      if (const Value* v = object.as_namespace().attributes.find(std::string_view(name))) return *v;
+      break;
+    }
+    case Value::Type::kString:
+    case Value::Type::kList:
+      if (has_method(object, name)) return bound_method(object, name);
+      break;
+    case Value::Type::kCallable: return object.as_callable().attribute(name);
+    default: break;
+  }
+  return Value::undefined(undefined_attr_hint(object, name));
+}
+
+Value get_item(const Value& object, const Value& index) {
+  if (object.is_undefined()) fail_undefined(object);
+  switch (object.type()) {
+    case Value::Type::kDict: {
+      if (const Value* v = object.as_dict().find(index)) return *v;
+      if (index.is_string() && !index.as_string().empty() && index.as_string()[0] != '_' && has_method(object, index.as_string())) {
+        return bound_method(object, index.as_string());
+      }
+      break;
+    }
+    case Value::Type::kNamespace:
+      if (index.is_string()) return get_attribute(object, index.as_string());
+      break;
+    case Value::Type::kList:
+    case Value::Type::kString: {
+      if (object.is_generator()) break;
+      if (!index.is_int() && !index.is_bool()) {
+        if (index.is_string()) return get_attribute(object, index.as_string());
+        break;
+      }
+      int64_t i = index.as_int();
+      if (object.is_list()) {
+        int64_t n = static_cast<int64_t>(object.as_list().size());
+        if (i < 0) i += n;
+        if (i >= 0 && i < n) return object.as_list()[static_cast<size_t>(i)];
+      } else {
+        const std::string& s = object.as_string();
+        auto cps = to_code_points(s);
+        int64_t n = static_cast<int64_t>(cps.size());
+        if (i < 0) i += n;
+        if (i >= 0 && i < n) return Value(from_code_points(cps, static_cast<size_t>(i), static_cast<size_t>(i) + 1));
+      }
+      break;
+    }
+    default: break;
+  }
+  std::string what = object.is_none() ? "None" : object.type_name() + " object";
+  return Value::undefined(what + " has no element " + index.repr());
+}
+
+bool contains(const Value& container, const Value& item) {
+  switch (container.type()) {
+    case Value::Type::kString:
+      if (!item.is_string()) {
+        fail(ErrorType::kType, "'in <string>' requires string as left operand, not " + item.type_name());
+      }
+      return container.as_string().find(item.as_string()) != std::string::npos;
+    case Value::Type::kList:
+      for (const auto& v : container.as_list()) {
+        if (equals(v, item)) return true;
+      }
+      return false;
+    case Value::Type::kDict: return container.as_dict().find(item) != nullptr;
+    case Value::Type::kUndefined: return false;
+    default: fail(ErrorType::kType, "argument of type '" + container.type_name() + "' is not iterable");
+  }
+}
+
+List iterate(const Value& value) {
+  switch (value.type()) {
+    case Value::Type::kList: return value.as_list();
+    case Value::Type::kDict: {
+      List keys;
+      keys.reserve(value.as_dict().entries.size());
+      for (const auto& [k, v] : value.as_dict().entries) keys.push_back(k);
+      return keys;
+    }
+    case Value::Type::kString: {
+      List chars;
+      const std::string& s = value.as_string();
+      size_t i = 0;
+      while (i < s.size()) {
+        size_t start = i;
+        decode_utf8(s, i);
+        chars.emplace_back(s.substr(start, i - start));
+      }
+      return chars;
+    }
+    case Value::Type::kUndefined: return {};
+    default: fail(ErrorType::kType, "'" + value.type_name() + "' object is not iterable");
+  }
+}
+
+}  // namespace tgi::chat::jinja
