@@ -26,9 +26,12 @@ std::string undefined_attr_hint(const Value& object, const std::string& name) {
   return "'" + object.type_name() + " object' has no attribute '" + name + "'";
 }
 
-int64_t checked(bool overflow, int64_t value) {
+// Python ints do not overflow; ours are 64-bit, so overflow is an error rather than a wrap.
+Value checked_int(int64_t a, int64_t b, char op) {
+  int64_t r = 0;
+  bool overflow = op == '+' ? __builtin_add_overflow(a, b, &r) : op == '-' ? __builtin_sub_overflow(a, b, &r) : __builtin_mul_overflow(a, b, &r);
   if (overflow) fail(ErrorType::kType, "integer overflow");
-  return value;
+  return Value(r);
 }
 
 std::string binary_type_error(const std::string& op, const Value& a, const Value& b) {
@@ -413,12 +416,11 @@ Value Renderer::eval_binary(const BinaryExpr& expr) {
   if (b.is_undefined()) fail_undefined(b);
   bool numbers = a.is_number() && b.is_number();
   bool floats = numbers && (a.is_float() || b.is_float());
-  int64_t r = 0;
   switch (op[0]) {
     case '+':
       if (numbers) {
         if (floats) return Value(a.as_float() + b.as_float());
-        return Value(checked(__builtin_add_overflow(a.as_int(), b.as_int(), &r), r));
+        return checked_int(a.as_int(), b.as_int(), '+');
       }
       if (a.is_string() && b.is_string()) {
         check_size(a.as_string().size() + b.as_string().size());
@@ -434,7 +436,7 @@ Value Renderer::eval_binary(const BinaryExpr& expr) {
     case '-':
       if (numbers) {
         if (floats) return Value(a.as_float() - b.as_float());
-        return Value(checked(__builtin_sub_overflow(a.as_int(), b.as_int(), &r), r));
+        return checked_int(a.as_int(), b.as_int(), '-');
       }
       break;
     case '*':
@@ -452,7 +454,7 @@ Value Renderer::eval_binary(const BinaryExpr& expr) {
       }
       if (numbers) {
         if (floats) return Value(a.as_float() * b.as_float());
-        return Value(checked(__builtin_mul_overflow(a.as_int(), b.as_int(), &r), r));
+        return checked_int(a.as_int(), b.as_int(), '*');
       }
       if ((a.is_string() && (b.is_int() || b.is_bool())) || ((a.is_int() || a.is_bool()) && b.is_string())) {
         const std::string& s = a.is_string() ? a.as_string() : b.as_string();
