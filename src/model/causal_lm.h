@@ -43,5 +43,9 @@ struct LoadOptions {
 // Loads config.json + safetensors weights from a model directory.
 Result<std::unique_ptr<CausalLm>> load_causal_lm(const std::filesystem::path& model_dir,
                                                  const LoadOptions& options = {});
+// Same, with a config parsed elsewhere (e.g. from a GGUF file's metadata or config.v4.json).
+Result<std::unique_ptr<CausalLm>> load_causal_lm_with_config(ModelConfig config,
+                                                             const std::filesystem::path& model_dir,
+                                                             const LoadOptions& options = {});
 
 }  // namespace tgi::model

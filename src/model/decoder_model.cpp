@@ -1,0 +1,310 @@
+#include "model/decoder_model.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/activation.h"
+#include "kernels/cpu/matmul.h"
+#include "kernels/cpu/norm.h"
+#include "kernels/cpu/rope.h"
+#include "model/paged_kv_cache.h"
+
+namespace tgi::model {
+namespace {
+
+template <typename T>
+T* grow(std::vector<T>& v, int64_t n) {
+  if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  return v.data();
+}
+
+kernels::ActivationKind activation_kind(Activation a) {
+  switch (a) {
+    case Activation::kSilu: return kernels::ActivationKind::kSilu;
+    case Activation::kGeluTanh: return kernels::ActivationKind::kGeluTanh;
+    case Activation::kGelu: return kernels::ActivationKind::kGelu;
+    case Activation::kRelu: return kernels::ActivationKind::kRelu;
+  }
+  return kernels::ActivationKind::kSilu;
+}
+
+}  // namespace
+
+DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<formats::SafetensorsModel> tensors,
+                           ModelWeights weights, int num_threads)
+    : config_(std::move(config)),
+      tensors_(std::move(tensors)),
+      weights_(std::move(weights)),
+      pool_(num_threads),
+      rope_full_(config_.rope, config_.rotary_dim(), config_.max_position_embeddings),
+      rope_sliding_(config_.rope_sliding, config_.rotary_dim(), config_.max_position_embeddings) {}
+
+size_t DecoderModel::kv_bytes_per_token() const {
+  return static_cast<size_t>(config_.num_hidden_layers * config_.num_key_value_heads * config_.head_dim * 2) *
+         sizeof(float);
+}
+
+std::unique_ptr<KvCache> DecoderModel::allocate_kv_cache(int32_t num_blocks, int32_t block_size) const {
+  return std::make_unique<PagedKvCache>(static_cast<int32_t>(config_.num_hidden_layers), num_blocks, block_size,
+                                        static_cast<int32_t>(config_.num_key_value_heads),
+                                        static_cast<int32_t>(config_.head_dim), static_cast<int32_t>(config_.head_dim));
+}
+
+Result<void> DecoderModel::validate(const Batch& batch, const PagedKvCache& cache, size_t logits_size) const {
+  const int64_t T = batch.num_tokens();
+  if (batch.positions.size() != batch.token_ids.size())
+    return Error::make(ErrorKind::kInvalidArgument, "batch: {} positions for {} tokens", batch.positions.size(), T);
+  if (cache.num_layers() != config_.num_hidden_layers)
+    return Error::make(ErrorKind::kInvalidArgument, "KV cache was not allocated for this model");
+  for (int32_t id : batch.token_ids)
+    if (id < 0 || id >= config_.vocab_size)
+      return Error::make(ErrorKind::kInvalidArgument, "token id {} is outside the vocabulary (size {})", id, config_.vocab_size);
+  int64_t covered = 0;
+  for (const SequenceInBatch& s : batch.sequences) {
+    if (s.query_len <= 0 || s.context_len < 0 || s.query_start != covered || s.query_start + s.query_len > T)
+      return Error::make(ErrorKind::kInvalidArgument,
+                         "batch: sequences must cover the token rows contiguously and in order (start {}, len {})",
+                         s.query_start, s.query_len);
+    covered += s.query_len;
+    const int64_t total = int64_t{s.context_len} + s.query_len;
+    if (static_cast<int64_t>(s.block_table.size()) * cache.block_size() < total)
+      return Error::make(ErrorKind::kInvalidArgument, "batch: block table of {} blocks cannot hold {} tokens",
+                         s.block_table.size(), total);
+    const int64_t needed_blocks = (total + cache.block_size() - 1) / cache.block_size();
+    for (int64_t b = 0; b < needed_blocks; ++b)
+      if (s.block_table[b] < 0 || s.block_table[b] >= cache.num_blocks())
+        return Error::make(ErrorKind::kInvalidArgument, "batch: block id {} is outside the cache ({} blocks)",
+                           s.block_table[b], cache.num_blocks());
+    if (config_.learned_positions) {
+      for (int32_t i = 0; i < s.query_len; ++i)
+        if (batch.positions[s.query_start + i] < 0 || batch.positions[s.query_start + i] >= config_.max_position_embeddings)
+          return Error::make(ErrorKind::kInvalidArgument, "position {} exceeds the model's {} learned positions",
+                             batch.positions[s.query_start + i], config_.max_position_embeddings);
+    }
+  }
+  if (covered != T) return Error::make(ErrorKind::kInvalidArgument, "batch: sequences cover {} of {} rows", covered, T);
+  for (int32_t p : batch.positions)
+    if (p < 0) return Error::make(ErrorKind::kInvalidArgument, "batch: negative position {}", p);
+  if (logits_size < static_cast<size_t>(batch.num_logit_rows()) * static_cast<size_t>(config_.vocab_size))
+    return Error::make(ErrorKind::kInvalidArgument, "logits buffer holds {} floats, the batch needs {}", logits_size,
+                       static_cast<size_t>(batch.num_logit_rows()) * static_cast<size_t>(config_.vocab_size));
+  return {};
+}
+
+void DecoderModel::prepare_rows(const Batch& batch, int32_t block_size) {
+  const int64_t T = batch.num_tokens();
+  num_tokens_ = T;
+  grow(row_sequence_, T);
+  grow(row_slot_, T);
+  sequences_.resize(batch.sequences.size());
+  const int64_t half = config_.rotary_dim() / 2;
+  const bool any_sliding = std::count(config_.layer_types.begin(), config_.layer_types.end(), LayerType::kSlidingAttention) > 0;
+  grow(cos_full_, T * half);
+  grow(sin_full_, T * half);
+  if (any_sliding) {
+    grow(cos_sliding_, T * half);
+    grow(sin_sliding_, T * half);
+  }
+  for (size_t si = 0; si < batch.sequences.size(); ++si) {
+    const SequenceInBatch& s = batch.sequences[si];
+    sequences_[si] = kernels::AttentionSequence{s.query_start, s.query_len, s.context_len, s.block_table.data()};
+    const int64_t seq_len = int64_t{s.context_len} + s.query_len;
+    for (int32_t i = 0; i < s.query_len; ++i) {
+      const int64_t row = s.query_start + i, kv_pos = int64_t{s.context_len} + i;
+      row_sequence_[row] = static_cast<int32_t>(si);
+      row_slot_[row] = int64_t{s.block_table[kv_pos / block_size]} * block_size + kv_pos % block_size;
+      const int64_t position = batch.positions[row];
+      if (half > 0) {
+        rope_full_.cos_sin(position, seq_len, &cos_full_[row * half], &sin_full_[row * half]);
+        if (any_sliding) rope_sliding_.cos_sin(position, seq_len, &cos_sliding_[row * half], &sin_sliding_[row * half]);
+      }
+    }
+  }
+}
+
+void DecoderModel::embed(const Batch& batch) {
+  const int64_t H = config_.hidden_size;
+  const auto mult = static_cast<float>(config_.embedding_multiplier);
+  for (int64_t t = 0; t < num_tokens_; ++t) {
+    float* row = &h_[t * H];
+    kernels::dequantize_row(weights_.embed_tokens, batch.token_ids[t], row);
+    if (mult != 1.0f)
+      for (int64_t i = 0; i < H; ++i) row[i] *= mult;
+    if (config_.learned_positions) {
+      float* pos = &tmp_[0];
+      kernels::dequantize_row(weights_.embed_positions, batch.positions[t], pos);
+      for (int64_t i = 0; i < H; ++i) row[i] += pos[i];
+    }
+  }
+}
+
+void DecoderModel::apply_norm(const Norm& norm, const float* x, float* out, int64_t n) const {
+  const auto eps = static_cast<float>(config_.norm_eps);
+  switch (config_.norm_type) {
+    case NormType::kRmsNorm: kernels::rms_norm(x, norm.weight.data(), n, eps, false, out); break;
+    case NormType::kRmsNormOnePlus: kernels::rms_norm(x, norm.weight.data(), n, eps, true, out); break;
+    case NormType::kLayerNorm: kernels::layer_norm(x, norm.weight.data(), norm.bias.data(), n, eps, out); break;
+    case NormType::kLayerNormNoBias: kernels::layer_norm(x, norm.weight.data(), nullptr, n, eps, out); break;
+  }
+}
+
+void DecoderModel::attention(int64_t layer, const float* x, float* out, PagedKvCache& cache) {
+  const LayerWeights& L = weights_.layers[layer];
+  const int64_t T = num_tokens_, hd = config_.head_dim;
+  const int64_t nh = config_.num_attention_heads, nkv = config_.num_key_value_heads;
+  const int64_t q_width = nh * hd, kv_width = nkv * hd;
+  kernels::matmul(x, T, L.q.weight, L.q.bias_or_null(), q_.data(), pool_);
+  kernels::matmul(x, T, L.k.weight, L.k.bias_or_null(), k_.data(), pool_);
+  kernels::matmul(x, T, L.v.weight, L.v.bias_or_null(), v_.data(), pool_);
+
+  const bool one_plus = config_.norm_type == NormType::kRmsNormOnePlus;
+  const auto eps = static_cast<float>(config_.norm_eps);
+  const LayerType type = config_.layer_types[layer];
+  const bool sliding = type == LayerType::kSlidingAttention;
+  const float* cos = sliding ? cos_sliding_.data() : cos_full_.data();
+  const float* sin = sliding ? sin_sliding_.data() : sin_full_.data();
+  const int64_t rot = config_.rotary_dim(), half = rot / 2;
+  const bool uses_rope = config_.layer_uses_rope[layer] && !config_.learned_positions && rot > 0;
+  for (int64_t t = 0; t < T; ++t) {
+    float* q = &q_[t * q_width];
+    float* k = &k_[t * kv_width];
+    switch (config_.qk_norm) {
+      case QkNorm::kNone: break;
+      case QkNorm::kPerHead:
+        for (int64_t h = 0; h < nh; ++h) kernels::rms_norm(q + h * hd, L.q_norm.weight.data(), hd, eps, one_plus, q + h * hd);
+        for (int64_t h = 0; h < nkv; ++h) kernels::rms_norm(k + h * hd, L.k_norm.weight.data(), hd, eps, one_plus, k + h * hd);
+        break;
+      case QkNorm::kFullWidth:
+        kernels::rms_norm(q, L.q_norm.weight.data(), q_width, eps, one_plus, q);
+        kernels::rms_norm(k, L.k_norm.weight.data(), kv_width, eps, one_plus, k);
+        break;
+      case QkNorm::kL2: break;  // applied after rope (llama4)
+    }
+    if (uses_rope) {
+      kernels::apply_rope(q, nh, hd, rot, cos + t * half, sin + t * half, config_.rope_interleaved);
+      kernels::apply_rope(k, nkv, hd, rot, cos + t * half, sin + t * half, config_.rope_interleaved);
+    }
+    if (config_.qk_norm == QkNorm::kL2 && uses_rope) {
+      for (int64_t h = 0; h < nh; ++h) kernels::rms_norm(q + h * hd, nullptr, hd, eps, false, q + h * hd);
+      for (int64_t h = 0; h < nkv; ++h) kernels::rms_norm(k + h * hd, nullptr, hd, eps, false, k + h * hd);
+    }
+    // Append this row's K/V to its sequence's blocks.
+    std::memcpy(cache.k(static_cast<int32_t>(layer)) + row_slot_[t] * cache.k_token_stride(), k, kv_width * sizeof(float));
+    std::memcpy(cache.v(static_cast<int32_t>(layer)) + row_slot_[t] * cache.v_token_stride(), &v_[t * kv_width],
+                kv_width * sizeof(float));
+  }
+
+  kernels::AttentionShape shape;
+  shape.num_heads = static_cast<int32_t>(nh);
+  shape.num_kv_heads = static_cast<int32_t>(nkv);
+  shape.head_dim = static_cast<int32_t>(hd);
+  shape.v_head_dim = static_cast<int32_t>(hd);
+  shape.scale = static_cast<float>(config_.attention_scale());
+  shape.softcap = static_cast<float>(config_.attn_logit_softcapping);
+  if (type == LayerType::kSlidingAttention) shape.sliding_window = config_.sliding_window;
+  if (type == LayerType::kChunkedAttention) shape.chunk_size = config_.attention_chunk_size;
+  const kernels::PagedKvLayer kv{cache.k(static_cast<int32_t>(layer)), cache.v(static_cast<int32_t>(layer)),
+                                 cache.block_size()};
+  kernels::paged_attention(q_.data(), q_width, sequences_, row_sequence_.data(), T, kv, shape, attn_.data(), q_width,
+                           pool_);
+  kernels::matmul(attn_.data(), T, L.o.weight, L.o.bias_or_null(), out, pool_);
+}
+
+void DecoderModel::mlp(int64_t layer, const float* x, float* out) {
+  const LayerWeights& L = weights_.layers[layer];
+  const int64_t T = num_tokens_, inter = config_.intermediate_size;
+  const auto act = activation_kind(config_.hidden_act);
+  kernels::matmul(x, T, L.up.weight, L.up.bias_or_null(), up_.data(), pool_);
+  if (L.gate.present()) {
+    kernels::matmul(x, T, L.gate.weight, L.gate.bias_or_null(), gate_.data(), pool_);
+    kernels::gated_activation(act, gate_.data(), up_.data(), up_.data(), T * inter);
+  } else {
+    kernels::activate_inplace(act, up_.data(), T * inter);
+  }
+  kernels::matmul(up_.data(), T, L.down.weight, L.down.bias_or_null(), out, pool_);
+}
+
+void DecoderModel::run_layer(int64_t layer, PagedKvCache& cache) {
+  const LayerWeights& L = weights_.layers[layer];
+  const int64_t T = num_tokens_, H = config_.hidden_size, n = T * H;
+  const auto residual_mult = static_cast<float>(config_.residual_multiplier);
+  float* h = h_.data();
+  float* x = x_.data();
+  float* branch = tmp_.data();
+
+  auto norm_rows = [&](const Norm& norm, const float* in, float* out) {
+    for (int64_t t = 0; t < T; ++t) apply_norm(norm, in + t * H, out + t * H, H);
+  };
+
+  if (L.attn_in.present()) {
+    norm_rows(L.attn_in, h, x);
+  } else {
+    std::memcpy(x, h, n * sizeof(float));
+  }
+  attention(layer, x, branch, cache);
+  if (L.attn_out.present()) norm_rows(L.attn_out, branch, branch);
+
+  if (config_.block_style == BlockStyle::kParallel) {
+    for (int64_t i = 0; i < n; ++i) h[i] += branch[i];
+    mlp(layer, x, branch);
+    for (int64_t i = 0; i < n; ++i) h[i] += branch[i];
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) h[i] += branch[i] * residual_mult;
+  if (L.mlp_in.present()) {
+    norm_rows(L.mlp_in, h, x);
+  } else {
+    std::memcpy(x, h, n * sizeof(float));
+  }
+  mlp(layer, x, branch);
+  if (L.mlp_out.present()) norm_rows(L.mlp_out, branch, branch);
+  for (int64_t i = 0; i < n; ++i) h[i] += branch[i] * residual_mult;
+}
+
+Result<void> DecoderModel::forward(const Batch& batch, KvCache& cache_base, std::span<float> logits) {
+  auto* cache = dynamic_cast<PagedKvCache*>(&cache_base);
+  if (cache == nullptr) return Error::make(ErrorKind::kInvalidArgument, "KV cache was not allocated by this model");
+  TGI_TRY(validate(batch, *cache, logits.size()));
+  const int64_t T = batch.num_tokens(), H = config_.hidden_size;
+  if (T == 0) return {};
+  const int64_t q_width = config_.num_attention_heads * config_.head_dim;
+  const int64_t kv_width = config_.num_key_value_heads * config_.head_dim;
+  grow(h_, T * H);
+  grow(x_, T * std::max(H, q_width));
+  grow(tmp_, T * std::max(H, q_width));
+  grow(q_, T * q_width);
+  grow(k_, T * kv_width);
+  grow(v_, T * kv_width);
+  grow(attn_, T * q_width);
+  grow(gate_, T * config_.intermediate_size);
+  grow(up_, T * config_.intermediate_size);
+
+  prepare_rows(batch, cache->block_size());
+  embed(batch);
+  if (observer_) observer_(0, std::span<const float>(h_.data(), T * H), T);
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
+    run_layer(l, *cache);
+    if (observer_) observer_(l + 1, std::span<const float>(h_.data(), T * H), T);
+  }
+
+  // Only rows that are sampled go through the final norm and the LM head.
+  int64_t rows = 0;
+  for (const SequenceInBatch& s : batch.sequences) {
+    int32_t first = 0, count = 0;
+    if (s.logits == LogitsWanted::kAll) count = s.query_len;
+    if (s.logits == LogitsWanted::kLast) first = s.query_len - 1, count = 1;
+    for (int32_t i = first; i < first + count; ++i, ++rows)
+      apply_norm(weights_.final_norm, &h_[(s.query_start + i) * H], &x_[rows * H], H);
+  }
+  if (rows == 0) return {};
+  const int64_t V = config_.vocab_size;
+  kernels::matmul(x_.data(), rows, weights_.lm_head.weight, weights_.lm_head.bias_or_null(), logits.data(), pool_);
+  const auto mult = static_cast<float>(config_.logits_multiplier);
+  if (mult != 1.0f)
+    for (int64_t i = 0; i < rows * V; ++i) logits[i] *= mult;
+  if (config_.final_logit_softcapping > 0.0)
+    kernels::softcap_inplace(logits.data(), rows * V, static_cast<float>(config_.final_logit_softcapping));
+  return {};
+}
+
+}  // namespace tgi::model

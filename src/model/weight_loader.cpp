@@ -1,0 +1,267 @@
+#include "model/weight_loader.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <immintrin.h>
+
+namespace tgi::model {
+namespace {
+
+using formats::DType;
+using formats::TensorView;
+using kernels::WeightFormat;
+using kernels::WeightView;
+
+// Where each role lives in a checkpoint. Empty name: the architecture has no such tensor.
+struct TensorNaming {
+  std::string layer_prefix = "model.layers.{}.";
+  std::string embed = "model.embed_tokens";
+  std::string positions;  // gpt2 wpe
+  std::string final_norm = "model.norm";
+  std::string lm_head = "lm_head";
+  std::string q = "self_attn.q_proj", k = "self_attn.k_proj", v = "self_attn.v_proj", o = "self_attn.o_proj";
+  std::string qkv_fused;  // [q; k; v] rows in one matrix
+  std::string q_norm = "self_attn.q_norm", k_norm = "self_attn.k_norm";
+  std::string gate = "mlp.gate_proj", up = "mlp.up_proj", down = "mlp.down_proj";
+  std::string gate_up_fused;  // [gate; up] rows in one matrix
+  std::string attn_in = "input_layernorm", attn_out, mlp_in = "post_attention_layernorm", mlp_out;
+  bool conv1d = false;  // gpt2 stores linear weights as [in][out]
+};
+
+TensorNaming naming_for(const ModelConfig& c) {
+  TensorNaming n;
+  const std::string& t = c.model_type;
+  if (t == "gpt2") {
+    n.layer_prefix = "transformer.h.{}.";
+    n.embed = "transformer.wte";
+    n.positions = "transformer.wpe";
+    n.final_norm = "transformer.ln_f";
+    n.qkv_fused = "attn.c_attn";
+    n.o = "attn.c_proj";
+    n.up = "mlp.c_fc";
+    n.down = "mlp.c_proj";
+    n.attn_in = "ln_1";
+    n.mlp_in = "ln_2";
+    n.conv1d = true;
+  } else if (t == "phi3") {
+    n.qkv_fused = "self_attn.qkv_proj";
+    n.gate_up_fused = "mlp.gate_up_proj";
+  } else if (t == "phi") {
+    n.o = "self_attn.dense";
+    n.up = "mlp.fc1";
+    n.down = "mlp.fc2";
+    n.final_norm = "model.final_layernorm";
+  } else if (t == "starcoder2") {
+    n.up = "mlp.c_fc";
+    n.down = "mlp.c_proj";
+  }
+  switch (c.block_style) {
+    case BlockStyle::kPreNorm: break;
+    case BlockStyle::kSandwich:
+      n.attn_out = "post_attention_layernorm";
+      n.mlp_in = "pre_feedforward_layernorm";
+      n.mlp_out = "post_feedforward_layernorm";
+      break;
+    case BlockStyle::kPostNorm:
+      n.attn_in.clear();
+      n.attn_out = "post_attention_layernorm";
+      n.mlp_in.clear();
+      n.mlp_out = "post_feedforward_layernorm";
+      break;
+    case BlockStyle::kParallel: n.mlp_in.clear(); break;
+  }
+  return n;
+}
+
+std::string shape_string(const std::vector<int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+
+Result<WeightFormat> weight_format(const TensorView& t) {
+  switch (t.dtype) {
+    case DType::kF32: return WeightFormat::kF32;
+    case DType::kBF16: return WeightFormat::kBF16;
+    case DType::kF16: return WeightFormat::kF16;
+    default:
+      return Error::make(ErrorKind::kUnsupported, "tensor \"{}\" has dtype {}, which this model cannot use (F32, BF16, F16)",
+                         t.name, formats::dtype_name(t.dtype));
+  }
+}
+
+Result<void> check_shape(const TensorView& t, const std::vector<int64_t>& expected) {
+  if (t.shape != expected)
+    return Error::make(ErrorKind::kInvalidArgument, "tensor \"{}\" has shape {} but the config implies {}", t.name,
+                       shape_string(t.shape), shape_string(expected));
+  if (t.nbytes < static_cast<size_t>(t.num_elements()) * formats::dtype_size(t.dtype))
+    return Error::make(ErrorKind::kCorruptData, "tensor \"{}\" holds fewer bytes than its shape", t.name);
+  return {};
+}
+
+class Loader {
+ public:
+  Loader(const ModelConfig& c, const formats::SafetensorsModel& tensors, ModelWeights& out)
+      : c_(c), tensors_(tensors), out_(out), naming_(naming_for(c)) {}
+
+  Result<const TensorView*> tensor(const std::string& name, const std::vector<int64_t>& shape) {
+    TGI_ASSIGN_OR_RETURN(const TensorView* t, tensors_.require(name));
+    TGI_TRY(check_shape(*t, shape));
+    TGI_TRY(weight_format(*t));
+    return t;
+  }
+
+  Result<std::vector<float>> vector(const std::string& name, int64_t n) {
+    TGI_ASSIGN_OR_RETURN(const TensorView* t, tensor(name, {n}));
+    TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(*t));
+    std::vector<float> v(static_cast<size_t>(n));
+    kernels::dequantize_row(WeightView{f, 1, n, t->data, 0}, 0, v.data());
+    return v;
+  }
+
+  // A [rows][cols] matrix as the kernels want it. gpt2's Conv1D stores [cols][rows]: repacked.
+  Result<WeightView> matrix(const std::string& name, int64_t rows, int64_t cols) {
+    if (!naming_.conv1d) {
+      TGI_ASSIGN_OR_RETURN(const TensorView* t, tensor(name, {rows, cols}));
+      TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(*t));
+      return WeightView{f, rows, cols, t->data, cols * static_cast<int64_t>(kernels::weight_format_element_bytes(f))};
+    }
+    TGI_ASSIGN_OR_RETURN(const TensorView* t, tensor(name, {cols, rows}));
+    TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(*t));
+    const WeightView stored{f, cols, rows, t->data, rows * static_cast<int64_t>(kernels::weight_format_element_bytes(f))};
+    auto buffer = std::make_unique<std::vector<std::byte>>(static_cast<size_t>(rows * cols) * sizeof(float));
+    auto* dst = reinterpret_cast<float*>(buffer->data());
+    std::vector<float> row(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < cols; ++i) {
+      kernels::dequantize_row(stored, i, row.data());
+      for (int64_t r = 0; r < rows; ++r) dst[r * cols + i] = row[r];
+    }
+    WeightView view{WeightFormat::kF32, rows, cols, buffer->data(), cols * static_cast<int64_t>(sizeof(float))};
+    out_.owned.push_back(std::move(buffer));
+    return view;
+  }
+
+  Result<Linear> linear(const std::string& base, int64_t rows, int64_t cols, bool bias) {
+    Linear l;
+    TGI_ASSIGN_OR_RETURN(l.weight, matrix(base + ".weight", rows, cols));
+    if (bias) { TGI_ASSIGN_OR_RETURN(l.bias, vector(base + ".bias", rows)); }
+    return l;
+  }
+
+  // Splits a fused projection into row slices (zero-copy).
+  Result<std::vector<Linear>> fused(const std::string& base, const std::vector<int64_t>& parts, int64_t cols, bool bias) {
+    int64_t rows = 0;
+    for (int64_t p : parts) rows += p;
+    TGI_ASSIGN_OR_RETURN(Linear whole, linear(base, rows, cols, bias));
+    std::vector<Linear> out;
+    int64_t begin = 0;
+    for (int64_t p : parts) {
+      Linear l;
+      l.weight = whole.weight.slice_rows(begin, p);
+      if (bias) l.bias.assign(whole.bias.begin() + begin, whole.bias.begin() + begin + p);
+      out.push_back(std::move(l));
+      begin += p;
+    }
+    return out;
+  }
+
+  Result<Norm> norm(const std::string& base, int64_t n) {
+    Norm norm;
+    if (base.empty()) return norm;
+    TGI_ASSIGN_OR_RETURN(norm.weight, vector(base + ".weight", n));
+    if (c_.norm_type == NormType::kLayerNorm) { TGI_ASSIGN_OR_RETURN(norm.bias, vector(base + ".bias", n)); }
+    return norm;
+  }
+
+  Result<void> load() {
+    const int64_t hidden = c_.hidden_size, hd = c_.head_dim;
+    const int64_t q_rows = c_.num_attention_heads * hd, kv_rows = c_.num_key_value_heads * hd;
+    TGI_ASSIGN_OR_RETURN(out_.embed_tokens, plain_matrix(naming_.embed + ".weight", c_.vocab_size, hidden));
+    if (!naming_.positions.empty()) {
+      TGI_ASSIGN_OR_RETURN(out_.embed_positions,
+                           plain_matrix(naming_.positions + ".weight", c_.max_position_embeddings, hidden));
+    }
+    TGI_ASSIGN_OR_RETURN(out_.final_norm, norm(naming_.final_norm, hidden));
+    if (c_.tie_word_embeddings) {
+      out_.lm_head.weight = out_.embed_tokens;
+    } else {
+      TGI_ASSIGN_OR_RETURN(out_.lm_head.weight, plain_matrix(naming_.lm_head + ".weight", c_.vocab_size, hidden));
+    }
+    if (c_.lm_head_bias) { TGI_ASSIGN_OR_RETURN(out_.lm_head.bias, vector(naming_.lm_head + ".bias", c_.vocab_size)); }
+
+    for (int64_t i = 0; i < c_.num_hidden_layers; ++i) {
+      const std::string p = fmt::format(fmt::runtime(naming_.layer_prefix), i);
+      LayerWeights& L = out_.layers.emplace_back();
+      auto named = [&](const std::string& role) { return role.empty() ? role : p + role; };
+      TGI_ASSIGN_OR_RETURN(L.attn_in, norm(named(naming_.attn_in), hidden));
+      TGI_ASSIGN_OR_RETURN(L.attn_out, norm(named(naming_.attn_out), hidden));
+      TGI_ASSIGN_OR_RETURN(L.mlp_in, norm(named(naming_.mlp_in), hidden));
+      TGI_ASSIGN_OR_RETURN(L.mlp_out, norm(named(naming_.mlp_out), hidden));
+      if (!naming_.qkv_fused.empty()) {
+        TGI_ASSIGN_OR_RETURN(auto qkv, fused(p + naming_.qkv_fused, {q_rows, kv_rows, kv_rows}, hidden, c_.qkv_bias));
+        L.q = std::move(qkv[0]);
+        L.k = std::move(qkv[1]);
+        L.v = std::move(qkv[2]);
+      } else {
+        TGI_ASSIGN_OR_RETURN(L.q, linear(p + naming_.q, q_rows, hidden, c_.qkv_bias));
+        TGI_ASSIGN_OR_RETURN(L.k, linear(p + naming_.k, kv_rows, hidden, c_.qkv_bias));
+        TGI_ASSIGN_OR_RETURN(L.v, linear(p + naming_.v, kv_rows, hidden, c_.qkv_bias));
+      }
+      TGI_ASSIGN_OR_RETURN(L.o, linear(p + naming_.o, hidden, q_rows, c_.o_proj_bias));
+      switch (c_.qk_norm) {
+        case QkNorm::kNone:
+        case QkNorm::kL2: break;
+        case QkNorm::kPerHead: {
+          TGI_ASSIGN_OR_RETURN(L.q_norm.weight, vector(p + naming_.q_norm + ".weight", hd));
+          TGI_ASSIGN_OR_RETURN(L.k_norm.weight, vector(p + naming_.k_norm + ".weight", hd));
+          break;
+        }
+        case QkNorm::kFullWidth: {
+          TGI_ASSIGN_OR_RETURN(L.q_norm.weight, vector(p + naming_.q_norm + ".weight", q_rows));
+          TGI_ASSIGN_OR_RETURN(L.k_norm.weight, vector(p + naming_.k_norm + ".weight", kv_rows));
+          break;
+        }
+      }
+      const int64_t inter = c_.intermediate_size;
+      if (c_.mlp_style == MlpStyle::kGated) {
+        if (!naming_.gate_up_fused.empty()) {
+          TGI_ASSIGN_OR_RETURN(auto gu, fused(p + naming_.gate_up_fused, {inter, inter}, hidden, c_.mlp_bias));
+          L.gate = std::move(gu[0]);
+          L.up = std::move(gu[1]);
+        } else {
+          TGI_ASSIGN_OR_RETURN(L.gate, linear(p + naming_.gate, inter, hidden, c_.mlp_bias));
+          TGI_ASSIGN_OR_RETURN(L.up, linear(p + naming_.up, inter, hidden, c_.mlp_bias));
+        }
+      } else {
+        TGI_ASSIGN_OR_RETURN(L.up, linear(p + naming_.up, inter, hidden, c_.mlp_bias));
+      }
+      TGI_ASSIGN_OR_RETURN(L.down, linear(p + naming_.down, hidden, inter, c_.mlp_bias));
+    }
+    return {};
+  }
+
+ private:
+  // Embedding-like tables are [rows][cols] in every layout (gpt2 included).
+  Result<WeightView> plain_matrix(const std::string& name, int64_t rows, int64_t cols) {
+    TGI_ASSIGN_OR_RETURN(const TensorView* t, tensor(name, {rows, cols}));
+    TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(*t));
+    return WeightView{f, rows, cols, t->data, cols * static_cast<int64_t>(kernels::weight_format_element_bytes(f))};
+  }
+
+  const ModelConfig& c_;
+  const formats::SafetensorsModel& tensors_;
+  ModelWeights& out_;
+  TensorNaming naming_;
+};
+
+}  // namespace
+
+Result<ModelWeights> load_weights(const ModelConfig& config, const formats::SafetensorsModel& tensors) {
+  if (config.is_moe() || config.kv_lora_rank > 0)
+    return Error::make(ErrorKind::kUnsupported, "model type '{}' (mixture of experts / latent attention) is not supported yet",
+                       config.model_type);
+  ModelWeights weights;
+  Loader loader(config, tensors, weights);
+  TGI_TRY(loader.load());
+  return weights;
+}
+
+}  // namespace tgi::model

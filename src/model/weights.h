@@ -1,0 +1,47 @@
+#pragma once
+// The weights of a decoder-only transformer, by role. Matrices are views (zero-copy into the
+// mmap'd checkpoint, or into a repacked buffer owned here); norm vectors and biases are small and
+// kept widened to f32.
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "kernels/weight_view.h"
+
+namespace tgi::model {
+
+struct Linear {
+  kernels::WeightView weight;  // [out][in]
+  std::vector<float> bias;     // empty: no bias
+  bool present() const { return weight.data != nullptr; }
+  const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
+};
+
+struct Norm {
+  std::vector<float> weight;  // empty: this norm does not exist in the architecture
+  std::vector<float> bias;    // LayerNorm bias (empty: none)
+  bool present() const { return !weight.empty(); }
+};
+
+struct LayerWeights {
+  // Norms by role; which exist follows ModelConfig::block_style.
+  Norm attn_in;   // before attention (input_layernorm / ln_1)
+  Norm attn_out;  // on attention's output (gemma2/3, olmo2 post_attention_layernorm)
+  Norm mlp_in;    // before the MLP (llama post_attention_layernorm, gemma pre_feedforward_layernorm)
+  Norm mlp_out;   // on the MLP's output (post_feedforward_layernorm)
+  Linear q, k, v, o;
+  Norm q_norm, k_norm;
+  Linear gate, up, down;  // gate absent for ungated MLPs
+};
+
+struct ModelWeights {
+  kernels::WeightView embed_tokens;    // [vocab][hidden]
+  kernels::WeightView embed_positions; // gpt2 learned positions [max_pos][hidden], else empty
+  std::vector<LayerWeights> layers;
+  Norm final_norm;
+  Linear lm_head;
+  // Repacked matrices (e.g. gpt2's transposed Conv1D weights) that views above point into.
+  std::vector<std::unique_ptr<std::vector<std::byte>>> owned;
+};
+
+}  // namespace tgi::model
