@@ -36,7 +36,7 @@ test-asan: deps
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DTGI_BUILD_TESTS=OFF -DTGI_FUZZ=ON >/dev/null
-	@cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzzers
 	@bash scripts/run-fuzzers $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 format:

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Bounded fuzzing as part of the test suite: builds ONLY the libFuzzer harnesses (clang, ASan+UBSan)
+# in their own build dir next to the tested binary, then runs each for TGI_FUZZ_SECONDS (30 s)
+# from its seed corpus. Any crash, sanitizer report or timeout fails the test.
+set -euo pipefail
+src=${TGI_SOURCE_DIR:?TGI_SOURCE_DIR must point at the source tree}
+build=${TGI_FUZZ_BUILD_DIR:-$(dirname "${TGI_BINARY:?}")/fuzz-smoke}
+seconds=${TGI_FUZZ_SECONDS:-30}
+if ! command -v clang++ >/dev/null; then
+  echo "fuzz_smoke: clang++ not found (scripts/install-deps installs clang)" >&2
+  exit 1
+fi
+CC=clang CXX=clang++ cmake -S "$src" -B "$build" -G Ninja -Wno-dev -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DTGI_BUILD_TESTS=OFF -DTGI_FUZZ=ON >/dev/null
+cmake --build "$build" -j 2 --target fuzzers | tail -n 3
+exec bash "$src/scripts/run-fuzzers" "$build" "$seconds"
