@@ -490,6 +490,7 @@ Value filter_join(Renderer& renderer, const Value& v, CallArgs& args) {
 
 Value filter_map(Renderer& renderer, const Value& v, CallArgs& args) {
   List out;
+  if (!v.truthy()) return Value::generator(std::move(out));  // jinja2: `if value:` before iterating
   if (const Value* attribute = args.keyword("attribute")) {
     const Value* fallback = args.keyword("default");
     for (const auto& item : to_items(v)) {
@@ -512,6 +513,7 @@ Value filter_map(Renderer& renderer, const Value& v, CallArgs& args) {
 
 Value select_impl(Renderer& renderer, const Value& v, CallArgs& args, bool by_attribute, bool keep_when) {
   List out;
+  if (!v.truthy()) return Value::generator(std::move(out));  // jinja2: `if value:` before iterating
   size_t test_position = by_attribute ? 1 : 0;
   std::string attribute = by_attribute ? soft_str(arg_or(args, 0, "attribute", Value(std::string()))) : "";
   bool has_test = args.args.size() > test_position;
@@ -734,11 +736,20 @@ Value filter_wordcount(Renderer&, const Value& v, CallArgs&) {
   return Value(count);
 }
 
-Value filter_safe(Renderer&, const Value& v, CallArgs&) { return v.is_string() ? v : Value(soft_str(v)); }
+Value filter_safe(Renderer&, const Value& v, CallArgs&) { return Value::markup(soft_str(v)); }
 
 Value filter_escape(Renderer&, const Value& v, CallArgs&) {
+  if (v.is_markup()) return v;
+  return Value::markup(html_escape(soft_str(v)));
+}
+
+Value filter_forceescape(Renderer&, const Value& v, CallArgs&) { return Value::markup(html_escape(soft_str(v))); }
+
+}  // namespace
+
+std::string html_escape(const std::string& s) {
   std::string out;
-  for (char c : soft_str(v)) {
+  for (char c : s) {
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -748,8 +759,10 @@ Value filter_escape(Renderer&, const Value& v, CallArgs&) {
       default: out += c;
     }
   }
-  return Value(std::move(out));
+  return out;
 }
+
+namespace {
 
 Value filter_center(Renderer&, const Value& v, CallArgs& args) {
   std::string s = soft_str(v);
@@ -843,7 +856,7 @@ const std::unordered_map<std::string_view, FilterFn>& filters() {
       {"int", filter_int}, {"float", filter_float}, {"abs", filter_abs}, {"round", filter_round},
       {"unique", filter_unique}, {"sort", filter_sort}, {"dictsort", filter_dictsort}, {"batch", filter_batch},
       {"wordcount", filter_wordcount}, {"safe", filter_safe}, {"e", filter_escape}, {"escape", filter_escape},
-      {"forceescape", filter_escape}, {"center", filter_center}, {"min", filter_min}, {"max", filter_max},
+      {"forceescape", filter_forceescape}, {"center", filter_center}, {"min", filter_min}, {"max", filter_max},
       {"sum", filter_sum}, {"reverse", filter_reverse}, {"attr", filter_attr}, {"format", filter_format},
       {"pprint", filter_pprint}, {"truncate", filter_truncate},
   };

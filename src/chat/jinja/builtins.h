@@ -21,6 +21,9 @@ Value bound_method(const Value& self, const std::string& name);
 // raise_exception, strftime_now, range, namespace, dict, cycler, joiner; undefined otherwise.
 Value lookup_global(const std::string& name);
 
+// markupsafe.escape of a plain string.
+std::string html_escape(const std::string& s);
+
 // Python's json.dumps(value, ensure_ascii=False, indent=..., separators=..., sort_keys=...).
 struct JsonStyle {
   std::optional<std::string> indent;  // null: single line

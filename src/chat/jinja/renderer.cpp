@@ -424,6 +424,10 @@ Value Renderer::eval_binary(const BinaryExpr& expr) {
       }
       if (a.is_string() && b.is_string()) {
         check_size(a.as_string().size() + b.as_string().size());
+        if (a.is_markup() || b.is_markup()) {  // Markup + str escapes the plain side
+          return Value::markup((a.is_markup() ? a.as_string() : html_escape(a.as_string())) +
+                               (b.is_markup() ? b.as_string() : html_escape(b.as_string())));
+        }
         return Value(a.as_string() + b.as_string());
       }
       if (a.is_list() && b.is_list() && !a.is_generator() && !b.is_generator() && a.is_tuple() == b.is_tuple()) {

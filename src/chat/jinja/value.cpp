@@ -66,6 +66,12 @@ Value::Value(Dict dict) : type_(Type::kDict), ptr_(std::make_shared<Dict>(std::m
 Value::Value(std::shared_ptr<Callable> callable) : type_(Type::kCallable), ptr_(std::move(callable)) {}
 Value::Value(std::shared_ptr<Namespace> ns) : type_(Type::kNamespace), ptr_(std::move(ns)) {}
 
+Value Value::markup(std::string s) {
+  Value v(std::move(s));
+  v.markup_ = true;
+  return v;
+}
+
 Value Value::generator(List items) {
   Value v;
   v.type_ = Type::kList;

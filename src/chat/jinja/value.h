@@ -61,6 +61,10 @@ class Value {
   Value(std::shared_ptr<Callable> callable);  // NOLINT
   Value(std::shared_ptr<Namespace> ns);       // NOLINT
   static Value generator(List items);  // a lazily-produced sequence in Python (map, select, ...)
+  // markupsafe.Markup, what |safe and |escape return: adding a plain string to it escapes that
+  // string (templates rely on this, e.g. `"x"|safe + data|tojson`).
+  static Value markup(std::string s);
+  bool is_markup() const { return type_ == Type::kString && markup_; }
 
   Type type() const { return type_; }
   bool is_undefined() const { return type_ == Type::kUndefined; }
@@ -104,6 +108,7 @@ class Value {
     bool is_generator = false;
   };
   Type type_ = Type::kUndefined;
+  bool markup_ = false;
   union {
     bool bool_;
     int64_t int_ = 0;
