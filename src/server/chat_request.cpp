@@ -1,0 +1,301 @@
+#include "server/chat_request.h"
+
+#include <fmt/format.h>
+
+#include "server/json_fields.h"
+
+namespace tgi::server {
+
+namespace {
+
+Error tool_error(std::string message) { return Error{ErrorKind::kInvalidArgument, std::move(message)}; }
+
+// Message content → one string (text parts joined, images as markdown, spec §1.9.2).
+Result<std::string> flatten_content(const json& content, const std::string& path) {
+  if (content.is_string()) return content.get<std::string>();
+  if (!content.is_array())
+    return shape_error(path, fmt::format("invalid type: {}, expected a string or a sequence of chunks",
+                                         describe_json_value(content)));
+  std::string text;
+  for (size_t i = 0; i < content.size(); ++i) {
+    const json& chunk = content[i];
+    const std::string chunk_path = fmt::format("{}[{}]", path, i);
+    if (!chunk.is_object()) return shape_error(chunk_path, "invalid type: expected a chunk object");
+    TGI_ASSIGN_OR_RETURN(std::string type, read_required<std::string>(chunk, chunk_path, "type"));
+    if (type == "text") {
+      TGI_ASSIGN_OR_RETURN(std::string part, read_required<std::string>(chunk, chunk_path, "text"));
+      text += part;
+    } else if (type == "image_url") {
+      TGI_ASSIGN_OR_RETURN(json image, read_required<json>(chunk, chunk_path, "image_url"));
+      if (!image.is_object()) return shape_error(chunk_path + ".image_url", "invalid type: expected a map");
+      TGI_ASSIGN_OR_RETURN(std::string url, read_required<std::string>(image, chunk_path + ".image_url", "url"));
+      text += "![](" + url + ")";
+    } else {
+      return shape_error(chunk_path, fmt::format("unknown variant `{}`, expected `text` or `image_url`", type));
+    }
+  }
+  return text;
+}
+
+Result<std::vector<ChatTool>> parse_tools(const json& value) {
+  if (!value.is_array()) return shape_error("tools", fmt::format("invalid type: {}, expected a sequence",
+                                                                  describe_json_value(value)));
+  std::vector<ChatTool> tools;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const std::string path = fmt::format("tools[{}]", i);
+    const json& tool = value[i];
+    if (!tool.is_object()) return shape_error(path, "invalid type: expected struct Tool");
+    ChatTool parsed;
+    TGI_ASSIGN_OR_RETURN(parsed.type, read_required<std::string>(tool, path, "type"));
+    TGI_ASSIGN_OR_RETURN(json function, read_required<json>(tool, path, "function"));
+    if (!function.is_object()) return shape_error(path + ".function", "invalid type: expected struct FunctionDefinition");
+    TGI_ASSIGN_OR_RETURN(parsed.name, read_required<std::string>(function, path + ".function", "name"));
+    TGI_ASSIGN_OR_RETURN(parsed.description, read_field<std::string>(function, path + ".function", "description"));
+    if (function.contains("parameters")) parsed.parameters = function["parameters"];
+    else if (function.contains("arguments")) parsed.parameters = function["arguments"];
+    else return shape_error(path + ".function", "missing field `arguments`");
+    tools.push_back(std::move(parsed));
+  }
+  return tools;
+}
+
+// The form TGI gives tools to templates and prompts: key `arguments`, parameters as a JSON string.
+json tool_for_prompt(const ChatTool& tool) {
+  json function;
+  function["description"] = tool.description ? json(*tool.description) : json(nullptr);
+  function["name"] = tool.name;
+  function["arguments"] = tool.parameters.dump();
+  json out;
+  out["type"] = tool.type;
+  out["function"] = std::move(function);
+  return out;
+}
+
+}  // namespace
+
+Result<ChatRequest> parse_chat_request(const json& body) {
+  if (!body.is_object())
+    return shape_error("", fmt::format("invalid type: {}, expected struct ChatRequest", describe_json_value(body)));
+  ChatRequest r;
+  TGI_ASSIGN_OR_RETURN(r.model, read_field<std::string>(body, "", "model"));
+  TGI_ASSIGN_OR_RETURN(r.messages, read_required<json>(body, "", "messages"));
+  if (!r.messages.is_array())
+    return shape_error("messages", fmt::format("invalid type: {}, expected a sequence", describe_json_value(r.messages)));
+  for (size_t i = 0; i < r.messages.size(); ++i) {
+    const json& m = r.messages[i];
+    const std::string path = fmt::format("messages[{}]", i);
+    if (!m.is_object()) return shape_error(path, "invalid type: expected struct Message");
+    TGI_ASSIGN_OR_RETURN(std::string role, read_required<std::string>(m, path, "role"));
+    (void)role;
+    auto content = m.find("content");
+    if (content != m.end() && !content->is_null()) {
+      TGI_ASSIGN_OR_RETURN(std::string text, flatten_content(*content, path + ".content"));
+      (void)text;
+    } else if (!m.contains("tool_calls") || !m["tool_calls"].is_array()) {
+      return shape_error(path, "data did not match any variant of untagged enum MessageBody");
+    }
+  }
+  TGI_ASSIGN_OR_RETURN(r.frequency_penalty, read_field<float>(body, "", "frequency_penalty"));
+  TGI_ASSIGN_OR_RETURN(r.presence_penalty, read_field<float>(body, "", "presence_penalty"));
+  TGI_ASSIGN_OR_RETURN(auto logprobs, read_field<bool>(body, "", "logprobs"));
+  r.logprobs = logprobs.value_or(false);
+  TGI_ASSIGN_OR_RETURN(r.top_logprobs, read_field<uint32_t>(body, "", "top_logprobs"));
+  TGI_ASSIGN_OR_RETURN(r.max_tokens, read_field<uint32_t>(body, "", "max_tokens"));
+  if (!r.max_tokens) {
+    TGI_ASSIGN_OR_RETURN(r.max_tokens, read_field<uint32_t>(body, "", "max_completion_tokens"));
+  }
+  TGI_ASSIGN_OR_RETURN(r.stop, read_field<std::vector<std::string>>(body, "", "stop"));
+  TGI_ASSIGN_OR_RETURN(auto stream, read_field<bool>(body, "", "stream", false));
+  r.stream = stream.value_or(false);
+  TGI_ASSIGN_OR_RETURN(r.seed, read_field<uint64_t>(body, "", "seed"));
+  TGI_ASSIGN_OR_RETURN(r.temperature, read_field<float>(body, "", "temperature"));
+  TGI_ASSIGN_OR_RETURN(r.top_p, read_field<float>(body, "", "top_p"));
+  if (body.contains("tools") && !body["tools"].is_null()) {
+    TGI_ASSIGN_OR_RETURN(r.tools, parse_tools(body["tools"]));
+  }
+  TGI_ASSIGN_OR_RETURN(r.tool_prompt, read_field<std::string>(body, "", "tool_prompt"));
+  if (body.contains("tool_choice")) r.tool_choice = body["tool_choice"];
+  if (!r.tool_choice.is_null() && !r.tool_choice.is_string() && !r.tool_choice.is_object())
+    return shape_error("tool_choice", "data did not match any variant of untagged enum ToolChoice");
+  if (r.tool_choice.is_object()) {
+    TGI_ASSIGN_OR_RETURN(std::string type, read_required<std::string>(r.tool_choice, "tool_choice", "type"));
+    TGI_ASSIGN_OR_RETURN(json function, read_required<json>(r.tool_choice, "tool_choice", "function"));
+    if (type != "function" || !function.is_object() || !function.contains("name") || !function["name"].is_string())
+      return shape_error("tool_choice", "data did not match any variant of untagged enum ToolChoice");
+  }
+  TGI_ASSIGN_OR_RETURN(r.response_format, read_field<json>(body, "", "response_format"));
+  auto options = body.find("stream_options");
+  if (options != body.end()) {
+    if (!options->is_object())
+      return shape_error("stream_options", fmt::format("invalid type: {}, expected struct StreamOptions",
+                                                       describe_json_value(*options)));
+    TGI_ASSIGN_OR_RETURN(auto usage, read_field<bool>(*options, "stream_options", "include_usage", false));
+    r.include_usage = usage.value_or(false);
+  }
+  return r;
+}
+
+GenerateParameters chat_parameters(const ChatRequest& r) {
+  GenerateParameters p;
+  if (r.temperature && *r.temperature == 0.0f) {
+    p.do_sample = false;
+  } else {
+    p.do_sample = true;
+    p.temperature = r.temperature;
+  }
+  p.top_p = r.top_p;
+  p.frequency_penalty = r.frequency_penalty;
+  if (r.presence_penalty) p.repetition_penalty = *r.presence_penalty + 2.0f;
+  p.max_new_tokens = r.max_tokens;
+  p.stop = r.stop.value_or(std::vector<std::string>{});
+  p.seed = r.seed;
+  p.top_n_tokens = r.top_logprobs;
+  p.details = true;
+  p.grammar = r.response_format;
+  if (r.model && *r.model != "tgi") p.adapter_id = r.model;
+  return p;
+}
+
+Result<ChatPromptPlan> plan_chat_prompt(const ChatRequest& request, bool template_uses_tools) {
+  if (request.response_format && request.tools) return tool_error("Grammar and tools are mutually exclusive");
+  ChatPromptPlan plan;
+  json messages = json::array();
+  for (const json& m : request.messages) {
+    json flat;
+    flat["role"] = m["role"];
+    auto content = m.find("content");
+    if (content != m.end() && !content->is_null()) {
+      TGI_ASSIGN_OR_RETURN(std::string text, flatten_content(*content, "messages"));
+      flat["content"] = text;
+    } else {
+      // Assistant tool calls reach the template as their JSON, arguments as strings.
+      json calls = json::array();
+      for (const json& call : m["tool_calls"]) {
+        json function = call.value("function", json::object());
+        json out_function;
+        out_function["description"] = function.value("description", json(nullptr));
+        out_function["name"] = function.value("name", json(""));
+        const json arguments = function.value("arguments", json(nullptr));
+        out_function["arguments"] = arguments.is_string() ? arguments.get<std::string>() : arguments.dump();
+        json out_call;
+        out_call["id"] = call.value("id", json(""));
+        out_call["type"] = call.value("type", json("function"));
+        out_call["function"] = std::move(out_function);
+        calls.push_back(std::move(out_call));
+      }
+      flat["content"] = calls.dump();
+    }
+    messages.push_back(std::move(flat));
+  }
+  if (!messages.empty() && messages.back()["role"] == "assistant")
+    plan.continue_final = messages.back()["content"].get<std::string>();
+
+  if (request.tools) {
+    std::string choice = "auto";
+    if (request.tool_choice.is_string()) choice = request.tool_choice.get<std::string>();
+    if (request.tool_choice.is_object()) choice = request.tool_choice["function"]["name"].get<std::string>();
+    if (choice == "none") {
+      // plain chat
+    } else if (choice == "required" || choice == "auto") {
+      plan.active_tools = *request.tools;
+      if (choice == "auto") {
+        plan.active_tools.push_back(ChatTool{"function", "no_tool",
+                                             "Open ended response with no specific tool selected",
+                                             json{{"type", "object"}}});
+      }
+    } else {
+      for (const auto& tool : *request.tools)
+        if (tool.name == choice) plan.active_tools.push_back(tool);
+      if (plan.active_tools.empty()) return tool_error(fmt::format("Tool with name {} not found", choice));
+    }
+  }
+  if (!plan.active_tools.empty()) {
+    json tools = json::array();
+    for (const auto& tool : plan.active_tools) tools.push_back(tool_for_prompt(tool));
+    const std::string tool_prompt =
+        request.tool_prompt && !request.tool_prompt->empty() ? *request.tool_prompt : kDefaultToolPrompt;
+    if (!messages.empty() && messages.back().contains("content") && !messages.back()["content"].get<std::string>().empty()) {
+      std::string& last = messages.back()["content"].get_ref<std::string&>();
+      last += template_uses_tools ? "\n---\n" + tool_prompt : "\n---\n" + tools.dump() + "\n" + tool_prompt;
+    }
+    if (template_uses_tools) plan.prompt.tools = std::move(tools);
+  }
+  plan.prompt.messages = std::move(messages);
+  return plan;
+}
+
+std::string continue_final_message(const std::string& rendered, const std::string& content) {
+  auto at = rendered.rfind(content);
+  if (at == std::string::npos) return rendered;
+  std::string cut = rendered.substr(0, at + content.size());
+  while (!cut.empty() && std::isspace(static_cast<unsigned char>(cut.back()))) cut.pop_back();
+  return cut;
+}
+
+Result<std::pair<std::string, std::string>> parse_tool_call(const std::string& generated_text) {
+  json parsed = json::parse(generated_text, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object())
+    return tool_error(fmt::format("Failed to parse generated text: {:?}", generated_text));
+  auto function = parsed.find("function");
+  if (function == parsed.end() || !function->is_object() || !function->contains("_name") ||
+      !(*function)["_name"].is_string())
+    return tool_error(fmt::format("Failed to parse generated text: {:?}", generated_text));
+  std::string name = (*function)["_name"].get<std::string>();
+  json arguments = *function;
+  arguments.erase("_name");
+  return std::make_pair(name, arguments.dump());
+}
+
+Result<CompletionRequest> parse_completion_request(const json& body) {
+  if (!body.is_object())
+    return shape_error("", fmt::format("invalid type: {}, expected struct CompletionRequest", describe_json_value(body)));
+  CompletionRequest r;
+  TGI_ASSIGN_OR_RETURN(r.model, read_field<std::string>(body, "", "model"));
+  TGI_ASSIGN_OR_RETURN(json prompt, read_required<json>(body, "", "prompt"));
+  if (prompt.is_string()) {
+    r.prompts.push_back(prompt.get<std::string>());
+  } else if (prompt.is_array()) {
+    if (prompt.empty()) return shape_error("prompt", "Empty array detected. Do not use an empty array for the prompt.");
+    for (size_t i = 0; i < prompt.size(); ++i) {
+      if (!prompt[i].is_string())
+        return shape_error(fmt::format("prompt[{}]", i),
+                           fmt::format("invalid type: {}, expected a string", describe_json_value(prompt[i])));
+      r.prompts.push_back(prompt[i].get<std::string>());
+    }
+  } else {
+    return shape_error("prompt", fmt::format("invalid type: {}, expected a string or a sequence of strings",
+                                             describe_json_value(prompt)));
+  }
+  TGI_ASSIGN_OR_RETURN(r.max_tokens, read_field<uint32_t>(body, "", "max_tokens"));
+  TGI_ASSIGN_OR_RETURN(r.temperature, read_field<float>(body, "", "temperature"));
+  TGI_ASSIGN_OR_RETURN(r.top_p, read_field<float>(body, "", "top_p"));
+  TGI_ASSIGN_OR_RETURN(auto stream, read_field<bool>(body, "", "stream", false));
+  r.stream = stream.value_or(false);
+  TGI_ASSIGN_OR_RETURN(r.seed, read_field<uint64_t>(body, "", "seed"));
+  TGI_ASSIGN_OR_RETURN(r.suffix, read_field<std::string>(body, "", "suffix"));
+  TGI_ASSIGN_OR_RETURN(r.repetition_penalty, read_field<float>(body, "", "repetition_penalty"));
+  TGI_ASSIGN_OR_RETURN(r.frequency_penalty, read_field<float>(body, "", "frequency_penalty"));
+  TGI_ASSIGN_OR_RETURN(r.stop, read_field<std::vector<std::string>>(body, "", "stop"));
+  return r;
+}
+
+GenerateParameters completion_parameters(const CompletionRequest& r) {
+  GenerateParameters p;
+  if (r.temperature && *r.temperature == 0.0f) {
+    p.do_sample = false;
+  } else {
+    p.do_sample = true;
+    p.temperature = r.temperature;
+  }
+  p.top_p = r.top_p;
+  p.repetition_penalty = r.repetition_penalty;
+  p.frequency_penalty = r.frequency_penalty;
+  p.max_new_tokens = r.max_tokens;
+  p.stop = r.stop.value_or(std::vector<std::string>{});
+  p.seed = r.seed;
+  p.details = true;
+  if (r.model && *r.model != "tgi") p.adapter_id = r.model;
+  return p;
+}
+
+}  // namespace tgi::server

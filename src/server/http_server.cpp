@@ -1,0 +1,400 @@
+#include "server/http_server.h"
+
+#include <atomic>
+#include <deque>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace tgi::server {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::system::error_code;
+
+namespace {
+
+std::atomic<uint64_t> g_request_counter{0};
+
+std::string status_line(int status) {
+  auto reason = http::obsolete_reason(static_cast<http::status>(status));
+  return fmt::format("HTTP/1.1 {} {}\r\n", status, std::string_view(reason.data(), reason.size()));
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string new_request_id() {
+  // Unique within the process and readable in logs; clients may send their own x-request-id.
+  return fmt::format("{:x}-{}", static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) & 0xffffffff,
+                     g_request_counter.fetch_add(1));
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  RequestHandler handler;
+  net::io_context io{};
+  std::optional<net::ip::tcp::acceptor> tcp_acceptor;
+  std::optional<net::local::stream_protocol::acceptor> unix_acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<int64_t> in_flight{0};
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+
+  Impl(HttpServerOptions o, RequestHandler h) : options(o), handler(std::move(h)) {}
+
+  template <typename Protocol>
+  void accept(typename Protocol::acceptor& acceptor);
+};
+
+// One connection: reads a request, hands it to the handler, writes what the handler sends back
+// (a whole response or a chunked stream), then reads the next one (keep-alive).
+template <typename Protocol>
+class Session : public ResponseChannel, public std::enable_shared_from_this<Session<Protocol>> {
+ public:
+  using Socket = typename Protocol::socket;
+  Session(Socket socket, HttpServer::Impl& server)
+      : socket_(std::move(socket)), strand_(net::make_strand(server.io)), server_(server) {}
+
+  // Sockets accepted on the io_context are rebound to this session's strand.
+  void start() {
+    net::dispatch(strand_, [self = this->shared_from_this()] { self->read_request(); });
+  }
+
+  void send(HttpResponse response) override {
+    net::post(strand_, [self = this->shared_from_this(), response = std::move(response)]() mutable {
+      if (self->response_state_ != kPending) return;
+      std::string bytes = status_line(response.status);
+      for (const auto& [name, value] : response.headers) bytes += name + ": " + value + "\r\n";
+      bytes += fmt::format("content-length: {}\r\n", response.body.size());
+      if (!self->keep_alive_) bytes += "connection: close\r\n";
+      bytes += "\r\n";
+      if (self->method_ != "HEAD") bytes += response.body;
+      self->response_state_ = kComplete;
+      self->enqueue(std::move(bytes));
+    });
+  }
+
+  void start_stream(int status, HttpHeaders headers) override {
+    net::post(strand_, [self = this->shared_from_this(), status, headers = std::move(headers)] {
+      if (self->response_state_ != kPending) return;
+      std::string bytes = status_line(status);
+      for (const auto& [name, value] : headers) bytes += name + ": " + value + "\r\n";
+      bytes += "transfer-encoding: chunked\r\n";
+      if (!self->keep_alive_) bytes += "connection: close\r\n";
+      bytes += "\r\n";
+      self->response_state_ = kStreaming;
+      self->enqueue(std::move(bytes));
+    });
+  }
+
+  void write(std::string chunk) override {
+    if (chunk.empty()) return;  // an empty chunk would end the stream
+    net::post(strand_, [self = this->shared_from_this(), chunk = std::move(chunk)] {
+      if (self->response_state_ != kStreaming) return;
+      self->enqueue(fmt::format("{:x}\r\n", chunk.size()) + chunk + "\r\n");
+    });
+  }
+
+  void finish() override {
+    net::post(strand_, [self = this->shared_from_this()] {
+      if (self->response_state_ != kStreaming) return;
+      self->response_state_ = kComplete;
+      self->enqueue("0\r\n\r\n");
+    });
+  }
+
+  void post(std::function<void()> task) override {
+    net::post(strand_, [self = this->shared_from_this(), task = std::move(task)] { task(); });
+  }
+
+  void on_disconnect(std::function<void()> callback) override {
+    net::post(strand_, [self = this->shared_from_this(), callback = std::move(callback)]() mutable {
+      if (self->closed_) {
+        if (self->response_state_ != kComplete || !self->outbox_.empty()) callback();
+        return;
+      }
+      self->disconnect_callbacks_.push_back(std::move(callback));
+    });
+  }
+
+ private:
+  enum ResponseState { kIdle, kPending, kStreaming, kComplete };
+
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(64 * 1024);
+    parser_->body_limit(static_cast<uint64_t>(server_.options.payload_limit));
+    http::async_read_header(socket_, buffer_, *parser_,
+                            net::bind_executor(strand_, [self = this->shared_from_this()](error_code ec, size_t) {
+                              self->on_header(ec);
+                            }));
+  }
+
+  void on_header(error_code ec) {
+    if (ec) return handle_read_error(ec);
+    auto& header = parser_->get();
+    auto expect = header[http::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      auto continue_line = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+      net::async_write(socket_, net::buffer(*continue_line),
+                       net::bind_executor(strand_, [self = this->shared_from_this(), continue_line](error_code ec, size_t) {
+                         if (ec) return self->close();
+                         self->read_body();
+                       }));
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(socket_, buffer_, *parser_,
+                     net::bind_executor(strand_, [self = this->shared_from_this()](error_code ec, size_t) {
+                       self->on_request(ec);
+                     }));
+  }
+
+  void handle_read_error(error_code ec) {
+    if (ec == http::error::body_limit) {
+      keep_alive_ = false;
+      response_state_ = kPending;
+      method_ = "POST";
+      server_.in_flight.fetch_add(1);
+      send(HttpResponse{413, {{"content-type", "text/plain; charset=utf-8"}},
+                        "Failed to buffer the request body: length limit exceeded"});
+      return;
+    }
+    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
+        ec == net::error::operation_aborted) {
+      return close();
+    }
+    // Malformed HTTP: answer 400 and hang up.
+    keep_alive_ = false;
+    response_state_ = kPending;
+    server_.in_flight.fetch_add(1);
+    send(HttpResponse{400, {{"content-type", "text/plain; charset=utf-8"}}, "Bad Request"});
+  }
+
+  void on_request(error_code ec) {
+    if (ec) return handle_read_error(ec);
+    auto message = parser_->release();
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    std::string_view target(message.target().data(), message.target().size());
+    request.path = std::string(target.substr(0, target.find('?')));
+    for (const auto& field : message) {
+      auto name = lower(std::string_view(field.name_string().data(), field.name_string().size()));
+      std::string value(field.value());
+      auto [it, inserted] = request.headers.emplace(name, value);
+      if (!inserted) it->second += ", " + value;
+    }
+    request.body = std::move(message.body());
+    auto id = request.headers.find("x-request-id");
+    request.request_id = id != request.headers.end() && !id->second.empty() ? id->second : new_request_id();
+    keep_alive_ = message.keep_alive();
+    method_ = request.method;
+    response_state_ = kPending;
+    server_.in_flight.fetch_add(1);
+    watch_for_disconnect();
+    try {
+      server_.handler(std::move(request), this->shared_from_this());
+    } catch (const std::exception& e) {
+      spdlog::error("request handler threw: {}", e.what());
+      send(HttpResponse{500, {}, ""});
+    }
+  }
+
+  // While a response is being produced nothing should arrive from the client; a read that ends
+  // means the client went away, which cancels the request. Pipelined bytes are kept for later.
+  void watch_for_disconnect() {
+    watching_ = true;
+    socket_.async_read_some(
+        net::buffer(watch_buffer_),
+        net::bind_executor(strand_, [self = this->shared_from_this()](error_code ec, size_t n) {
+          self->watching_ = false;
+          if (!ec) {
+            self->buffer_.commit(net::buffer_copy(self->buffer_.prepare(n), net::buffer(self->watch_buffer_, n)));
+            if (self->response_state_ == kIdle) return self->read_request();
+            return self->watch_for_disconnect();
+          }
+          if (ec == net::error::operation_aborted && self->resume_after_watch_) {
+            self->resume_after_watch_ = false;
+            return self->read_request();
+          }
+          if (ec == net::error::operation_aborted && self->closed_) return;
+          self->on_client_gone();
+        }));
+  }
+
+  void on_client_gone() {
+    if (response_state_ == kComplete && outbox_.empty()) return;
+    closed_ = true;
+    auto callbacks = std::move(disconnect_callbacks_);
+    disconnect_callbacks_.clear();
+    for (auto& callback : callbacks) callback();
+    finish_exchange();
+    close();
+  }
+
+  void enqueue(std::string bytes) {
+    if (closed_) {
+      if (response_state_ == kComplete) finish_exchange();
+      return;
+    }
+    outbox_.push_back(std::move(bytes));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    writing_ = true;
+    net::async_write(socket_, net::buffer(outbox_.front()),
+                     net::bind_executor(strand_, [self = this->shared_from_this()](error_code ec, size_t) {
+                       self->on_written(ec);
+                     }));
+  }
+
+  void on_written(error_code ec) {
+    writing_ = false;
+    outbox_.pop_front();
+    if (ec) return on_client_gone();
+    if (!outbox_.empty()) return write_next();
+    if (response_state_ != kComplete) return;
+    finish_exchange();
+    if (!keep_alive_) return close();
+    response_state_ = kIdle;
+    disconnect_callbacks_.clear();
+    if (watching_) {
+      resume_after_watch_ = true;
+      error_code ignored;
+      socket_.cancel(ignored);
+    } else {
+      read_request();
+    }
+  }
+
+  void finish_exchange() {
+    if (counted_done_ || response_state_ == kIdle) return;
+    counted_done_ = true;
+    server_.in_flight.fetch_sub(1);
+  }
+
+  void close() {
+    if (response_state_ != kIdle && response_state_ != kComplete) {
+      closed_ = true;
+      auto callbacks = std::move(disconnect_callbacks_);
+      disconnect_callbacks_.clear();
+      for (auto& callback : callbacks) callback();
+    }
+    finish_exchange();
+    closed_ = true;
+    error_code ignored;
+    socket_.shutdown(Socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  Socket socket_;
+  net::strand<net::io_context::executor_type> strand_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  char watch_buffer_[512];
+  std::deque<std::string> outbox_;
+  std::vector<std::function<void()>> disconnect_callbacks_;
+  std::string method_;
+  ResponseState response_state_ = kIdle;
+  bool keep_alive_ = true;
+  bool writing_ = false;
+  bool watching_ = false;
+  bool resume_after_watch_ = false;
+  bool closed_ = false;
+  bool counted_done_ = false;
+};
+
+template <typename Protocol>
+void HttpServer::Impl::accept(typename Protocol::acceptor& acceptor) {
+  acceptor.async_accept(net::make_strand(io), [this, &acceptor](error_code ec, typename Protocol::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    if (!ec) std::make_shared<Session<Protocol>>(std::move(socket), *this)->start();
+    accept<Protocol>(acceptor);
+  });
+}
+
+HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
+    : impl_(std::make_unique<Impl>(options, std::move(handler))) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+Result<void> HttpServer::listen_tcp(const std::string& host, uint16_t port) {
+  error_code ec;
+  auto address = net::ip::make_address(host, ec);
+  if (ec) {
+    spdlog::warn("invalid hostname {:?}, binding 0.0.0.0", host);
+    address = net::ip::address_v4::any();
+  }
+  net::ip::tcp::endpoint endpoint(address, port);
+  auto& acceptor = impl_->tcp_acceptor.emplace(impl_->io);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Error::make(ErrorKind::kIo, "cannot listen on {}:{}: {}", host, port, ec.message());
+  impl_->accept<net::ip::tcp>(acceptor);
+  return {};
+}
+
+Result<void> HttpServer::listen_unix(const std::string& path) {
+  ::unlink(path.c_str());
+  error_code ec;
+  net::local::stream_protocol::endpoint endpoint(path);
+  auto& acceptor = impl_->unix_acceptor.emplace(impl_->io);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Error::make(ErrorKind::kIo, "cannot listen on unix socket {}: {}", path, ec.message());
+  impl_->accept<net::local::stream_protocol>(acceptor);
+  return {};
+}
+
+uint16_t HttpServer::port() const {
+  if (!impl_->tcp_acceptor) return 0;
+  error_code ec;
+  auto endpoint = impl_->tcp_acceptor->local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+void HttpServer::start() {
+  impl_->work.emplace(impl_->io.get_executor());
+  for (int i = 0; i < std::max(1, impl_->options.threads); ++i) impl_->threads.emplace_back([this] { impl_->io.run(); });
+}
+
+void HttpServer::stop_accepting() {
+  net::post(impl_->io, [impl = impl_.get()] {
+    error_code ignored;
+    if (impl->tcp_acceptor) impl->tcp_acceptor->close(ignored);
+    if (impl->unix_acceptor) impl->unix_acceptor->close(ignored);
+  });
+}
+
+int64_t HttpServer::responses_in_flight() const { return impl_->in_flight.load(); }
+
+void HttpServer::stop() {
+  if (!impl_) return;
+  impl_->work.reset();
+  impl_->io.stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace tgi::server

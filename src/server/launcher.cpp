@@ -1,0 +1,334 @@
+#include "server/launcher.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/spdlog.h>
+
+#include "chat/chat_template.h"
+#include "engine/engine.h"
+#include "formats/model_id.h"
+#include "model/causal_lm.h"
+#include "server/api.h"
+#include "server/engine_backend.h"
+#include "server/http_server.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tgi::server {
+
+namespace {
+
+Error unsupported(const std::string& message) { return Error{ErrorKind::kUnsupported, message}; }
+
+// JSON-escapes the log message so --json-output lines are valid JSON whatever the text.
+class JsonMessageFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string escaped = nlohmann::json(std::string(msg.payload.data(), msg.payload.size()))
+                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    dest.append(escaped.data(), escaped.data() + escaped.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
+};
+
+void configure_logging(bool json_output) {
+  if (const char* level = std::getenv("LOG_LEVEL")) {
+    std::string l = level;
+    l = l.substr(0, l.find(','));
+    spdlog::set_level(spdlog::level::from_str(l));
+  }
+  if (json_output) {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<JsonMessageFlag>('*').set_pattern(
+        R"({"timestamp":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%^%l%$","fields":{"message":%*},"target":"tgi"})");
+    spdlog::set_formatter(std::move(formatter));
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  }
+}
+
+std::string show(const std::optional<std::string>& v) { return v ? fmt::format("Some({:?})", *v) : "None"; }
+template <typename T>
+std::string show(const std::optional<T>& v) {
+  return v ? fmt::format("Some({})", *v) : "None";
+}
+
+// chat_template.json overrides tokenizer_config.json's template (spec §6.1); --tokenizer-config-path
+// points at an alternative tokenizer_config.json.
+std::optional<std::string> find_chat_template(const std::filesystem::path& dir, const tokenizer::Tokenizer& tok,
+                                              const std::optional<std::string>& tokenizer_config_path) {
+  auto read_template = [](const std::filesystem::path& file) -> std::optional<std::string> {
+    std::ifstream in(file);
+    if (!in) return std::nullopt;
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.contains("chat_template")) return std::nullopt;
+    const auto& t = j["chat_template"];
+    if (t.is_string()) return t.get<std::string>();
+    if (t.is_array())
+      for (const auto& entry : t)
+        if (entry.value("name", "") == "default" && entry.contains("template")) return entry["template"].get<std::string>();
+    return std::nullopt;
+  };
+  if (auto t = read_template(dir / "chat_template.json")) return t;
+  if (tokenizer_config_path) {
+    if (auto t = read_template(*tokenizer_config_path)) return t;
+  }
+  if (tok.config().chat_template) return tok.config().chat_template;
+  return read_template(dir / "processor_config.json");
+}
+
+}  // namespace
+
+Result<void> validate_launch_options(const LaunchOptions& o) {
+  if (o.validation_workers == 0) return Error{ErrorKind::kInvalidArgument, "`validation_workers` must be > 0"};
+  if (o.num_shard && *o.num_shard > 1)
+    return unsupported(fmt::format("--num-shard {} needs tensor parallelism across devices, which this build does "
+                                   "not have; use --num-shard 1",
+                                   *o.num_shard));
+  if (o.num_shard && *o.num_shard < 1) return Error{ErrorKind::kInvalidArgument, "--num-shard must be >= 1"};
+  if (o.sharded && *o.sharded)
+    return unsupported("--sharded true needs tensor parallelism across devices, which this build does not have");
+  if (o.quantize)
+    return unsupported(fmt::format("--quantize {} is not supported by this build: serve unquantized safetensors "
+                                   "weights (float32, float16 or bfloat16)",
+                                   *o.quantize));
+  if (o.speculate && *o.speculate > 0) return unsupported("--speculate is not supported by this build");
+  if (o.kv_cache_dtype) return unsupported(fmt::format("--kv-cache-dtype {} is not supported by this build", *o.kv_cache_dtype));
+  if (o.lora_adapters) return unsupported("--lora-adapters is not supported by this build");
+  if (o.rope_scaling || o.rope_factor) return unsupported("--rope-scaling/--rope-factor are not supported by this build");
+  if (o.otlp_endpoint) return unsupported("--otlp-endpoint: OpenTelemetry export is not supported by this build");
+  if (o.ngrok) return unsupported("--ngrok is not supported (it is non-functional in TGI as well)");
+  if (o.weights_cache_override) return unsupported("--weights-cache-override is not supported by this build");
+  if (o.watermark_gamma || o.watermark_delta)
+    return unsupported("--watermark-gamma/--watermark-delta are not supported by this build");
+  if (o.dtype && *o.dtype != "float16" && *o.dtype != "bfloat16" && *o.dtype != "float32")
+    return Error::make(ErrorKind::kInvalidArgument, "--dtype must be float16, bfloat16 or float32, got {:?}", *o.dtype);
+  if (o.max_input_tokens && o.max_input_length)
+    return Error{ErrorKind::kInvalidArgument,
+                 "`max_input_tokens` and `max_input_length` are the same setting; give only `max_input_tokens`"};
+  const auto max_input = o.max_input_tokens ? o.max_input_tokens : o.max_input_length;
+  if (max_input && o.max_total_tokens && *max_input >= *o.max_total_tokens)
+    return Error::make(ErrorKind::kInvalidArgument, "`max_input_tokens` must be < `max_total_tokens`: {} >= {}",
+                       *max_input, *o.max_total_tokens);
+  if (o.max_total_tokens && *o.max_total_tokens < 2)
+    return Error{ErrorKind::kInvalidArgument, "`max_total_tokens` must be at least 2"};
+  if (o.max_batch_prefill_tokens && o.max_batch_total_tokens && *o.max_batch_prefill_tokens > *o.max_batch_total_tokens)
+    return Error::make(ErrorKind::kInvalidArgument, "`max_batch_prefill_tokens` must be <= `max_batch_total_tokens`: {} > {}",
+                       *o.max_batch_prefill_tokens, *o.max_batch_total_tokens);
+  if (o.max_total_tokens && o.max_batch_total_tokens && *o.max_total_tokens > *o.max_batch_total_tokens)
+    return Error::make(ErrorKind::kInvalidArgument, "`max_total_tokens` must be <= `max_batch_total_tokens`: {} > {}",
+                       *o.max_total_tokens, *o.max_batch_total_tokens);
+  if (o.max_batch_size && *o.max_batch_size <= 0) return Error{ErrorKind::kInvalidArgument, "`max_batch_size` must be > 0"};
+  if (o.max_concurrent_requests <= 0) return Error{ErrorKind::kInvalidArgument, "`max_concurrent_requests` must be > 0"};
+  if (o.port < 0 || o.port > 65535) return Error::make(ErrorKind::kInvalidArgument, "--port {} is out of range", o.port);
+  if (o.payload_limit <= 0) return Error{ErrorKind::kInvalidArgument, "`payload_limit` must be > 0"};
+  if (o.usage_stats != "on" && o.usage_stats != "off" && o.usage_stats != "no-stack")
+    return Error::make(ErrorKind::kInvalidArgument, "--usage-stats must be on, off or no-stack, got {:?}", o.usage_stats);
+  if (o.http_threads < 1) return Error{ErrorKind::kInvalidArgument, "--http-threads must be >= 1"};
+  return {};
+}
+
+std::string describe_launch_options(const LaunchOptions& o) {
+  return fmt::format(
+      "Args {{ model_id: {:?}, revision: {}, validation_workers: {}, sharded: {}, num_shard: {}, quantize: {}, "
+      "speculate: {}, dtype: {}, kv_cache_dtype: {}, trust_remote_code: {}, max_concurrent_requests: {}, "
+      "max_best_of: {}, max_stop_sequences: {}, max_top_n_tokens: {}, max_input_tokens: {}, max_input_length: {}, "
+      "max_total_tokens: {}, waiting_served_ratio: {}, max_batch_prefill_tokens: {}, max_batch_total_tokens: {}, "
+      "max_waiting_tokens: {}, max_batch_size: {}, cuda_graphs: {}, hostname: {:?}, port: {}, prometheus_port: {}, "
+      "json_output: {}, cors_allow_origin: {}, api_key: {}, tokenizer_config_path: {}, disable_grammar_support: {}, "
+      "max_client_batch_size: {}, payload_limit: {}, enable_prefill_logprobs: {}, graceful_termination_timeout: {}, "
+      "unix_socket: {}, http_threads: {} }}",
+      o.model_id.value_or(TGI_DEFAULT_MODEL_DIR), show(o.revision), o.validation_workers, show(o.sharded),
+      show(o.num_shard), show(o.quantize), show(o.speculate), show(o.dtype), show(o.kv_cache_dtype),
+      o.trust_remote_code, o.max_concurrent_requests, o.max_best_of, o.max_stop_sequences, o.max_top_n_tokens,
+      show(o.max_input_tokens), show(o.max_input_length), show(o.max_total_tokens), o.waiting_served_ratio,
+      show(o.max_batch_prefill_tokens), show(o.max_batch_total_tokens), o.max_waiting_tokens, show(o.max_batch_size),
+      show(o.cuda_graphs), o.hostname, o.port, o.prometheus_port, o.json_output,
+      fmt::format("{}", fmt::join(o.cors_allow_origin, ",")), o.api_key ? "Some(<redacted>)" : "None",
+      show(o.tokenizer_config_path), o.disable_grammar_support, o.max_client_batch_size, o.payload_limit,
+      o.enable_prefill_logprobs, o.graceful_termination_timeout, show(o.unix_socket), o.http_threads);
+}
+
+int run_server(const LaunchOptions& o) {
+  // Block the shutdown signals before any thread starts, so every thread inherits the mask and
+  // only the sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  configure_logging(o.json_output);
+  if (!o.model_id) {
+    spdlog::info("No --model-id given: serving the bundled default model at {} (random weights, for trying the API)",
+                 TGI_DEFAULT_MODEL_DIR);
+  } else {
+    spdlog::info("Serving model {}", *o.model_id);
+  }
+  spdlog::info("{}", describe_launch_options(o));
+  if (auto valid = validate_launch_options(o); !valid.ok()) {
+    spdlog::error("{}", valid.error().message);
+    return 1;
+  }
+  if (o.cuda_graphs || o.disable_custom_kernels || o.cuda_memory_fraction != 1.0)
+    spdlog::warn("--cuda-graphs, --disable-custom-kernels and --cuda-memory-fraction have no effect on the CPU backend");
+  if (o.trust_remote_code) spdlog::warn("--trust-remote-code has no effect: this server never runs model code from the Hub");
+  if (o.env) spdlog::info("Runtime environment: tgi-cpp {} (TGI API {}), CPU backend", TGI_VERSION, kTgiVersion);
+
+  // Model files.
+  std::filesystem::path model_dir = o.model_id.value_or(TGI_DEFAULT_MODEL_DIR);
+  if (o.model_id) {
+    auto resolve = formats::ResolveOptions::from_environment();
+    if (o.revision) resolve.revision = *o.revision;
+    if (o.huggingface_hub_cache) resolve.cache_dir = *o.huggingface_hub_cache;
+    auto resolved = formats::resolve_model_id(*o.model_id, resolve);
+    if (!resolved.ok()) {
+      spdlog::error("cannot find model {}: {}", *o.model_id, resolved.error().message);
+      return 1;
+    }
+    model_dir = *resolved;
+  }
+  auto tok = tokenizer::Tokenizer::from_model_dir(model_dir);
+  if (!tok.ok()) {
+    spdlog::error("cannot load the tokenizer from {}: {}", model_dir.string(), tok.error().message);
+    return 1;
+  }
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer = std::move(*tok);
+  std::optional<chat::ChatTemplate> chat_template;
+  if (auto source = find_chat_template(model_dir, *tokenizer, o.tokenizer_config_path)) {
+    auto parsed = chat::ChatTemplate::parse(*source);
+    if (parsed.ok()) chat_template = std::move(*parsed);
+    else spdlog::warn("the chat template does not compile, chat requests will fail: {}", parsed.error().message);
+  } else {
+    spdlog::warn("no chat template found: /v1/chat/completions will answer 422 template_error");
+  }
+  model::LoadOptions load;
+  load.num_threads = static_cast<int>(o.num_threads);
+  load.dtype = o.dtype.value_or("");
+  auto loaded = model::load_causal_lm(model_dir, load);
+  if (!loaded.ok()) {
+    spdlog::error("cannot load the model from {}: {}", model_dir.string(), loaded.error().message);
+    return 1;
+  }
+  const model::ModelConfig model_config = (*loaded)->config();
+  const std::string dtype = o.dtype.value_or(model_config.torch_dtype.empty() ? "float32" : model_config.torch_dtype);
+
+  // Engine.
+  engine::EngineConfig engine_config;
+  const int64_t max_position = model_config.max_position_embeddings > 0 ? model_config.max_position_embeddings : 4096;
+  engine_config.max_batch_prefill_tokens =
+      static_cast<int32_t>(o.max_batch_prefill_tokens.value_or(std::min<int64_t>(4096, max_position)));
+  engine_config.max_batch_total_tokens = static_cast<int32_t>(o.max_batch_total_tokens.value_or(0));
+  engine_config.max_batch_size = static_cast<int32_t>(o.max_batch_size.value_or(0));
+  // The server admits requests (--max-concurrent-requests); the engine must never refuse one it let in.
+  engine_config.max_concurrent_requests = static_cast<int32_t>(o.max_concurrent_requests * std::max<int64_t>(1, o.max_best_of));
+  engine_config.max_waiting_tokens = static_cast<int32_t>(o.max_waiting_tokens);
+  engine_config.waiting_served_ratio = static_cast<float>(o.waiting_served_ratio);
+  for (int64_t id : model_config.eos_token_ids) engine_config.eos_token_ids.push_back(static_cast<int32_t>(id));
+  engine_config.sliding_window = static_cast<int32_t>(model_config.sliding_window);
+  auto created = engine::Engine::create(std::move(*loaded), tokenizer, engine_config);
+  if (!created.ok()) {
+    spdlog::error("cannot start the engine: {}", created.error().message);
+    return 1;
+  }
+  std::shared_ptr<engine::Engine> engine = std::move(*created);
+  const int64_t kv_budget = engine->max_total_tokens_budget();
+  spdlog::info("KV cache budget: {} tokens", kv_budget);
+
+  // Limits: TGI's defaults (§5.6) — max_total_tokens from the KV budget, position limit and
+  // tokenizer limit; max_input_tokens one less.
+  int64_t max_total = std::min<int64_t>(kv_budget, max_position);
+  if (tokenizer->config().model_max_length)
+    max_total = std::min<int64_t>(max_total, static_cast<int64_t>(*tokenizer->config().model_max_length));
+  if (o.max_total_tokens) {
+    if (*o.max_total_tokens > kv_budget) {
+      spdlog::error("Not enough memory to handle max_total_tokens={} (KV budget {} tokens)", *o.max_total_tokens, kv_budget);
+      return 1;
+    }
+    max_total = *o.max_total_tokens;
+  }
+  const auto max_input_flag = o.max_input_tokens ? o.max_input_tokens : o.max_input_length;
+  const int64_t max_input = max_input_flag.value_or(max_total - 1);
+  if (max_input >= max_total) {
+    spdlog::error("`max_input_tokens` must be < `max_total_tokens`: {} >= {}", max_input, max_total);
+    return 1;
+  }
+
+  ServerConfig config;
+  config.hostname = o.hostname;
+  config.port = static_cast<uint16_t>(o.port);
+  config.unix_socket_path = o.unix_socket;
+  config.threads = static_cast<int>(o.http_threads);
+  config.max_concurrent_requests = o.max_concurrent_requests;
+  config.payload_limit = o.payload_limit;
+  config.validation_workers = o.validation_workers;
+  config.api_key = o.api_key;
+  config.cors_allow_origin = o.cors_allow_origin;
+  if (const char* compute_type = std::getenv("COMPUTE_TYPE")) config.compute_type = compute_type;
+  config.enable_prefill_logprobs = o.enable_prefill_logprobs;
+  config.limits.max_best_of = o.max_best_of;
+  config.limits.max_stop_sequences = o.max_stop_sequences;
+  config.limits.max_top_n_tokens = o.max_top_n_tokens;
+  config.limits.max_input_tokens = max_input;
+  config.limits.max_total_tokens = max_total;
+  config.limits.max_client_batch_size = o.max_client_batch_size;
+  config.limits.grammar_supported = false;
+  config.model.model_id = o.model_id.value_or(TGI_DEFAULT_MODEL_DIR);
+  config.model.dtype = dtype;
+  config.model.kv_budget_tokens = kv_budget;
+  spdlog::info("Limits: max_input_tokens={} max_total_tokens={} max_concurrent_requests={}", max_input, max_total,
+               o.max_concurrent_requests);
+
+  Api api(config);
+  api.set_backend(std::make_shared<EngineBackend>(engine, tokenizer, std::move(chat_template)));
+  HttpServer http(HttpServerOptions{config.threads, config.payload_limit}, api.handler());
+  if (auto listening = http.listen_tcp(o.hostname, config.port); !listening.ok()) {
+    spdlog::error("{}", listening.error().message);
+    return 1;
+  }
+  if (o.unix_socket) {
+    if (auto listening = http.listen_unix(*o.unix_socket); !listening.ok()) {
+      spdlog::error("{}", listening.error().message);
+      return 1;
+    }
+  }
+  // TGI also serves the metrics on --prometheus-port, at any path. A busy port is not fatal.
+  HttpServer prometheus(HttpServerOptions{1, 1024}, [&api](HttpRequest, std::shared_ptr<ResponseChannel> channel) {
+    HttpRequest metrics_request;
+    metrics_request.method = "GET";
+    metrics_request.path = "/metrics";
+    api.handler()(std::move(metrics_request), std::move(channel));
+  });
+  if (auto listening = prometheus.listen_tcp(o.hostname, static_cast<uint16_t>(o.prometheus_port)); !listening.ok()) {
+    spdlog::warn("metrics stay on /metrics only: {}", listening.error().message);
+  }
+  http.start();
+  prometheus.start();
+  spdlog::info("Connected: serving {} on http://{}:{}", config.model.model_id, o.hostname, http.port());
+
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("Received {}: stopping (finishing in-flight requests, up to {} s)",
+               received == SIGTERM ? "SIGTERM" : "SIGINT", o.graceful_termination_timeout);
+  http.stop_accepting();
+  prometheus.stop();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.graceful_termination_timeout);
+  while (http.responses_in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (http.responses_in_flight() > 0)
+    spdlog::warn("{} requests still running at the graceful termination timeout", http.responses_in_flight());
+  engine->shutdown();
+  http.stop();
+  spdlog::info("Shutdown complete");
+  return 0;
+}
+
+}  // namespace tgi::server

@@ -1,0 +1,132 @@
+#pragma once
+// A scripted Backend for server tests: words are tokens, generations are "tok1 tok2 ..." produced
+// on a worker thread (like the engine's), optionally slowly so cancellation can be observed.
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "server/backend.h"
+
+namespace tgi::server::testing {
+
+class FakeBackend : public Backend {
+ public:
+  int tokens_per_request = 3;
+  std::chrono::milliseconds step_delay{0};
+  engine::FinishReason finish_reason = engine::FinishReason::kLength;
+  std::atomic<int> cancelled{0};
+  std::atomic<int> submitted{0};
+  bool uses_tools = false;
+  std::optional<Error> submit_error;
+  engine::GenerationRequest last_request;
+
+  ~FakeBackend() override {
+    std::lock_guard lock(mutex_);
+    for (auto& t : threads_) t.join();
+  }
+
+  Result<TokenizedText> tokenize(const std::string& text, bool add_special_tokens) const override {
+    TokenizedText out;
+    if (add_special_tokens) {
+      out.ids.push_back(1);
+      out.offsets.emplace_back(0, 0);
+    }
+    size_t i = 0;
+    while (i < text.size()) {
+      while (i < text.size() && text[i] == ' ') ++i;
+      size_t start = i;
+      while (i < text.size() && text[i] != ' ') ++i;
+      if (i > start) {
+        out.ids.push_back(static_cast<int32_t>(100 + (i - start)));
+        out.offsets.emplace_back(start, i);
+      }
+    }
+    return out;
+  }
+
+  Result<std::string> render_chat(const ChatPrompt& prompt) const override {
+    std::string out;
+    for (const auto& m : prompt.messages) {
+      if (m["role"] == "boom") return Error{ErrorKind::kInvalidArgument, "role boom is not allowed"};
+      out.append("<").append(m["role"].get<std::string>()).append(">");
+      out.append(m["content"].get<std::string>()).append("\n");
+    }
+    out.append("<assistant>");
+    return out;
+  }
+
+  bool template_uses_tools() const override { return uses_tools; }
+
+  class Handle : public SubmittedRequest {
+   public:
+    std::atomic<bool> flag{false};
+    void cancel() override { flag = true; }
+  };
+
+  Result<std::shared_ptr<SubmittedRequest>> submit(engine::GenerationRequest request, TokenEventSink sink) override {
+    if (submit_error) return *submit_error;
+    submitted++;
+    auto handle = std::make_shared<Handle>();
+    {
+      std::lock_guard lock(mutex_);
+      last_request = request;
+    }
+    const int n = std::min<int>(tokens_per_request, request.stopping.max_new_tokens);
+    const int prompt_tokens = static_cast<int>(request.input_ids.size());
+    std::lock_guard lock(mutex_);
+    threads_.emplace_back([this, handle, sink, n, prompt_tokens, details = request.decoder_input_details] {
+      if (details) {
+        engine::TokenEvent prompt;
+        prompt.kind = engine::TokenEvent::Kind::kPrompt;
+        prompt.prompt.push_back(engine::TokenInfo{1, "<s>", std::nanf(""), true});
+        sink(prompt);
+      }
+      std::string text;
+      for (int i = 1; i <= n; ++i) {
+        std::this_thread::sleep_for(step_delay);
+        if (handle->flag) {
+          cancelled++;
+          engine::TokenEvent error;
+          error.kind = engine::TokenEvent::Kind::kError;
+          error.error = Error{ErrorKind::kGeneration, "cancelled"};
+          sink(error);
+          return;
+        }
+        engine::TokenEvent token;
+        token.kind = engine::TokenEvent::Kind::kToken;
+        std::string piece = " tok";
+        piece.append(std::to_string(i));
+        token.token = engine::TokenInfo{i, piece, -0.5f * static_cast<float>(i), false};
+        token.text_delta = token.token.text;
+        text += token.token.text;
+        sink(token);
+      }
+      engine::TokenEvent end;
+      end.kind = engine::TokenEvent::Kind::kEnd;
+      end.finish_reason = finish_reason;
+      end.generated_text = text;
+      end.generated_tokens = n;
+      end.prompt_tokens = prompt_tokens;
+      end.seed = 42;
+      sink(end);
+    });
+    return std::shared_ptr<SubmittedRequest>(handle);
+  }
+
+  bool healthy() const override { return true; }
+  EngineCounters counters() const override {
+    EngineCounters c;
+    c.kv_blocks_total = 10;
+    c.kv_blocks_used = 4;
+    c.prefix_cache_hit_tokens = 7;
+    return c;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace tgi::server::testing

@@ -1,0 +1,268 @@
+// The HTTP layer over a real loopback socket, with a scripted backend: routing edges (404, 405,
+// 401, 413, 415, 400, 422), JSON and SSE bytes, keep-alive, and cancellation on disconnect.
+// g++ 12 reports a false -Wrestrict inside std::string concatenation (GCC bug 105329).
+#pragma GCC diagnostic ignored "-Wrestrict"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "fake_backend.h"
+#include "server/api.h"
+#include "server/http_server.h"
+
+namespace tgi::server {
+namespace {
+
+class Connection {
+ public:
+  explicit Connection(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  }
+  ~Connection() { close(); }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  void send(const std::string& bytes) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      sent += static_cast<size_t>(n);
+    }
+  }
+  // Reads until `marker` has been seen (or the peer closes).
+  std::string read_until(const std::string& marker) {
+    while (buffer_.find(marker) == std::string::npos) {
+      char chunk[4096];
+      ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+      if (n <= 0) break;
+      buffer_.append(chunk, static_cast<size_t>(n));
+    }
+    return buffer_;
+  }
+  std::string read_all() { return read_until(std::string(1, '\0') + "never"); }
+
+ private:
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+std::string post(const std::string& path, const std::string& body, const std::string& extra_headers = "",
+                 const std::string& content_type = "application/json") {
+  return "POST " + path + " HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: " + content_type +
+         "\r\ncontent-length: " + std::to_string(body.size()) + "\r\n" + extra_headers + "\r\n" + body;
+}
+
+std::string get(const std::string& path) { return "GET " + path + " HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"; }
+
+std::string body_of(const std::string& response) { return response.substr(response.find("\r\n\r\n") + 4); }
+
+class LoopbackTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(ServerConfig{}); }
+  void start(ServerConfig config) {
+    server_.reset();
+    config.limits.max_input_tokens = 10;
+    config.limits.max_total_tokens = 20;
+    config.model.model_id = "fake/model";
+    if (config.payload_limit == 2000000) config.payload_limit = 1000;
+    backend_ = std::make_shared<testing::FakeBackend>();
+    api_ = std::make_unique<Api>(config);
+    api_->set_backend(backend_);
+    server_ = std::make_unique<HttpServer>(HttpServerOptions{2, config.payload_limit}, api_->handler());
+    ASSERT_TRUE(server_->listen_tcp("127.0.0.1", 0).ok());
+    server_->start();
+  }
+  void TearDown() override { server_.reset(); }
+  std::string exchange(const std::string& request) {
+    Connection c(server_->port());
+    c.send(request);
+    return c.read_all();
+  }
+
+  std::shared_ptr<testing::FakeBackend> backend_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(LoopbackTest, UnknownPathAndWrongMethod) {
+  EXPECT_TRUE(exchange(get("/nope")).starts_with("HTTP/1.1 404 Not Found\r\n"));
+  EXPECT_TRUE(exchange(get("/generate")).starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
+}
+
+TEST_F(LoopbackTest, TransportErrors) {
+  std::string big(2000, 'a');
+  std::string r = exchange(post("/generate", "{\"inputs\":\"" + big + "\"}"));
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 413 "));
+  EXPECT_EQ(body_of(r), "Failed to buffer the request body: length limit exceeded");
+  r = exchange(post("/generate", "{}", "", "text/plain"));
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 415 "));
+  EXPECT_EQ(body_of(r), "Expected request with `Content-Type: application/json`");
+  r = exchange(post("/generate", "{nope"));
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 400 "));
+  EXPECT_TRUE(body_of(r).starts_with("Failed to parse the request body as JSON: "));
+  r = exchange(post("/generate", R"({"parameters":{}})"));
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 422 "));
+  EXPECT_EQ(body_of(r), "Failed to deserialize the JSON body into the target type: missing field `inputs`");
+}
+
+TEST_F(LoopbackTest, ValidationErrorIsJson) {
+  std::string r = exchange(post("/generate", R"({"inputs":"a","parameters":{"top_k":0}})"));
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 422 "));
+  EXPECT_EQ(body_of(r), R"({"error":"Input validation error: `top_k` must be strictly positive","error_type":"validation"})");
+}
+
+TEST_F(LoopbackTest, GenerateReturnsTextAndHeaders) {
+  std::string r = exchange(post("/generate", R"({"inputs":"hello world","parameters":{"max_new_tokens":2}})"));
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200 OK\r\n")) << r;
+  EXPECT_NE(r.find("x-compute-type: gpu+optimized\r\n"), std::string::npos);
+  EXPECT_NE(r.find("x-prompt-tokens: 3\r\n"), std::string::npos);
+  EXPECT_NE(r.find("x-generated-tokens: 2\r\n"), std::string::npos);
+  EXPECT_EQ(body_of(r), R"({"generated_text":" tok1 tok2"})");
+  r = exchange(post("/", R"({"inputs":"hi","parameters":{"max_new_tokens":1}})"));
+  EXPECT_EQ(body_of(r), R"([{"generated_text":"hi tok1"}])");
+}
+
+TEST_F(LoopbackTest, GenerateStreamSseBytes) {
+  std::string r = exchange(post("/generate_stream", R"({"inputs":"hi","parameters":{"max_new_tokens":2,"details":true}})"));
+  EXPECT_NE(r.find("content-type: text/event-stream\r\n"), std::string::npos);
+  EXPECT_NE(r.find("transfer-encoding: chunked\r\n"), std::string::npos);
+  EXPECT_NE(r.find("data: {\"index\":1,\"token\":{\"id\":1,\"text\":\" tok1\",\"logprob\":-0.5,\"special\":false},"
+                   "\"generated_text\":null,\"details\":null}\n\n"),
+            std::string::npos);
+  EXPECT_NE(r.find("data: {\"index\":2,\"token\":{\"id\":2,\"text\":\" tok2\",\"logprob\":-1.0,\"special\":false},"
+                   "\"generated_text\":\" tok1 tok2\",\"details\":{\"finish_reason\":\"length\",\"generated_tokens\":2,"
+                   "\"seed\":null,\"input_length\":2}}\n\n"),
+            std::string::npos)
+      << r;
+  EXPECT_TRUE(r.ends_with("0\r\n\r\n"));
+}
+
+TEST_F(LoopbackTest, StreamValidationErrorIsAnEventOn200) {
+  std::string r = exchange(post("/generate_stream", R"({"inputs":"","parameters":{}})"));
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200 OK\r\n"));
+  EXPECT_NE(r.find("data: {\"error\":\"Input validation error: `inputs` cannot be empty\",\"error_type\":\"validation\"}\n\n"),
+            std::string::npos);
+}
+
+TEST_F(LoopbackTest, KeepAliveServesSeveralRequests) {
+  Connection c(server_->port());
+  c.send("GET /health HTTP/1.1\r\nhost: x\r\n\r\n");
+  std::string first = c.read_until("\r\n\r\n");
+  EXPECT_TRUE(first.starts_with("HTTP/1.1 200 OK\r\n"));
+  c.send("GET /v1/models HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+  std::string both = c.read_all();
+  EXPECT_NE(both.find(R"({"object":"list","data":[{"id":"fake/model","object":"model","created":0,"owned_by":"fake/model"}]})"),
+            std::string::npos);
+}
+
+TEST_F(LoopbackTest, ChatCompletionStreamEndsWithUsageAndDone) {
+  std::string r = exchange(post("/v1/chat/completions",
+                                R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":2,"stream":true,)"
+                                R"("stream_options":{"include_usage":true}})"));
+  EXPECT_NE(r.find("\"delta\":{\"role\":\"assistant\",\"content\":\" tok2\"},\"logprobs\":null,\"finish_reason\":\"length\""),
+            std::string::npos)
+      << r;
+  EXPECT_NE(r.find("\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2,\"total_tokens\":3}"),
+            std::string::npos);
+  EXPECT_NE(r.find("data: [DONE]\n\n"), std::string::npos);
+}
+
+TEST_F(LoopbackTest, ChatTemplateErrorAndCompletionLimits) {
+  std::string r = exchange(post("/v1/chat/completions", R"({"messages":[{"role":"boom","content":"x"}]})"));
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 422 "));
+  EXPECT_EQ(body_of(r), R"({"error":"Template error: role boom is not allowed","error_type":"template_error"})");
+  r = exchange(post("/v1/completions", R"({"prompt":["a","b","c","d","e"]})"));
+  EXPECT_EQ(body_of(r),
+            R"({"error":"Number of prompts exceeds the maximum allowed batch size of 4","error_type":"batch size exceeded"})");
+  r = exchange(post("/v1/completions", R"({"prompt":"a","suffix":"b"})"));
+  EXPECT_EQ(body_of(r),
+            R"({"error":"Suffix is not supported and can be achieved by preprocessing the prompt.","error_type":"suffix not supported"})");
+  r = exchange(post("/v1/completions", R"({"prompt":["a b","c"],"max_tokens":1,"temperature":0})"));
+  EXPECT_NE(r.find(R"("usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7})"), std::string::npos) << r;
+}
+
+TEST_F(LoopbackTest, TokenizeReportsOffsets) {
+  std::string r = exchange(post("/tokenize", R"({"inputs":"ab c"})"));
+  EXPECT_EQ(body_of(r),
+            R"([{"id":1,"text":"","start":0,"stop":0},{"id":102,"text":"ab","start":0,"stop":2},{"id":101,"text":"c","start":3,"stop":4}])");
+}
+
+TEST_F(LoopbackTest, DisconnectCancelsTheRequest) {
+  backend_->tokens_per_request = 1000;
+  backend_->step_delay = std::chrono::milliseconds(5);
+  {
+    Connection c(server_->port());
+    c.send(post("/generate_stream", R"({"inputs":"hi","parameters":{"max_new_tokens":15}})"));
+    c.read_until("\"index\":2");
+  }
+  for (int i = 0; i < 500 && backend_->cancelled.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(backend_->cancelled.load(), 1);
+  std::string metrics = body_of(exchange(get("/metrics")));
+  EXPECT_NE(metrics.find("tgi_request_failure{err=\"dropped\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.find("tgi_kv_cache_blocks_used 4"), std::string::npos);
+}
+
+TEST(LoopbackAuth, ApiKeyProtectsGenerationRoutesOnly) {
+  ServerConfig config;
+  config.api_key = "secret";
+  config.limits.max_input_tokens = 10;
+  config.limits.max_total_tokens = 20;
+  Api api(config);
+  auto backend = std::make_shared<testing::FakeBackend>();
+  api.set_backend(backend);
+  HttpServer server(HttpServerOptions{1, 1000}, api.handler());
+  ASSERT_TRUE(server.listen_tcp("127.0.0.1", 0).ok());
+  server.start();
+  auto exchange = [&](const std::string& request) {
+    Connection c(server.port());
+    c.send(request);
+    return c.read_all();
+  };
+  const std::string body = R"({"inputs":"hi","parameters":{"max_new_tokens":1}})";
+  EXPECT_TRUE(exchange(post("/generate", body)).starts_with("HTTP/1.1 401 "));
+  EXPECT_TRUE(exchange(post("/generate", body, "authorization: Bearer wrong\r\n")).starts_with("HTTP/1.1 401 "));
+  EXPECT_TRUE(exchange(post("/generate", body, "authorization: bearer SECRET\r\n")).starts_with("HTTP/1.1 200 "));
+  EXPECT_TRUE(exchange(get("/health")).starts_with("HTTP/1.1 200 "));
+  EXPECT_TRUE(exchange(get("/info")).starts_with("HTTP/1.1 200 "));
+}
+
+TEST(LoopbackOverload, PermitsAreNeverWaitedFor) {
+  ServerConfig config;
+  config.max_concurrent_requests = 1;
+  config.limits.max_input_tokens = 10;
+  config.limits.max_total_tokens = 20;
+  Api api(config);
+  auto backend = std::make_shared<testing::FakeBackend>();
+  backend->tokens_per_request = 1000;
+  backend->step_delay = std::chrono::milliseconds(5);
+  api.set_backend(backend);
+  HttpServer server(HttpServerOptions{2, 1000}, api.handler());
+  ASSERT_TRUE(server.listen_tcp("127.0.0.1", 0).ok());
+  server.start();
+  Connection slow(server.port());
+  slow.send(post("/generate_stream", R"({"inputs":"hi","parameters":{"max_new_tokens":15}})"));
+  slow.read_until("\"index\":1");
+  Connection second(server.port());
+  second.send(post("/generate", R"({"inputs":"hi","parameters":{"max_new_tokens":1}})"));
+  std::string r = second.read_all();
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 429 ")) << r;
+  EXPECT_EQ(body_of(r), R"({"error":"Model is overloaded","error_type":"overloaded"})");
+  slow.close();
+}
+
+}  // namespace
+}  // namespace tgi::server
