@@ -648,7 +648,7 @@ Value filter_round(Renderer&, const Value& v, CallArgs& args) {
   double x = v.as_float() * scale;
   if (method == "ceil") x = std::ceil(x);
   else if (method == "floor") x = std::floor(x);
-  else x = std::round(x);
+  else x = std::nearbyint(x);  // Python's round(): halves go to the even neighbour
   return Value(x / scale);
 }
 

@@ -88,7 +88,7 @@ class Parser {
     while (true) {
       const Token& t = peek();
       if (t.kind == TokenKind::kEof) {
-        if (end_tags.size() != 0) error(std::string("missing {% ") + *end_tags.begin() + " %}");
+        if (end_tags.size() != 0) error(std::string("missing {% ") + *(end_tags.end() - 1) + " %}");
         return body;
       }
       if (t.kind == TokenKind::kText) {

@@ -52,17 +52,53 @@ class Macro : public Callable {
   const MacroStmt& stmt_;
 };
 
-class Cycle : public Callable {
+// The `loop` variable of a for loop: one object per loop, advanced in place each iteration, so
+// iterating costs no allocation. It owns the items so previtem/nextitem stay valid.
+class LoopState : public Callable {
  public:
-  explicit Cycle(size_t index) : index_(index) {}
-  Value call(Renderer&, CallArgs& args) override {
-    if (args.args.empty()) fail(ErrorType::kType, "no items for cycling given");
-    return args.args[index_ % args.args.size()];
+  explicit LoopState(List items) : items_(std::move(items)) {}
+  void advance(size_t index) { index_ = index; }
+  const List& items() const { return items_; }
+
+  Value call(Renderer&, CallArgs&) override { fail(ErrorType::kRuntime, "recursive loops are not supported"); }
+  std::string name() const override { return "LoopContext"; }
+  Value attribute(const std::string& name) override {
+    const int64_t i = static_cast<int64_t>(index_);
+    const int64_t n = static_cast<int64_t>(items_.size());
+    if (name == "index") return Value(i + 1);
+    if (name == "index0") return Value(i);
+    if (name == "first") return Value(i == 0);
+    if (name == "last") return Value(i == n - 1);
+    if (name == "length") return Value(n);
+    if (name == "revindex") return Value(n - i);
+    if (name == "revindex0") return Value(n - i - 1);
+    if (name == "depth") return Value(int64_t{1});
+    if (name == "depth0") return Value(int64_t{0});
+    if (name == "previtem") return i > 0 ? items_[index_ - 1] : Value::undefined("there is no previous item");
+    if (name == "nextitem") return i + 1 < n ? items_[index_ + 1] : Value::undefined("there is no next item");
+    if (name == "cycle") {
+      size_t position = index_;
+      return Value(std::shared_ptr<Callable>(std::make_shared<Cycle>(position)));
+    }
+    return Callable::attribute(name);
   }
-  std::string name() const override { return "cycle"; }
 
  private:
-  size_t index_;
+  class Cycle : public Callable {
+   public:
+    explicit Cycle(size_t index) : index_(index) {}
+    Value call(Renderer&, CallArgs& args) override {
+      if (args.args.empty()) fail(ErrorType::kType, "no items for cycling given");
+      return args.args[index_ % args.args.size()];
+    }
+    std::string name() const override { return "cycle"; }
+
+   private:
+    size_t index_;
+  };
+
+  List items_;
+  size_t index_ = 0;
 };
 
 }  // namespace
@@ -166,6 +202,23 @@ class Renderer::MacroScope {
   size_t saved_base_;
 };
 
+// Bounds the evaluator's recursion (nested expressions and statements across macro calls) so a
+// hostile template ends in an error, not a stack overflow.
+class Renderer::DepthGuard {
+ public:
+  explicit DepthGuard(Renderer& r) : r_(r) {
+    if (++r_.depth_ > kMaxDepth) {
+      --r_.depth_;
+      fail(ErrorType::kLimit, "template nesting exceeds the limit of " + std::to_string(kMaxDepth) + " levels");
+    }
+  }
+  ~DepthGuard() { --r_.depth_; }
+
+ private:
+  static constexpr int kMaxDepth = 2000;
+  Renderer& r_;
+};
+
 std::string Renderer::render_macro(const Body& body, std::vector<std::pair<std::string, Value>> locals) {
   MacroScope scope(*this);
   for (auto& [k, v] : locals) frames_.back().emplace_back(std::move(k), std::move(v));
@@ -221,6 +274,7 @@ Renderer::Flow Renderer::exec(const Body& body) {
 }
 
 Renderer::Flow Renderer::exec_stmt(const Stmt& stmt) {
+  DepthGuard guard(*this);
   switch (stmt.kind) {
     case StmtKind::kText: append_output(static_cast<const TextStmt&>(stmt).text); return Flow::kNormal;
     case StmtKind::kOutput: {
@@ -338,27 +392,16 @@ Renderer::Flow Renderer::exec_for(const ForStmt& stmt) {
     }
     items = std::move(kept);
   }
-  const int64_t n = static_cast<int64_t>(items.size());
-  for (int64_t i = 0; i < n; ++i) {
+  const size_t n = items.size();
+  auto loop = std::make_shared<LoopState>(std::move(items));
+  const Value loop_value(std::static_pointer_cast<Callable>(loop));
+  for (size_t i = 0; i < n; ++i) {
     count_iterations(1);
     Frame& frame = frames_.back();
     frame.clear();  // each iteration starts from a fresh scope, as in jinja2
-    Dict loop;
-    loop.entries.reserve(12);
-    loop.entries.emplace_back(Value("index"), Value(i + 1));
-    loop.entries.emplace_back(Value("index0"), Value(i));
-    loop.entries.emplace_back(Value("revindex"), Value(n - i));
-    loop.entries.emplace_back(Value("revindex0"), Value(n - i - 1));
-    loop.entries.emplace_back(Value("first"), Value(i == 0));
-    loop.entries.emplace_back(Value("last"), Value(i == n - 1));
-    loop.entries.emplace_back(Value("length"), Value(n));
-    loop.entries.emplace_back(Value("depth"), Value(int64_t{1}));
-    loop.entries.emplace_back(Value("depth0"), Value(int64_t{0}));
-    loop.entries.emplace_back(Value("previtem"), i > 0 ? items[static_cast<size_t>(i - 1)] : Value::undefined("there is no previous item"));
-    loop.entries.emplace_back(Value("nextitem"), i + 1 < n ? items[static_cast<size_t>(i + 1)] : Value::undefined("there is no next item"));
-    loop.entries.emplace_back(Value("cycle"), Value(std::shared_ptr<Callable>(std::make_shared<Cycle>(static_cast<size_t>(i)))));
-    frame.emplace_back("loop", Value(std::move(loop)));
-    assign(stmt.target, items[static_cast<size_t>(i)]);
+    loop->advance(i);
+    frame.emplace_back("loop", loop_value);
+    assign(stmt.target, loop->items()[i]);
     Flow flow = exec(stmt.body);
     if (flow == Flow::kBreak) break;
   }
@@ -494,6 +537,16 @@ Value Renderer::eval_binary(const BinaryExpr& expr) {
       return Value(a.as_float() / b.as_float());
     case '%':
       if (a.is_string()) {
+        if (a.is_markup()) {  // Markup % args escapes the arguments
+          auto escape = [](const Value& v) { return v.is_string() && !v.is_markup() ? Value(html_escape(v.as_string())) : v; };
+          List escaped;
+          if (b.is_tuple()) {
+            for (const auto& item : b.as_list()) escaped.push_back(escape(item));
+          }
+          std::string s = percent_format(a.as_string(), b.is_tuple() ? Value(std::move(escaped), true) : escape(b));
+          check_size(s.size());
+          return Value::markup(std::move(s));
+        }
         std::string s = percent_format(a.as_string(), b);
         check_size(s.size());
         return Value(std::move(s));
@@ -542,6 +595,7 @@ Value Renderer::eval_compare(const CompareExpr& expr) {
 }
 
 Value Renderer::eval(const Expr& expr) {
+  DepthGuard guard(*this);
   switch (expr.kind) {
     case ExprKind::kLiteral: return static_cast<const LiteralExpr&>(expr).value;
     case ExprKind::kName: return lookup(static_cast<const NameExpr&>(expr).name);

@@ -16,7 +16,7 @@ namespace tgi::chat::jinja {
 struct Limits {
   size_t max_output_bytes = 16u << 20;   // rendered text and any string built on the way
   int max_call_depth = 64;               // nested macro calls
-  int64_t max_loop_iterations = 1000000; // all loop iterations of one render together
+  int64_t max_loop_iterations = 500000;  // all loop iterations of one render together
 };
 
 struct CallArgs {
@@ -51,6 +51,7 @@ class Renderer {
  private:
   enum class Flow { kNormal, kBreak, kContinue };
   class MacroScope;
+  class DepthGuard;
   using Frame = std::vector<std::pair<std::string, Value>>;
 
   Flow exec(const Body& body);
@@ -76,6 +77,7 @@ class Renderer {
   std::string out_;
   size_t scope_base_ = 0;      // first frame of the innermost macro call (0: none)
   int call_depth_ = 0;
+  int depth_ = 0;
   int64_t iterations_ = 0;
 };
 
