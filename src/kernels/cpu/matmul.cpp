@@ -1,92 +1,87 @@
 #include "kernels/cpu/matmul.h"
 
-#include <immintrin.h>
+#include <atomic>
+#include <vector>
+
+#include "kernels/cpu/gemm/cpu_isa.h"
+#include "kernels/cpu/gemm/gemm_problem.h"
 
 namespace tgi::kernels {
 namespace {
 
-inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
-inline __m256 load8(const uint16_t* p, WeightFormat format) {
-  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  if (format == WeightFormat::kF16) return _mm256_cvtph_ps(raw);
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
-}
+std::atomic<MatmulPrecision> g_precision{MatmulPrecision::kExact};
 
-inline float hsum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-  lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-  return _mm_cvtss_f32(lo);
-}
-
-inline float scalar_weight(const std::byte* row, int64_t k, WeightFormat format) {
+gemm::ElementType element_type(WeightFormat format) {
   switch (format) {
-    case WeightFormat::kF32: return reinterpret_cast<const float*>(row)[k];
-    case WeightFormat::kF16: return _cvtsh_ss(reinterpret_cast<const uint16_t*>(row)[k]);
-    case WeightFormat::kBF16: {
-      const uint32_t bits = static_cast<uint32_t>(reinterpret_cast<const uint16_t*>(row)[k]) << 16;
-      float f;
-      __builtin_memcpy(&f, &bits, sizeof f);
-      return f;
-    }
+    case WeightFormat::kF32: return gemm::ElementType::kF32;
+    case WeightFormat::kBF16: return gemm::ElementType::kBF16;
+    case WeightFormat::kF16: return gemm::ElementType::kF16;
   }
-  return 0.0f;
+  return gemm::ElementType::kF32;
 }
 
-// Up to kTile tokens share each widened 8-wide weight chunk. Each token owns one accumulator
-// and sees the same FMA order for any tile size (batch invariance).
-constexpr int kTile = 4;
+// Threads get whole groups of rows so every thread's range fills the kernels' row tiles
+// (a multiple of 8 and of 6).
+constexpr int64_t kRowsPerGroup = 48;
 
-template <WeightFormat kFormat>
-void rows_kernel(const float* x, int64_t num_tokens, int64_t x_stride, const WeightView& w, const float* bias,
-                 float* y, int64_t y_stride, int64_t row_begin, int64_t row_end) {
-  const int64_t cols = w.cols, vec_cols = cols - cols % 8;
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const std::byte* row = w.row(r);
-    for (int64_t t0 = 0; t0 < num_tokens; t0 += kTile) {
-      const int tile = static_cast<int>(num_tokens - t0 < kTile ? num_tokens - t0 : kTile);
-      __m256 acc[kTile];
-      for (int i = 0; i < kTile; ++i) acc[i] = _mm256_setzero_ps();
-      for (int64_t k = 0; k < vec_cols; k += 8) {
-        __m256 wv;
-        if constexpr (kFormat == WeightFormat::kF32) {
-          wv = load8(reinterpret_cast<const float*>(row) + k);
-        } else {
-          wv = load8(reinterpret_cast<const uint16_t*>(row) + k, kFormat);
-        }
-        for (int i = 0; i < tile; ++i) acc[i] = _mm256_fmadd_ps(load8(x + (t0 + i) * x_stride + k), wv, acc[i]);
-      }
-      for (int i = 0; i < tile; ++i) {
-        float sum = hsum(acc[i]);
-        const float* xt = x + (t0 + i) * x_stride;
-        for (int64_t k = vec_cols; k < cols; ++k) sum += xt[k] * scalar_weight(row, k, kFormat);
-        if (bias) sum += bias[r];
-        y[(t0 + i) * y_stride + r] = sum;
-      }
-    }
-  }
+template <typename Kernel>
+void split_rows(int64_t rows, ThreadPool& pool, Kernel&& kernel) {
+  const int64_t groups = (rows + kRowsPerGroup - 1) / kRowsPerGroup;
+  pool.parallel_for(groups, [&](int64_t begin, int64_t end) {
+    kernel(begin * kRowsPerGroup, end * kRowsPerGroup < rows ? end * kRowsPerGroup : rows);
+  });
+}
+
+void matmul_bf16_activations(const float* x, int64_t num_tokens, int64_t x_stride, const WeightView& w,
+                             const float* bias, float* y, int64_t y_stride, ThreadPool& pool) {
+  // Per calling thread, grown to the largest call and then reused: no allocation per step.
+  thread_local std::vector<uint16_t> rounded;
+  const int64_t cols = w.cols;
+  if (rounded.size() < static_cast<size_t>(num_tokens * cols)) rounded.resize(static_cast<size_t>(num_tokens * cols));
+  uint16_t* xb = rounded.data();
+  pool.parallel_for(num_tokens, [&](int64_t begin, int64_t end) {
+    gemm::round_rows_to_bf16_avx512(x, x_stride, cols, xb, cols, begin, end);
+  });
+  gemm::Bf16GemmProblem p;
+  p.x = xb;
+  p.num_tokens = num_tokens;
+  p.x_stride = cols;
+  p.w = w.data;
+  p.w_row_stride = w.row_stride;
+  p.cols = cols;
+  p.bias = bias;
+  p.y = y;
+  p.y_stride = y_stride;
+  split_rows(w.rows, pool, [&](int64_t begin, int64_t end) { gemm::gemm_rows_avx512_bf16(p, begin, end); });
 }
 
 }  // namespace
 
+void set_matmul_precision(MatmulPrecision precision) { g_precision.store(precision, std::memory_order_relaxed); }
+MatmulPrecision matmul_precision() { return g_precision.load(std::memory_order_relaxed); }
+
 void matmul(const float* x, int64_t num_tokens, int64_t x_stride, const WeightView& w, const float* bias, float* y,
             int64_t y_stride, ThreadPool& pool) {
   if (num_tokens <= 0 || w.rows <= 0) return;
-  // Small chunks of rows per thread keep the split even; each call is one parallel region.
-  pool.parallel_for(w.rows, [&](int64_t begin, int64_t end) {
-    switch (w.format) {
-      case WeightFormat::kF32:
-        rows_kernel<WeightFormat::kF32>(x, num_tokens, x_stride, w, bias, y, y_stride, begin, end);
-        break;
-      case WeightFormat::kBF16:
-        rows_kernel<WeightFormat::kBF16>(x, num_tokens, x_stride, w, bias, y, y_stride, begin, end);
-        break;
-      case WeightFormat::kF16:
-        rows_kernel<WeightFormat::kF16>(x, num_tokens, x_stride, w, bias, y, y_stride, begin, end);
-        break;
-    }
-  });
+  const bool avx512 = active_cpu_isa() == CpuIsa::kAvx512;
+  if (w.format == WeightFormat::kBF16 && avx512 && matmul_precision() == MatmulPrecision::kBf16Activations &&
+      cpu_has_avx512_bf16()) {
+    matmul_bf16_activations(x, num_tokens, x_stride, w, bias, y, y_stride, pool);
+    return;
+  }
+  gemm::GemmProblem p;
+  p.x = x;
+  p.num_tokens = num_tokens;
+  p.x_stride = x_stride;
+  p.type = element_type(w.format);
+  p.w = w.data;
+  p.w_row_stride = w.row_stride;
+  p.cols = w.cols;
+  p.bias = bias;
+  p.y = y;
+  p.y_stride = y_stride;
+  const auto kernel = avx512 ? gemm::gemm_rows_avx512 : gemm::gemm_rows_avx2;
+  split_rows(w.rows, pool, [&](int64_t begin, int64_t end) { kernel(p, begin, end); });
 }
 
 }  // namespace tgi::kernels

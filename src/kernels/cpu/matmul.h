@@ -16,6 +16,17 @@ namespace tgi::kernels {
 void matmul(const float* x, int64_t num_tokens, int64_t x_stride, const WeightView& w, const float* bias, float* y,
             int64_t y_stride, ThreadPool& pool);
 
+// How bf16 weights are multiplied (process-wide; other formats always use kExact).
+//  kExact: activations stay f32, weights are widened in registers (default; what the float64
+//    goldens are checked against).
+//  kBf16Activations: each activation row is rounded to bf16 and multiplied with AVX-512-BF16
+//    (vdpbf16ps) where the CPU has it, at twice the f32 FMA rate: the precision transformers
+//    itself runs a bf16 model in. Falls back to kExact elsewhere.
+// Both keep batch invariance: a row's rounding and sums never depend on the other rows.
+enum class MatmulPrecision : uint8_t { kExact, kBf16Activations };
+void set_matmul_precision(MatmulPrecision precision);
+MatmulPrecision matmul_precision();
+
 // Contiguous convenience form.
 inline void matmul(const float* x, int64_t num_tokens, const WeightView& w, const float* bias, float* y,
                    ThreadPool& pool) {

@@ -1,0 +1,124 @@
+// AVX2+FMA+F16C matmul kernels (the build's baseline ISA), for CPUs without AVX-512. Same tiling
+// idea as gemm_avx512.cpp with 8-lane registers; the 16-register file limits the tile size.
+#include <immintrin.h>
+
+#include "kernels/cpu/gemm/gemm_problem.h"
+
+namespace tgi::kernels::gemm {
+namespace {
+
+template <ElementType kType>
+inline __m256 load_weights(const std::byte* row, int64_t k) {
+  if constexpr (kType == ElementType::kF32) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + k);
+  } else {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const uint16_t*>(row) + k));
+    if constexpr (kType == ElementType::kF16) return _mm256_cvtph_ps(raw);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
+  }
+}
+
+// The last cols % 8 elements, zero-padded (so the padded lanes add 0 · 0).
+template <ElementType kType>
+inline __m256 load_weights_partial(const std::byte* row, int64_t k, int count) {
+  if constexpr (kType == ElementType::kF32) {
+    alignas(32) float buf[8] = {};
+    for (int i = 0; i < count; ++i) buf[i] = reinterpret_cast<const float*>(row)[k + i];
+    return _mm256_load_ps(buf);
+  } else {
+    alignas(16) uint16_t buf[8] = {};
+    for (int i = 0; i < count; ++i) buf[i] = reinterpret_cast<const uint16_t*>(row)[k + i];
+    const __m128i raw = _mm_load_si128(reinterpret_cast<const __m128i*>(buf));
+    if constexpr (kType == ElementType::kF16) return _mm256_cvtph_ps(raw);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
+  }
+}
+
+inline __m256 load_partial(const float* x, int count) {
+  alignas(32) float buf[8] = {};
+  for (int i = 0; i < count; ++i) buf[i] = x[i];
+  return _mm256_load_ps(buf);
+}
+
+inline float reduce(__m256 v) {
+  __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+  lo = _mm_add_ps(lo, hi);
+  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+  lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+  return _mm_cvtss_f32(lo);
+}
+
+template <ElementType kType, int kTokens, int kRows>
+inline void tile(const GemmProblem& p, int64_t t0, int64_t r0) {
+  __m256 acc[kTokens][kRows];
+  for (int i = 0; i < kTokens; ++i)
+    for (int j = 0; j < kRows; ++j) acc[i][j] = _mm256_setzero_ps();
+  const std::byte* w[kRows];
+  for (int j = 0; j < kRows; ++j) w[j] = p.w + (r0 + j) * p.w_row_stride;
+  const float* x[kTokens];
+  for (int i = 0; i < kTokens; ++i) x[i] = p.x + (t0 + i) * p.x_stride;
+
+  const int64_t cols = p.cols, vec_cols = cols & ~int64_t{7};
+  for (int64_t k = 0; k < vec_cols; k += 8) {
+    __m256 wv[kRows];
+    for (int j = 0; j < kRows; ++j) wv[j] = load_weights<kType>(w[j], k);
+    for (int i = 0; i < kTokens; ++i) {
+      const __m256 xv = _mm256_loadu_ps(x[i] + k);
+      for (int j = 0; j < kRows; ++j) acc[i][j] = _mm256_fmadd_ps(xv, wv[j], acc[i][j]);
+    }
+  }
+  if (vec_cols < cols) {
+    const int count = static_cast<int>(cols - vec_cols);
+    __m256 wv[kRows];
+    for (int j = 0; j < kRows; ++j) wv[j] = load_weights_partial<kType>(w[j], vec_cols, count);
+    for (int i = 0; i < kTokens; ++i) {
+      const __m256 xv = load_partial(x[i] + vec_cols, count);
+      for (int j = 0; j < kRows; ++j) acc[i][j] = _mm256_fmadd_ps(xv, wv[j], acc[i][j]);
+    }
+  }
+  for (int i = 0; i < kTokens; ++i) {
+    float* y = p.y + (t0 + i) * p.y_stride + r0;
+    for (int j = 0; j < kRows; ++j) {
+      float sum = reduce(acc[i][j]);
+      if (p.bias) sum += p.bias[r0 + j];
+      y[j] = sum;
+    }
+  }
+}
+
+template <ElementType kType, int kTokens, int kRows>
+inline void row_block(const GemmProblem& p, int64_t r0) {
+  int64_t t = 0;
+  for (; t + kTokens <= p.num_tokens; t += kTokens) tile<kType, kTokens, kRows>(p, t, r0);
+  if (t < p.num_tokens) {
+    if constexpr (kTokens > 1) tile<kType, 1, kRows>(p, t, r0);  // kTokens is at most 2
+  }
+}
+
+template <ElementType kType, int kTokens, int kRows>
+void rows(const GemmProblem& p, int64_t row_begin, int64_t row_end) {
+  int64_t r = row_begin;
+  for (; r + kRows <= row_end; r += kRows) row_block<kType, kTokens, kRows>(p, r);
+  for (; r < row_end; ++r) row_block<kType, kTokens, 1>(p, r);
+}
+
+template <ElementType kType>
+void rows_for_batch(const GemmProblem& p, int64_t row_begin, int64_t row_end) {
+  if (p.num_tokens == 1) {
+    rows<kType, 1, 6>(p, row_begin, row_end);
+  } else {
+    rows<kType, 2, 5>(p, row_begin, row_end);
+  }
+}
+
+}  // namespace
+
+void gemm_rows_avx2(const GemmProblem& p, int64_t row_begin, int64_t row_end) {
+  switch (p.type) {
+    case ElementType::kF32: rows_for_batch<ElementType::kF32>(p, row_begin, row_end); break;
+    case ElementType::kBF16: rows_for_batch<ElementType::kBF16>(p, row_begin, row_end); break;
+    case ElementType::kF16: rows_for_batch<ElementType::kF16>(p, row_begin, row_end); break;
+  }
+}
+
+}  // namespace tgi::kernels::gemm
