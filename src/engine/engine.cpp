@@ -1,0 +1,574 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <limits>
+#include <list>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_set>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/block_pool.h"
+#include "engine/kv_budget.h"
+#include "engine/logits_processors.h"
+#include "engine/scheduler.h"
+#include "engine/sequence.h"
+#include "engine/stop_sequence_matcher.h"
+#include "engine/token_sampler.h"
+#include "model/causal_lm.h"
+#include "tokenizer/incremental_decoder.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tgi::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+struct RequestState;
+
+// A sequence plus everything needed to turn its logits into tokens and text.
+struct SequenceState : Sequence {
+  RequestState* request = nullptr;
+  int32_t candidate = 0;
+  TokenSampler sampler;
+  std::optional<tokenizer::IncrementalDecoder> stream_decoder;  // skip_special: streamed text
+  std::optional<tokenizer::IncrementalDecoder> token_decoder;   // per-token text for details
+  StopSequenceMatcher stop_matcher;
+  bool wants_prompt_logprobs = false;
+  std::vector<float> prompt_logprobs;  // [prompt_len], filled while prefilling with kAll
+  int32_t generated = 0;
+  double logprob_sum = 0;
+  bool finished = false;
+
+  SequenceState(TokenSampler s, std::vector<std::string> stops)
+      : sampler(std::move(s)), stop_matcher(std::move(stops)) {}
+};
+
+struct RequestState {
+  GenerationRequest request;
+  EventSink sink;
+  std::shared_ptr<RequestHandle> handle;
+  std::vector<std::unique_ptr<SequenceState>> candidates;
+  std::vector<TokenEvent> held_ends;  // best_of: candidate kEnds until all are done
+  int32_t unfinished = 0;
+  bool done = false;                  // its final event was sent
+  bool sink_failed = false;
+  Clock::time_point submitted;
+  std::optional<Clock::time_point> scheduled;
+};
+
+}  // namespace
+
+struct Engine::Impl {
+  std::unique_ptr<model::CausalLm> model;
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer;
+  EngineConfig config;
+  std::unique_ptr<model::KvCache> kv_cache;
+  std::unique_ptr<BlockPool> pool;
+  std::unique_ptr<Scheduler> scheduler;
+  std::unordered_set<int32_t> eos_ids;
+  int32_t vocab_size = 0;
+  int32_t budget_tokens = 0;
+
+  // Shared with submitters.
+  std::mutex inbox_mutex;
+  std::condition_variable inbox_cv;
+  std::vector<std::unique_ptr<RequestState>> inbox;
+  bool stopping = false;
+  std::atomic<int32_t> in_flight{0};
+  std::atomic<bool> accepting{true};
+  mutable std::mutex stats_mutex;
+  EngineStats stats;
+  std::thread loop_thread;
+
+  // Owned by the loop thread.
+  std::list<std::unique_ptr<RequestState>> active;
+  int64_t next_sequence_id = 0;
+  std::mt19937_64 seed_source{std::random_device{}()};
+  std::vector<float> logits;
+  EngineStats loop_stats;  // counters accumulated by the loop, published each step
+
+  void run_loop();
+  bool take_inbox(bool block);
+  void admit_to_queue(std::unique_ptr<RequestState> state);
+  void run_step();
+  void process_outputs(const StepPlan& plan, const std::vector<model::SequenceInBatch>& rows);
+  void sample_and_emit(SequenceState& seq, std::span<float> row);
+  void finish_sequence(SequenceState& seq, FinishReason reason);
+  void fail_request(RequestState& request, Error error);
+  void emit(RequestState& request, TokenEvent&& event);
+  // Marks the request done and frees its concurrency slots before its final event goes out, so
+  // a client that saw the end can submit again and stats already show it gone.
+  void retire(RequestState& request);
+  void check_cancellations();
+  void sweep_done();
+  void publish_stats();
+  int32_t last_batch_size = 0, last_batch_tokens = 0;
+  TokenInfo token_info(int32_t id, float logprob) const;
+};
+
+// --- creation and submission -------------------------------------------------------------
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() { shutdown(); }
+
+Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<model::CausalLm> model,
+                                               std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
+                                               EngineConfig config) {
+  if (!model) return Error::make(ErrorKind::kInvalidArgument, "engine needs a model");
+  if (config.max_batch_prefill_tokens <= 0)
+    return Error::make(ErrorKind::kInvalidArgument, "max_batch_prefill_tokens must be positive, got {}",
+                       config.max_batch_prefill_tokens);
+  if (config.max_concurrent_requests <= 0)
+    return Error::make(ErrorKind::kInvalidArgument, "max_concurrent_requests must be positive, got {}",
+                       config.max_concurrent_requests);
+  TGI_ASSIGN_OR_RETURN(int32_t num_blocks,
+                       kv_cache_blocks(config.max_batch_total_tokens, config.kv_cache_memory_fraction,
+                                       available_memory_bytes(), model->kv_bytes_per_token(),
+                                       config.block_size));
+  auto impl = std::make_unique<Impl>();
+  impl->kv_cache = model->allocate_kv_cache(num_blocks, config.block_size);
+  if (!impl->kv_cache) return Error::make(ErrorKind::kIo, "could not allocate a KV cache of {} blocks", num_blocks);
+  impl->vocab_size = model->vocab_size();
+  for (int32_t id : config.eos_token_ids) impl->eos_ids.insert(id);
+  for (int64_t id : model->config().eos_token_ids) impl->eos_ids.insert(static_cast<int32_t>(id));
+  if (tokenizer && tokenizer->config().eos_token_id) impl->eos_ids.insert(*tokenizer->config().eos_token_id);
+  impl->budget_tokens = num_blocks * config.block_size;
+  impl->pool = std::make_unique<BlockPool>(num_blocks, config.block_size, config.prefix_caching);
+  impl->scheduler = std::make_unique<Scheduler>(
+      *impl->pool, SchedulerLimits{config.max_batch_prefill_tokens, config.max_batch_size});
+  impl->model = std::move(model);
+  impl->tokenizer = std::move(tokenizer);
+  impl->config = std::move(config);
+  impl->stats.kv_blocks_total = num_blocks;
+  impl->stats.block_size = impl->config.block_size;
+  impl->stats.max_total_tokens = impl->budget_tokens;
+  spdlog::info("engine: KV cache {} blocks x {} tokens = {} tokens ({} bytes/token), prefix caching {}",
+               num_blocks, impl->config.block_size, impl->budget_tokens,
+               impl->model->kv_bytes_per_token(), impl->config.prefix_caching ? "on" : "off");
+  Impl* raw = impl.get();
+  impl->loop_thread = std::thread([raw] { raw->run_loop(); });
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Result<std::shared_ptr<RequestHandle>> Engine::submit(GenerationRequest request, EventSink sink) {
+  Impl& d = *impl_;
+  if (!d.accepting.load()) return Error::make(ErrorKind::kGeneration, "engine is shutting down");
+  if (request.input_ids.empty()) return Error::make(ErrorKind::kValidation, "`inputs` cannot be empty");
+  if (request.stopping.max_new_tokens <= 0)
+    return Error::make(ErrorKind::kValidation, "`max_new_tokens` must be strictly positive");
+  for (int32_t id : request.input_ids)
+    if (id < 0 || id >= d.vocab_size)
+      return Error::make(ErrorKind::kValidation, "token id {} is outside the vocabulary (size {})", id, d.vocab_size);
+  const int64_t total = static_cast<int64_t>(request.input_ids.size()) + request.stopping.max_new_tokens;
+  if (total > d.budget_tokens)
+    return Error::make(ErrorKind::kValidation,
+                       "`inputs` tokens + `max_new_tokens` must be <= {}. Given: {} `inputs` tokens and {} "
+                       "`max_new_tokens`",
+                       d.budget_tokens, request.input_ids.size(), request.stopping.max_new_tokens);
+  request.best_of = std::max(request.best_of, 1);
+  const int32_t n = request.best_of;
+  if (d.in_flight.fetch_add(n) + n > d.config.max_concurrent_requests) {
+    d.in_flight.fetch_sub(n);
+    return Error::make(ErrorKind::kOverloaded, "Model is overloaded");
+  }
+  auto state = std::make_unique<RequestState>();
+  state->handle = std::make_shared<RequestHandle>(request.request_id);
+  state->request = std::move(request);
+  state->sink = std::move(sink);
+  state->submitted = Clock::now();
+  auto handle = state->handle;
+  {
+    std::lock_guard lock(d.inbox_mutex);
+    if (d.stopping) {
+      d.in_flight.fetch_sub(n);
+      return Error::make(ErrorKind::kGeneration, "engine is shutting down");
+    }
+    d.inbox.push_back(std::move(state));
+  }
+  d.inbox_cv.notify_one();
+  return handle;
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard lock(impl_->stats_mutex);
+  EngineStats s = impl_->stats;
+  s.in_flight = impl_->in_flight.load();
+  return s;
+}
+
+int32_t Engine::max_total_tokens_budget() const { return impl_->budget_tokens; }
+const EngineConfig& Engine::config() const { return impl_->config; }
+
+void Engine::shutdown() {
+  if (!impl_) return;
+  impl_->accepting.store(false);
+  {
+    std::lock_guard lock(impl_->inbox_mutex);
+    impl_->stopping = true;
+  }
+  impl_->inbox_cv.notify_one();
+  if (impl_->loop_thread.joinable()) impl_->loop_thread.join();
+}
+
+// --- the loop -----------------------------------------------------------------------------
+
+bool Engine::Impl::take_inbox(bool block) {
+  std::vector<std::unique_ptr<RequestState>> arrived;
+  bool stop;
+  {
+    std::unique_lock lock(inbox_mutex);
+    if (block) inbox_cv.wait(lock, [&] { return stopping || !inbox.empty(); });
+    arrived.swap(inbox);
+    stop = stopping;
+  }
+  for (auto& state : arrived) admit_to_queue(std::move(state));
+  return !stop;
+}
+
+void Engine::Impl::admit_to_queue(std::unique_ptr<RequestState> state) {
+  const GenerationRequest& req = state->request;
+  const bool seeded = req.sampling.seed.has_value();
+  for (int32_t c = 0; c < req.best_of; ++c) {
+    const uint64_t seed = seeded && c == 0 ? *req.sampling.seed : seed_source();
+    auto seq = std::make_unique<SequenceState>(TokenSampler(req.sampling, seed, req.top_n_tokens),
+                                               req.stopping.stop_sequences);
+    seq->id = next_sequence_id++;
+    seq->tokens = req.input_ids;
+    seq->prompt_len = static_cast<int32_t>(req.input_ids.size());
+    seq->request = state.get();
+    seq->candidate = c;
+    seq->wants_prompt_logprobs = req.decoder_input_details && c == 0;
+    seq->skip_prefix_lookup = seq->wants_prompt_logprobs;
+    if (seq->wants_prompt_logprobs) seq->prompt_logprobs.assign(seq->prompt_len, kNaN);
+    if (tokenizer) {
+      seq->stream_decoder.emplace(*tokenizer, /*skip_special_tokens=*/true);
+      seq->token_decoder.emplace(*tokenizer, /*skip_special_tokens=*/false);
+    }
+    scheduler->enqueue(seq.get());
+    state->candidates.push_back(std::move(seq));
+  }
+  state->unfinished = req.best_of;
+  active.push_back(std::move(state));
+}
+
+void Engine::Impl::run_loop() {
+  while (true) {
+    const bool idle = active.empty();
+    if (!take_inbox(/*block=*/idle)) break;
+    try {
+      check_cancellations();
+      run_step();
+    } catch (const std::exception& e) {
+      // Nothing may escape the loop: fail what is in flight, keep serving.
+      spdlog::error("engine step failed: {}", e.what());
+      for (auto& r : active)
+        if (!r->done) fail_request(*r, Error::make(ErrorKind::kGeneration, "engine error: {}", e.what()));
+    } catch (...) {
+      spdlog::error("engine step failed with an unknown exception");
+      for (auto& r : active)
+        if (!r->done) fail_request(*r, Error::make(ErrorKind::kGeneration, "engine error"));
+    }
+    sweep_done();
+  }
+  for (auto& r : active)
+    if (!r->done) fail_request(*r, Error::make(ErrorKind::kGeneration, "engine is shutting down"));
+  sweep_done();
+  // Requests that arrived while stopping were never queued.
+  std::vector<std::unique_ptr<RequestState>> late;
+  {
+    std::lock_guard lock(inbox_mutex);
+    late.swap(inbox);
+  }
+  for (auto& r : late) {
+    TokenEvent event;
+    event.kind = TokenEvent::Kind::kError;
+    event.error = Error::make(ErrorKind::kGeneration, "engine is shutting down");
+    try {
+      r->sink(std::move(event));
+    } catch (...) {
+    }
+    in_flight.fetch_sub(r->request.best_of);
+  }
+  last_batch_size = last_batch_tokens = 0;
+  publish_stats();
+}
+
+void Engine::Impl::check_cancellations() {
+  for (auto& r : active) {
+    if (r->done) continue;
+    if (r->handle->cancelled() || r->sink_failed) {
+      ++loop_stats.requests_cancelled;
+      fail_request(*r, Error::make(ErrorKind::kGeneration, "cancelled"));
+    }
+  }
+}
+
+void Engine::Impl::sweep_done() {
+  for (auto it = active.begin(); it != active.end();) {
+    if ((*it)->done) {
+      it = active.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (active.empty()) last_batch_size = last_batch_tokens = 0;
+  publish_stats();
+}
+
+void Engine::Impl::run_step() {
+  StepPlan plan = scheduler->schedule();
+  loop_stats.preemptions = scheduler->preemptions();
+  loop_stats.prefix_cache_hit_tokens = scheduler->prefix_hit_tokens();
+  if (plan.empty()) {
+    if (!scheduler->waiting().empty() && scheduler->running().empty()) {
+      // Cannot happen for requests that passed submit(); never spin on one that got through.
+      auto* seq = static_cast<SequenceState*>(scheduler->waiting().front());
+      fail_request(*seq->request, Error::make(ErrorKind::kGeneration, "request does not fit the KV cache"));
+    }
+    return;
+  }
+  const auto now = Clock::now();
+  for (Sequence* s : plan.admitted) {
+    auto* seq = static_cast<SequenceState*>(s);
+    if (!seq->request->scheduled) seq->request->scheduled = now;
+  }
+
+  // Build the ragged batch.
+  std::vector<int32_t> token_ids, positions;
+  std::vector<model::SequenceInBatch> rows;
+  token_ids.reserve(plan.num_tokens());
+  positions.reserve(plan.num_tokens());
+  rows.reserve(plan.chunks.size());
+  const int32_t bs = pool->block_size();
+  for (const ScheduledChunk& chunk : plan.chunks) {
+    auto* seq = static_cast<SequenceState*>(chunk.seq);
+    model::SequenceInBatch row;
+    row.query_start = static_cast<int32_t>(token_ids.size());
+    row.query_len = chunk.len;
+    row.context_len = chunk.start;
+    const int32_t blocks = (chunk.start + chunk.len + bs - 1) / bs;
+    row.block_table = std::span<const int32_t>(seq->block_table.data(), blocks);
+    const bool prompt_rows = seq->wants_prompt_logprobs && chunk.start < seq->prompt_len;
+    row.logits = prompt_rows ? model::LogitsWanted::kAll
+                             : (chunk.samples() ? model::LogitsWanted::kLast : model::LogitsWanted::kNone);
+    for (int32_t i = 0; i < chunk.len; ++i) {
+      token_ids.push_back(seq->tokens[chunk.start + i]);
+      positions.push_back(chunk.start + i);
+    }
+    rows.push_back(row);
+  }
+  model::Batch batch;
+  batch.token_ids = token_ids;
+  batch.positions = positions;
+  batch.sequences = rows;
+  logits.resize(static_cast<size_t>(batch.num_logit_rows()) * vocab_size);
+
+  ++loop_stats.steps;
+  Result<void> forward = Error::make(ErrorKind::kInternal, "forward not run");
+  try {
+    forward = model->forward(batch, *kv_cache, logits);
+  } catch (const std::exception& e) {
+    forward = Error::make(ErrorKind::kGeneration, "forward pass threw: {}", e.what());
+  }
+  if (!forward.ok()) {
+    ++loop_stats.forward_failures;
+    spdlog::error("engine: forward failed: {}", forward.error().message);
+    for (const ScheduledChunk& chunk : plan.chunks) {
+      auto* seq = static_cast<SequenceState*>(chunk.seq);
+      if (!seq->request->done) fail_request(*seq->request, forward.error());
+    }
+    return;
+  }
+  scheduler->complete(plan);
+  for (const ScheduledChunk& chunk : plan.chunks) {
+    auto* seq = static_cast<SequenceState*>(chunk.seq);
+    const int32_t prompt_part = std::max(0, std::min(chunk.start + chunk.len, seq->prompt_len) - chunk.start);
+    loop_stats.prefill_tokens += prompt_part;
+    loop_stats.decode_tokens += chunk.len - prompt_part;
+  }
+  last_batch_size = static_cast<int32_t>(plan.chunks.size());
+  last_batch_tokens = plan.num_tokens();
+  process_outputs(plan, rows);
+  publish_stats();
+}
+
+void Engine::Impl::process_outputs(const StepPlan& plan, const std::vector<model::SequenceInBatch>& rows) {
+  size_t logit_row = 0;
+  for (size_t i = 0; i < plan.chunks.size(); ++i) {
+    const ScheduledChunk& chunk = plan.chunks[i];
+    auto* seq = static_cast<SequenceState*>(chunk.seq);
+    const model::SequenceInBatch& row = rows[i];
+    const int32_t nrows = row.logits == model::LogitsWanted::kAll ? row.query_len
+                          : row.logits == model::LogitsWanted::kLast ? 1 : 0;
+    auto row_span = [&](size_t r) {
+      return std::span<float>(logits.data() + r * vocab_size, static_cast<size_t>(vocab_size));
+    };
+    if (row.logits == model::LogitsWanted::kAll) {
+      // Row r predicts token start + r + 1: prompt logprobs from the raw logits.
+      for (int32_t r = 0; r < nrows; ++r) {
+        const int32_t target = chunk.start + r + 1;
+        if (target >= seq->prompt_len) break;
+        auto span = row_span(logit_row + r);
+        seq->prompt_logprobs[target] = span[seq->tokens[target]] - log_sum_exp(span);
+      }
+      if (chunk.start + chunk.len >= seq->prompt_len && !seq->request->done) {
+        TokenEvent event;
+        event.kind = TokenEvent::Kind::kPrompt;
+        event.candidate = seq->candidate;
+        for (int32_t p = 0; p < seq->prompt_len; ++p) {
+          TokenInfo info = token_info(seq->tokens[p], seq->prompt_logprobs[p]);
+          if (tokenizer) info.text = tokenizer->decode(std::span<const int32_t>(&seq->tokens[p], 1));
+          event.prompt.push_back(std::move(info));
+        }
+        seq->wants_prompt_logprobs = false;
+        seq->skip_prefix_lookup = false;
+        emit(*seq->request, std::move(event));
+      }
+    }
+    if (chunk.samples() && nrows > 0 && !seq->request->done && !seq->finished)
+      sample_and_emit(*seq, row_span(logit_row + nrows - 1));
+    logit_row += nrows;
+  }
+}
+
+TokenInfo Engine::Impl::token_info(int32_t id, float logprob) const {
+  TokenInfo info;
+  info.id = id;
+  info.logprob = logprob;
+  info.special = tokenizer ? tokenizer->is_special(id) : false;
+  return info;
+}
+
+void Engine::Impl::sample_and_emit(SequenceState& seq, std::span<float> row) {
+  const SampledToken sampled = seq.sampler.next(row, seq.tokens, seq.prompt_len);
+  seq.tokens.push_back(sampled.id);
+  ++seq.generated;
+  seq.logprob_sum += sampled.logprob;
+
+  TokenEvent event;
+  event.kind = TokenEvent::Kind::kToken;
+  event.candidate = seq.candidate;
+  event.token = token_info(sampled.id, sampled.logprob);
+  if (seq.token_decoder) event.token.text = seq.token_decoder->push(sampled.id);
+  for (const auto& [id, lp] : sampled.top) {
+    TokenInfo alt = token_info(id, lp);
+    if (tokenizer) alt.text = tokenizer->decode(std::span<const int32_t>(&id, 1));
+    event.top_tokens.push_back(std::move(alt));
+  }
+  if (seq.stream_decoder) event.text_delta = seq.stop_matcher.push(seq.stream_decoder->push(sampled.id));
+
+  const StoppingParams& stopping = seq.request->request.stopping;
+  std::optional<FinishReason> reason;
+  if (seq.generated >= stopping.max_new_tokens) {
+    reason = FinishReason::kLength;
+  } else if (!stopping.ignore_eos && eos_ids.count(sampled.id)) {
+    reason = FinishReason::kEosToken;
+  } else if (seq.stop_matcher.stopped()) {
+    reason = FinishReason::kStopSequence;
+  }
+  if (reason && !seq.stop_matcher.stopped() && seq.stream_decoder) {
+    // Release what was held back: an incomplete character, a possible stop-sequence prefix.
+    event.text_delta += seq.stop_matcher.push(seq.stream_decoder->flush());
+    if (!seq.stop_matcher.stopped()) event.text_delta += seq.stop_matcher.flush();
+  }
+  emit(*seq.request, std::move(event));
+  if (reason) finish_sequence(seq, *reason);
+}
+
+void Engine::Impl::finish_sequence(SequenceState& seq, FinishReason reason) {
+  seq.finished = true;
+  scheduler->remove(&seq);
+  RequestState& request = *seq.request;
+  TokenEvent end;
+  end.kind = TokenEvent::Kind::kEnd;
+  end.candidate = seq.candidate;
+  end.finish_reason = reason;
+  end.generated_text = seq.stop_matcher.text();
+  end.generated_tokens = seq.generated;
+  end.prompt_tokens = seq.prompt_len;
+  end.cached_prompt_tokens = seq.cached_prompt_tokens;
+  if (seq.sampler.sampling()) end.seed = seq.sampler.seed();
+  end.mean_logprob = seq.generated > 0 ? static_cast<float>(seq.logprob_sum / seq.generated) : 0.0f;
+  const auto now = Clock::now();
+  const auto scheduled = request.scheduled.value_or(now);
+  end.queue_seconds = seconds_between(request.submitted, scheduled);
+  end.inference_seconds = seconds_between(scheduled, now);
+  ++loop_stats.requests_finished;
+  --request.unfinished;
+  if (request.request.best_of <= 1) {
+    retire(request);
+    emit(request, std::move(end));
+    return;
+  }
+  request.held_ends.push_back(std::move(end));
+  if (request.unfinished > 0) return;
+  // best_of: the winner has the highest mean logprob; it goes last.
+  auto winner = std::max_element(request.held_ends.begin(), request.held_ends.end(),
+                                 [](const TokenEvent& a, const TokenEvent& b) { return a.mean_logprob < b.mean_logprob; });
+  std::iter_swap(winner, request.held_ends.end() - 1);
+  retire(request);
+  for (size_t i = 0; i < request.held_ends.size(); ++i) {
+    request.held_ends[i].best_of_winner = i + 1 == request.held_ends.size();
+    emit(request, std::move(request.held_ends[i]));
+  }
+  request.held_ends.clear();
+}
+
+void Engine::Impl::fail_request(RequestState& request, Error error) {
+  for (auto& seq : request.candidates) {
+    if (!seq->finished) scheduler->remove(seq.get());
+    seq->finished = true;
+  }
+  if (request.done) return;
+  ++loop_stats.requests_failed;
+  TokenEvent event;
+  event.kind = TokenEvent::Kind::kError;
+  event.error = std::move(error);
+  retire(request);
+  emit(request, std::move(event));
+}
+
+void Engine::Impl::retire(RequestState& request) {
+  request.done = true;
+  in_flight.fetch_sub(request.request.best_of);
+  publish_stats();
+}
+
+void Engine::Impl::emit(RequestState& request, TokenEvent&& event) {
+  if (request.sink_failed) return;
+  try {
+    request.sink(std::move(event));
+  } catch (...) {
+    // A sink that throws has lost its client: the request is cancelled at the next step.
+    request.sink_failed = true;
+  }
+}
+
+void Engine::Impl::publish_stats() {
+  std::lock_guard lock(stats_mutex);
+  EngineStats s = loop_stats;
+  s.queue_size = static_cast<int32_t>(scheduler->waiting().size());
+  s.running = static_cast<int32_t>(scheduler->running().size());
+  s.last_batch_size = last_batch_size;
+  s.last_batch_tokens = last_batch_tokens;
+  s.kv_blocks_total = pool->num_blocks();
+  s.kv_blocks_used = pool->num_referenced();
+  s.kv_blocks_cached = pool->num_cached_unreferenced();
+  s.block_size = pool->block_size();
+  s.max_total_tokens = budget_tokens;
+  stats = s;
+}
+
+}  // namespace tgi::engine

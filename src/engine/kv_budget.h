@@ -1,0 +1,24 @@
+#pragma once
+// How many KV tokens the engine may use: the operator's --max-batch-total-tokens, or a fraction
+// of the memory available at start-up (TGI sizes it from free GPU memory after warm-up; on CPU
+// the weights are mmap'd and already counted, so MemAvailable is what is left for the cache).
+#include <cstddef>
+#include <cstdint>
+
+#include "core/error.h"
+
+namespace tgi::engine {
+
+// Automatic sizing never goes beyond this many tokens: a CPU cache this large is already far
+// more than its decode throughput can use, and the pages would be reserved for nothing.
+constexpr int64_t kMaxAutoKvTokens = int64_t{1} << 18;
+
+// Bytes of memory available to new allocations (Linux /proc/meminfo MemAvailable); 0 if unknown.
+size_t available_memory_bytes();
+
+// Number of blocks for the cache. `requested_tokens` > 0 wins; else `memory_fraction` of
+// `available_bytes`, capped at kMaxAutoKvTokens.
+Result<int32_t> kv_cache_blocks(int32_t requested_tokens, double memory_fraction, size_t available_bytes,
+                                size_t kv_bytes_per_token, int32_t block_size);
+
+}  // namespace tgi::engine
