@@ -1,11 +1,181 @@
+// `tgi generate`: greedy decoding straight through the model (no engine, no server) — a
+// debugging tool and a test driver that prints prompt logprobs and top-n alternatives.
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
+#include "model/causal_lm.h"
+#include "tokenizer/tokenizer.h"
 
 namespace tgi::cli {
+namespace {
+
+struct GenerateFlags {
+  std::string model_dir;
+  std::string prompt;
+  std::string input_ids;
+  int max_new_tokens = 20;
+  int top_n = 5;
+  int num_threads = 0;
+  bool json = false;
+  bool ignore_eos = false;
+};
+
+[[noreturn]] void fail(const std::string& message, int code = 1) {
+  fmt::print(stderr, "tgi generate: {}\n", message);
+  throw CLI::RuntimeError(code);
+}
+
+std::vector<int32_t> parse_ids(const std::string& text) {
+  std::vector<int32_t> ids;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    if (b == std::string::npos) fail(fmt::format("--input-ids: empty entry in '{}'", text), 2);
+    item = item.substr(b, e - b + 1);
+    size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || v < 0 || v > INT32_MAX) fail(fmt::format("--input-ids: '{}' is not a token id", item), 2);
+    ids.push_back(static_cast<int32_t>(v));
+  }
+  return ids;
+}
+
+std::vector<double> log_softmax(std::span<const float> logits) {
+  const double max = *std::max_element(logits.begin(), logits.end());
+  double sum = 0.0;
+  for (float l : logits) sum += std::exp(double{l} - max);
+  const double log_z = max + std::log(sum);
+  std::vector<double> out(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) out[i] = logits[i] - log_z;
+  return out;
+}
+
+std::vector<int32_t> top_ids(const std::vector<double>& lp, int n) {
+  std::vector<int32_t> order(lp.size());
+  for (size_t i = 0; i < lp.size(); ++i) order[i] = static_cast<int32_t>(i);
+  n = std::min<int>(n, static_cast<int>(order.size()));
+  std::partial_sort(order.begin(), order.begin() + n, order.end(), [&](int32_t a, int32_t b) {
+    return lp[a] > lp[b] || (lp[a] == lp[b] && a < b);
+  });
+  order.resize(static_cast<size_t>(n));
+  return order;
+}
+
+void run(const GenerateFlags& f) {
+  if (f.prompt.empty() == f.input_ids.empty()) fail("give exactly one of --prompt TEXT or --input-ids 1,2,3", 2);
+  if (f.max_new_tokens < 0 || f.top_n < 0) fail("--max-new-tokens and --top-n must not be negative", 2);
+
+  std::unique_ptr<tokenizer::Tokenizer> tok;
+  std::vector<int32_t> ids;
+  if (!f.prompt.empty()) {
+    auto t = tokenizer::Tokenizer::from_model_dir(f.model_dir);
+    if (!t.ok()) fail(t.error().message);
+    tok = std::move(*t);
+    auto enc = tok->encode(f.prompt, true);
+    if (!enc.ok()) fail(enc.error().message);
+    ids = enc->ids;
+  } else {
+    ids = parse_ids(f.input_ids);
+  }
+  if (ids.empty()) fail("the prompt has no tokens", 2);
+
+  model::LoadOptions options;
+  options.num_threads = f.num_threads;
+  auto loaded = model::load_causal_lm(f.model_dir, options);
+  if (!loaded.ok()) fail(loaded.error().message);
+  model::CausalLm& lm = **loaded;
+  const int64_t vocab = lm.vocab_size();
+
+  constexpr int32_t kBlockSize = 16;
+  const auto total = static_cast<int64_t>(ids.size()) + f.max_new_tokens;
+  const auto num_blocks = static_cast<int32_t>((total + kBlockSize - 1) / kBlockSize);
+  auto cache = lm.allocate_kv_cache(num_blocks, kBlockSize);
+  std::vector<int32_t> table(static_cast<size_t>(num_blocks));
+  for (int32_t b = 0; b < num_blocks; ++b) table[b] = b;
+
+  // Prefill with every row's logits (prompt logprobs), then one token per step.
+  const auto prompt_len = static_cast<int32_t>(ids.size());
+  std::vector<int32_t> positions(ids.size());
+  for (int32_t i = 0; i < prompt_len; ++i) positions[i] = i;
+  std::vector<float> logits(static_cast<size_t>(prompt_len) * vocab);
+  model::SequenceInBatch seq{0, prompt_len, 0, table, model::LogitsWanted::kAll};
+  model::Batch batch{ids, positions, std::span<const model::SequenceInBatch>(&seq, 1)};
+  if (auto r = lm.forward(batch, *cache, logits); !r.ok()) fail(r.error().message);
+
+  nlohmann::json prompt_logprobs = nlohmann::json::array({nullptr});
+  nlohmann::json prompt_top = nlohmann::json::array();
+  std::vector<double> lp;
+  for (int32_t row = 0; row < prompt_len; ++row) {
+    lp = log_softmax(std::span<const float>(logits).subspan(static_cast<size_t>(row) * vocab, vocab));
+    if (row + 1 < prompt_len) prompt_logprobs.push_back(lp[ids[row + 1]]);
+    nlohmann::json top = nlohmann::json::array();
+    for (int32_t id : top_ids(lp, f.top_n)) top.push_back({id, lp[id]});
+    prompt_top.push_back(std::move(top));
+  }
+  const auto last_row = std::span<const float>(logits).subspan(static_cast<size_t>(prompt_len - 1) * vocab, vocab);
+  const float last_max = *std::max_element(last_row.begin(), last_row.end());
+
+  const auto& eos = lm.config().eos_token_ids;
+  std::vector<int32_t> generated;
+  std::vector<double> generated_logprobs;
+  std::vector<float> step_logits(static_cast<size_t>(vocab));
+  for (int i = 0; i < f.max_new_tokens; ++i) {
+    const int32_t next = top_ids(lp, 1)[0];
+    generated.push_back(next);
+    generated_logprobs.push_back(lp[next]);
+    if (!f.ignore_eos && std::find(eos.begin(), eos.end(), next) != eos.end()) break;
+    if (i + 1 == f.max_new_tokens) break;
+    const int32_t pos = prompt_len + i;
+    std::vector<int32_t> tokens{next}, pos_v{pos};
+    model::SequenceInBatch s{0, 1, pos, table, model::LogitsWanted::kLast};
+    model::Batch b{tokens, pos_v, std::span<const model::SequenceInBatch>(&s, 1)};
+    if (auto r = lm.forward(b, *cache, step_logits); !r.ok()) fail(r.error().message);
+    lp = log_softmax(step_logits);
+  }
+
+  if (f.json) {
+    nlohmann::json out;
+    out["input_ids"] = ids;
+    out["prompt_logprobs"] = prompt_logprobs;
+    out["prompt_top"] = prompt_top;
+    out["generated_ids"] = generated;
+    out["generated_logprobs"] = generated_logprobs;
+    out["last_prompt_logits_max"] = last_max;
+    if (tok) out["generated_text"] = tok->decode(generated, false);
+    std::cout << out.dump() << "\n";
+    return;
+  }
+  fmt::print("input_ids: {}\n", nlohmann::json(ids).dump());
+  fmt::print("generated_ids: {}\n", nlohmann::json(generated).dump());
+  if (tok) fmt::print("generated_text: {}\n", tok->decode(generated, false));
+}
+
+}  // namespace
 
 void add_generate_command(CLI::App& app) {
+  auto flags = std::make_shared<GenerateFlags>();
   auto* cmd = app.add_subcommand("generate", "Greedy generation from a prompt or token ids (debugging)");
-  cmd->allow_extras();
-  cmd->callback([] { fail_not_implemented("generate", "the dense forward-pass issue"); });
+  cmd->add_option("--model-id", flags->model_dir, "Model directory (config.json + safetensors)")->required();
+  cmd->add_option("--prompt", flags->prompt, "Prompt text (tokenized with the model's tokenizer.json)");
+  cmd->add_option("--input-ids", flags->input_ids, "Comma-separated prompt token ids, e.g. 1,2,3");
+  cmd->add_option("--max-new-tokens", flags->max_new_tokens, "Tokens to generate (default 20)");
+  cmd->add_option("--top-n", flags->top_n, "Alternatives per prompt position in prompt_top (default 5)");
+  cmd->add_option("--num-threads", flags->num_threads, "Worker threads (default: all cores)");
+  cmd->add_flag("--json", flags->json, "Print one JSON object with ids, logprobs and top-n alternatives");
+  cmd->add_flag("--ignore-eos", flags->ignore_eos, "Keep generating past the end-of-sequence token");
+  cmd->callback([flags] { run(*flags); });
 }
 
 }  // namespace tgi::cli

@@ -1,6 +1,7 @@
 #include "model/decoder_model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "kernels/cpu/activation.h"
@@ -210,18 +211,105 @@ void DecoderModel::attention(int64_t layer, const float* x, float* out, PagedKvC
   kernels::matmul(attn_.data(), T, L.o.weight, L.o.bias_or_null(), out, pool_);
 }
 
-void DecoderModel::mlp(int64_t layer, const float* x, float* out) {
-  const LayerWeights& L = weights_.layers[layer];
-  const int64_t T = num_tokens_, inter = config_.intermediate_size;
+void DecoderModel::feed_forward(const FeedForward& f, const float* x, int64_t rows, float* out) {
+  const int64_t inter = f.up.weight.rows;
   const auto act = activation_kind(config_.hidden_act);
-  kernels::matmul(x, T, L.up.weight, L.up.bias_or_null(), up_.data(), pool_);
-  if (L.gate.present()) {
-    kernels::matmul(x, T, L.gate.weight, L.gate.bias_or_null(), gate_.data(), pool_);
-    kernels::gated_activation(act, gate_.data(), up_.data(), up_.data(), T * inter);
+  kernels::matmul(x, rows, f.up.weight, f.up.bias_or_null(), up_.data(), pool_);
+  if (f.gate.present()) {
+    kernels::matmul(x, rows, f.gate.weight, f.gate.bias_or_null(), gate_.data(), pool_);
+    kernels::gated_activation(act, gate_.data(), up_.data(), up_.data(), rows * inter);
   } else {
-    kernels::activate_inplace(act, up_.data(), T * inter);
+    kernels::activate_inplace(act, up_.data(), rows * inter);
   }
-  kernels::matmul(up_.data(), T, L.down.weight, L.down.bias_or_null(), out, pool_);
+  kernels::matmul(up_.data(), rows, f.down.weight, f.down.bias_or_null(), out, pool_);
+}
+
+void DecoderModel::mlp(int64_t layer, const float* x, float* out) {
+  if (config_.layer_is_moe[layer]) {
+    moe(weights_.layers[layer].moe, x, out);
+  } else {
+    feed_forward(weights_.layers[layer].mlp, x, num_tokens_, out);
+  }
+}
+
+// Tokens are grouped by expert so each expert's weights are read once per step, however many
+// tokens chose it. Per token, contributions are summed in ascending expert order (then the shared
+// expert), so the result does not depend on the rest of the batch.
+void DecoderModel::moe(const MoeWeights& m, const float* x, float* out) {
+  const int64_t T = num_tokens_, H = config_.hidden_size, E = config_.num_experts, K = config_.num_experts_per_tok;
+  float* logits = grow(router_logits_, T * E);
+  kernels::matmul(x, T, m.router.weight, m.router.bias_or_null(), logits, pool_);
+
+  // Route: per token the top-K experts and their weights, then a counting sort by expert.
+  int32_t* chosen = grow(chosen_expert_, T * K);
+  float* chosen_weight = grow(chosen_weight_, T * K);
+  int32_t* count = grow(expert_count_, E + 1);
+  std::fill(count, count + E + 1, 0);
+  std::vector<float>& probs = probs_;
+  probs.resize(static_cast<size_t>(E));
+  for (int64_t t = 0; t < T; ++t) {
+    const float* l = logits + t * E;
+    if (config_.router_scoring == RouterScoring::kSoftmax) {
+      const float max = *std::max_element(l, l + E);
+      double z = 0.0;
+      for (int64_t e = 0; e < E; ++e) z += std::exp(double{l[e]} - max);
+      for (int64_t e = 0; e < E; ++e) probs[e] = static_cast<float>(std::exp(double{l[e]} - max) / z);
+    } else {
+      for (int64_t e = 0; e < E; ++e) probs[e] = 1.0f / (1.0f + std::exp(-l[e]));
+    }
+    double picked_sum = 0.0;
+    for (int64_t k = 0; k < K; ++k) {
+      int64_t best = -1;
+      for (int64_t e = 0; e < E; ++e) {
+        bool taken = false;
+        for (int64_t j = 0; j < k; ++j) taken |= chosen[t * K + j] == e;
+        if (!taken && (best < 0 || probs[e] > probs[best])) best = e;  // ties: lowest index
+      }
+      chosen[t * K + k] = static_cast<int32_t>(best);
+      chosen_weight[t * K + k] = probs[best];
+      picked_sum += probs[best];
+      ++count[best + 1];
+    }
+    if (config_.norm_topk_prob && picked_sum > 0.0)
+      for (int64_t k = 0; k < K; ++k) chosen_weight[t * K + k] = static_cast<float>(chosen_weight[t * K + k] / picked_sum);
+  }
+  for (int64_t e = 0; e < E; ++e) count[e + 1] += count[e];  // count[e] = first slot of expert e
+  int32_t* slot_token = grow(slot_token_, T * K);
+  float* slot_weight = grow(slot_weight_, T * K);
+  int32_t* fill = grow(expert_fill_, E);
+  std::copy(count, count + E, fill);
+  for (int64_t t = 0; t < T; ++t)  // ascending t within each expert
+    for (int64_t k = 0; k < K; ++k) {
+      const int32_t e = chosen[t * K + k];
+      slot_token[fill[e]] = static_cast<int32_t>(t);
+      slot_weight[fill[e]] = chosen_weight[t * K + k];
+      ++fill[e];
+    }
+
+  std::fill(out, out + T * H, 0.0f);
+  float* gathered = grow(expert_in_, T * H);
+  float* expert_out = grow(expert_out_, T * H);
+  for (int64_t e = 0; e < E; ++e) {
+    const int32_t begin = count[e], n = count[e + 1] - count[e];
+    if (n == 0) continue;
+    for (int32_t i = 0; i < n; ++i) std::memcpy(gathered + int64_t{i} * H, x + int64_t{slot_token[begin + i]} * H, H * sizeof(float));
+    feed_forward(m.experts[e], gathered, n, expert_out);
+    for (int32_t i = 0; i < n; ++i) {
+      float* o = out + int64_t{slot_token[begin + i]} * H;
+      const float w = slot_weight[begin + i];
+      const float* src = expert_out + int64_t{i} * H;
+      for (int64_t d = 0; d < H; ++d) o[d] += w * src[d];
+    }
+  }
+  if (m.shared.present()) {
+    feed_forward(m.shared, x, T, expert_out);
+    float* gate = grow(shared_gate_, T);
+    if (m.shared_gate.present()) kernels::matmul(x, T, m.shared_gate.weight, nullptr, gate, pool_);
+    for (int64_t t = 0; t < T; ++t) {
+      const float g = m.shared_gate.present() ? 1.0f / (1.0f + std::exp(-gate[t])) : 1.0f;
+      for (int64_t d = 0; d < H; ++d) out[t * H + d] += g * expert_out[t * H + d];
+    }
+  }
 }
 
 void DecoderModel::run_layer(int64_t layer, PagedKvCache& cache) {
@@ -276,8 +364,10 @@ Result<void> DecoderModel::forward(const Batch& batch, KvCache& cache_base, std:
   grow(k_, T * kv_width);
   grow(v_, T * kv_width);
   grow(attn_, T * q_width);
-  grow(gate_, T * config_.intermediate_size);
-  grow(up_, T * config_.intermediate_size);
+  const int64_t widest_ffn = std::max({config_.intermediate_size, config_.moe_intermediate_size,
+                                        config_.shared_expert_intermediate_size});
+  grow(gate_, T * widest_ffn);
+  grow(up_, T * widest_ffn);
 
   prepare_rows(batch, cache->block_size());
   embed(batch);

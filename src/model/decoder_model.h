@@ -42,6 +42,8 @@ class DecoderModel final : public CausalLm {
   void run_layer(int64_t layer, PagedKvCache& cache);
   void attention(int64_t layer, const float* x, float* out, PagedKvCache& cache);
   void mlp(int64_t layer, const float* x, float* out);
+  void feed_forward(const FeedForward& f, const float* x, int64_t rows, float* out);
+  void moe(const MoeWeights& m, const float* x, float* out);
   void apply_norm(const Norm& norm, const float* x, float* out, int64_t n) const;
 
   ModelConfig config_;
@@ -59,6 +61,9 @@ class DecoderModel final : public CausalLm {
   std::vector<int32_t> row_sequence_;
   std::vector<int64_t> row_slot_;  // KV cache slot (block * block_size + offset) of each row
   std::vector<kernels::AttentionSequence> sequences_;
+  // Mixture-of-experts routing scratch.
+  std::vector<float> router_logits_, chosen_weight_, slot_weight_, expert_in_, expert_out_, shared_gate_, probs_;
+  std::vector<int32_t> chosen_expert_, expert_count_, expert_fill_, slot_token_;
 };
 
 }  // namespace tgi::model

@@ -27,6 +27,10 @@ struct TensorNaming {
   std::string gate = "mlp.gate_proj", up = "mlp.up_proj", down = "mlp.down_proj";
   std::string gate_up_fused;  // [gate; up] rows in one matrix
   std::string attn_in = "input_layernorm", attn_out, mlp_in = "post_attention_layernorm", mlp_out;
+  // Mixture of experts: router, per-expert prefix ({} = expert index), expert projections.
+  std::string router = "mlp.gate", expert_prefix = "mlp.experts.{}.";
+  std::string expert_gate = "gate_proj", expert_up = "up_proj", expert_down = "down_proj";
+  std::string shared_expert, shared_expert_gate;
   bool conv1d = false;  // gpt2 stores linear weights as [in][out]
 };
 
@@ -53,6 +57,15 @@ TensorNaming naming_for(const ModelConfig& c) {
     n.up = "mlp.fc1";
     n.down = "mlp.fc2";
     n.final_norm = "model.final_layernorm";
+  } else if (t == "mixtral") {
+    n.router = "block_sparse_moe.gate";
+    n.expert_prefix = "block_sparse_moe.experts.{}.";
+    n.expert_gate = "w1";
+    n.expert_up = "w3";
+    n.expert_down = "w2";
+  } else if (t == "qwen2_moe") {
+    n.shared_expert = "mlp.shared_expert.";
+    n.shared_expert_gate = "mlp.shared_expert_gate";
   } else if (t == "starcoder2") {
     n.up = "mlp.c_fc";
     n.down = "mlp.c_proj";
@@ -220,25 +233,54 @@ class Loader {
           break;
         }
       }
+      if (c_.layer_is_moe[i]) {
+        TGI_TRY(load_moe(p, L.moe));
+        continue;
+      }
       const int64_t inter = c_.intermediate_size;
       if (c_.mlp_style == MlpStyle::kGated) {
         if (!naming_.gate_up_fused.empty()) {
           TGI_ASSIGN_OR_RETURN(auto gu, fused(p + naming_.gate_up_fused, {inter, inter}, hidden, c_.mlp_bias));
-          L.gate = std::move(gu[0]);
-          L.up = std::move(gu[1]);
+          L.mlp.gate = std::move(gu[0]);
+          L.mlp.up = std::move(gu[1]);
         } else {
-          TGI_ASSIGN_OR_RETURN(L.gate, linear(p + naming_.gate, inter, hidden, c_.mlp_bias));
-          TGI_ASSIGN_OR_RETURN(L.up, linear(p + naming_.up, inter, hidden, c_.mlp_bias));
+          TGI_ASSIGN_OR_RETURN(L.mlp.gate, linear(p + naming_.gate, inter, hidden, c_.mlp_bias));
+          TGI_ASSIGN_OR_RETURN(L.mlp.up, linear(p + naming_.up, inter, hidden, c_.mlp_bias));
         }
       } else {
-        TGI_ASSIGN_OR_RETURN(L.up, linear(p + naming_.up, inter, hidden, c_.mlp_bias));
+        TGI_ASSIGN_OR_RETURN(L.mlp.up, linear(p + naming_.up, inter, hidden, c_.mlp_bias));
       }
-      TGI_ASSIGN_OR_RETURN(L.down, linear(p + naming_.down, hidden, inter, c_.mlp_bias));
+      TGI_ASSIGN_OR_RETURN(L.mlp.down, linear(p + naming_.down, hidden, inter, c_.mlp_bias));
     }
     return {};
   }
 
  private:
+  Result<FeedForward> gated_ffn(const std::string& prefix, int64_t inter) {
+    const int64_t hidden = c_.hidden_size;
+    FeedForward f;
+    TGI_ASSIGN_OR_RETURN(f.gate, linear(prefix + naming_.expert_gate, inter, hidden, false));
+    TGI_ASSIGN_OR_RETURN(f.up, linear(prefix + naming_.expert_up, inter, hidden, false));
+    TGI_ASSIGN_OR_RETURN(f.down, linear(prefix + naming_.expert_down, hidden, inter, false));
+    return f;
+  }
+
+  Result<void> load_moe(const std::string& p, MoeWeights& moe) {
+    TGI_ASSIGN_OR_RETURN(moe.router, linear(p + naming_.router, c_.num_experts, c_.hidden_size, false));
+    for (int64_t e = 0; e < c_.num_experts; ++e) {
+      TGI_ASSIGN_OR_RETURN(FeedForward f,
+                           gated_ffn(p + fmt::format(fmt::runtime(naming_.expert_prefix), e), c_.moe_intermediate_size));
+      moe.experts.push_back(std::move(f));
+    }
+    if (!naming_.shared_expert.empty()) {
+      TGI_ASSIGN_OR_RETURN(moe.shared, gated_ffn(p + naming_.shared_expert, c_.shared_expert_intermediate_size));
+    }
+    if (!naming_.shared_expert_gate.empty()) {
+      TGI_ASSIGN_OR_RETURN(moe.shared_gate, linear(p + naming_.shared_expert_gate, 1, c_.hidden_size, false));
+    }
+    return {};
+  }
+
   // Embedding-like tables are [rows][cols] in every layout (gpt2 included).
   Result<WeightView> plain_matrix(const std::string& name, int64_t rows, int64_t cols) {
     TGI_ASSIGN_OR_RETURN(const TensorView* t, tensor(name, {rows, cols}));
@@ -255,8 +297,9 @@ class Loader {
 }  // namespace
 
 Result<ModelWeights> load_weights(const ModelConfig& config, const formats::SafetensorsModel& tensors) {
-  if (config.is_moe() || config.kv_lora_rank > 0)
-    return Error::make(ErrorKind::kUnsupported, "model type '{}' (mixture of experts / latent attention) is not supported yet",
+  const std::string& t = config.model_type;
+  if (t == "llama4_text" || t == "gpt_oss" || t == "deepseek_v3")
+    return Error::make(ErrorKind::kUnsupported, "model type '{}' is recognized but its forward pass is not implemented yet",
                        config.model_type);
   ModelWeights weights;
   Loader loader(config, tensors, weights);

@@ -23,6 +23,21 @@ struct Norm {
   bool present() const { return !weight.empty(); }
 };
 
+// One feed-forward network: down(act(gate(x)) * up(x)), or down(act(up(x))) without a gate.
+struct FeedForward {
+  Linear gate, up, down;
+  bool present() const { return down.present(); }
+};
+
+// A mixture-of-experts block: a router picks experts per token; optional shared expert(s) see
+// every token (qwen2_moe scales its shared expert by a sigmoid gate).
+struct MoeWeights {
+  Linear router;  // [num_experts][hidden]
+  std::vector<FeedForward> experts;
+  FeedForward shared;
+  Linear shared_gate;  // [1][hidden] or absent
+};
+
 struct LayerWeights {
   // Norms by role; which exist follows ModelConfig::block_style.
   Norm attn_in;   // before attention (input_layernorm / ln_1)
@@ -31,7 +46,8 @@ struct LayerWeights {
   Norm mlp_out;   // on the MLP's output (post_feedforward_layernorm)
   Linear q, k, v, o;
   Norm q_norm, k_norm;
-  Linear gate, up, down;  // gate absent for ungated MLPs
+  FeedForward mlp;  // dense layers (gate absent for ungated MLPs)
+  MoeWeights moe;   // mixture-of-experts layers (ModelConfig::layer_is_moe)
 };
 
 struct ModelWeights {
