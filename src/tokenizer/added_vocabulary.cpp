@@ -139,6 +139,24 @@ std::vector<AddedVocabulary::Match> AddedVocabulary::find_matches(std::string_vi
   return splits;
 }
 
+std::vector<AddedVocabulary::Match> AddedVocabulary::find_matches_unnormalized(std::string_view text) const {
+  std::vector<Match> out;
+  for (const Match& first : find_matches(text, raw_trie_)) {
+    if (first.begin == first.end) continue;
+    if (first.id >= 0 || normalized_trie_.empty()) {
+      out.push_back(first);
+      continue;
+    }
+    for (Match m : find_matches(text.substr(first.begin, first.end - first.begin), normalized_trie_)) {
+      if (m.begin == m.end) continue;
+      m.begin += first.begin;
+      m.end += first.begin;
+      out.push_back(m);
+    }
+  }
+  return out;
+}
+
 Result<PreTokenizedString> AddedVocabulary::extract_and_normalize(std::string_view text,
                                                                   const Normalizer* normalizer) const {
   PreTokenizedString pre;

@@ -48,11 +48,14 @@ class AddedVocabulary {
   // Splits `text` into pieces (added tokens found, the rest normalized), as extract_and_normalize.
   Result<PreTokenizedString> extract_and_normalize(std::string_view text, const Normalizer* normalizer) const;
 
- private:
   struct Match {
     int32_t id;  // -1: plain text
     size_t begin, end;
   };
+  // Both extraction passes over text that normalization leaves unchanged (byte-level fast path).
+  std::vector<Match> find_matches_unnormalized(std::string_view text) const;
+
+ private:
   std::vector<Match> find_matches(std::string_view sentence, const PatternTrie& trie) const;
   void rebuild_tries();
 

@@ -1,11 +1,12 @@
 #include "tokenizer/bpe_model.h"
 
 #include <algorithm>
-#include <queue>
+#include <functional>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
+#include "tokenizer/byte_level_alphabet.h"
 #include "tokenizer/utf8.h"
 
 namespace tgi::tokenizer {
@@ -65,49 +66,48 @@ Result<std::unique_ptr<BpeModel>> BpeModel::create(Vocab vocab, const std::vecto
   }
   m->merges_.build(entries);
   if (m->options_.unk_token) m->unk_id_ = m->vocab_.find(*m->options_.unk_token);
-  m->all_bytes_present_ = true;
+  m->all_byte_level_present_ = true;
   for (int b = 0; b < 256; ++b) {
     const auto id = m->vocab_.find(fmt::format("<0x{:02X}>", b));
     m->byte_ids_[b] = id ? *id : -1;
-    if (!id) m->all_bytes_present_ = false;
+    const auto level = m->vocab_.find(byte_level::utf8_for_byte(static_cast<uint8_t>(b)));
+    m->byte_level_ids_[b] = level ? *level : -1;
+    if (!level) m->all_byte_level_present_ = false;
+    if (b < 128) {
+      const auto one = m->vocab_.find(std::string(1, static_cast<char>(b)));
+      m->ascii_ids_[b] = one ? *one : -1;
+    }
   }
   return m;
 }
 
 namespace {
 
-struct Symbol {
-  uint32_t id;
-  uint32_t len;
-  int32_t prev;
-  int32_t next;
-};
-
-struct QueuedMerge {
-  uint32_t rank;
-  uint32_t pos;
-  uint32_t new_id;
-  // Lowest rank first, then leftmost.
-  bool operator<(const QueuedMerge& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
-};
-
-// Per-thread cache of merged words; entries are keyed by model instance so several tokenizers
-// can share a thread without seeing each other's words.
+// Per-thread cache of merged words; entries are keyed by model instance (and path) so several
+// tokenizers can share a thread without seeing each other's words.
 struct WordCache {
   static constexpr size_t kCapacity = 20000;
   static constexpr size_t kMaxWordBytes = 256;
   std::unordered_map<std::string, std::vector<BpeModel::Piece>, StringHash, std::equal_to<>> words;
 };
 
-WordCache& cache_for(uint64_t instance) {
+WordCache& cache_for(uint64_t key) {
   thread_local std::unordered_map<uint64_t, WordCache> caches;
-  return caches[instance];
+  return caches[key];
 }
 
 }  // namespace
 
-Result<void> BpeModel::merge_word(std::string_view w, std::vector<Piece>& pieces) const {
-  thread_local std::vector<Symbol> symbols;
+std::optional<int32_t> BpeModel::find_char(std::string_view ch) const {
+  if (ch.size() == 1 && static_cast<unsigned char>(ch[0]) < 0x80) {
+    const int32_t id = ascii_ids_[static_cast<unsigned char>(ch[0])];
+    if (id >= 0) return id;
+    return std::nullopt;
+  }
+  return vocab_.find(ch);
+}
+
+Result<void> BpeModel::split_into_symbols(std::string_view w, std::vector<Symbol>& symbols) const {
   thread_local std::string scratch;
   symbols.clear();
   bool unk_pending = false;  // an unknown piece (unk_id_, unk_len) not pushed yet
@@ -122,7 +122,8 @@ Result<void> BpeModel::merge_word(std::string_view w, std::vector<Piece>& pieces
     const size_t n = utf8::char_len(static_cast<unsigned char>(w[i]));
     const size_t end = std::min(w.size(), i + n);
     std::string_view s = w.substr(i, end - i);
-    if ((has_prefix && i > 0) || (has_suffix && end == w.size())) {
+    const bool decorated = (has_prefix && i > 0) || (has_suffix && end == w.size());
+    if (decorated) {
       scratch.clear();
       if (has_prefix && i > 0) scratch += *options_.continuing_subword_prefix;
       scratch += s;
@@ -131,7 +132,7 @@ Result<void> BpeModel::merge_word(std::string_view w, std::vector<Piece>& pieces
     }
     const auto byte_len = static_cast<uint32_t>(end - i);
     i = end;
-    if (const auto id = vocab_.find(s)) {
+    if (const auto id = decorated ? vocab_.find(s) : find_char(s)) {
       if (unk_pending) {
         push(static_cast<uint32_t>(*unk_id_), unk_len);
         unk_pending = false;
@@ -162,51 +163,96 @@ Result<void> BpeModel::merge_word(std::string_view w, std::vector<Piece>& pieces
   }
   if (unk_pending) push(static_cast<uint32_t>(*unk_id_), unk_len);
   if (!symbols.empty()) symbols.back().next = -1;
+  return {};
+}
 
-  if (symbols.size() > 1 && merges_.size() > 0) {
-    thread_local std::vector<QueuedMerge> heap;
-    heap.clear();
-    for (size_t p = 0; p + 1 < symbols.size(); ++p) {
-      if (const auto* m = merges_.find(symbols[p].id, symbols[p + 1].id))
-        heap.push_back({m->first, static_cast<uint32_t>(p), m->second});
-    }
-    std::make_heap(heap.begin(), heap.end());
-    while (!heap.empty()) {
-      std::pop_heap(heap.begin(), heap.end());
-      const QueuedMerge top = heap.back();
-      heap.pop_back();
-      Symbol& left = symbols[top.pos];
-      if (left.len == 0 || left.next < 0) continue;
-      const auto next_pos = static_cast<size_t>(left.next);
-      const Symbol right = symbols[next_pos];
-      const auto* m = merges_.find(left.id, right.id);
-      if (!m || m->second != top.new_id) continue;
-      left.id = top.new_id;
-      left.len += right.len;
-      left.next = right.next;
-      symbols[next_pos].len = 0;
-      if (right.next >= 0 && static_cast<size_t>(right.next) < symbols.size())
-        symbols[static_cast<size_t>(right.next)].prev = static_cast<int32_t>(top.pos);
-      if (left.prev >= 0) {
-        const Symbol& prev = symbols[static_cast<size_t>(left.prev)];
-        if (const auto* pm = merges_.find(prev.id, left.id)) {
-          heap.push_back({pm->first, static_cast<uint32_t>(left.prev), pm->second});
-          std::push_heap(heap.begin(), heap.end());
-        }
+// Repeatedly merges the pair with the lowest rank (leftmost first). Queue entries are
+// (rank << 32 | position); an entry is stale when the pair now at its position has another rank
+// (a pair's rank identifies its merge, so equal rank means the very same pair).
+void BpeModel::apply_merges(std::vector<Symbol>& symbols) const {
+  if (symbols.size() < 2 || merges_.size() == 0) return;
+  thread_local std::vector<uint64_t> heap;
+  heap.clear();
+  const auto greater = std::greater<uint64_t>();
+  for (size_t p = 0; p + 1 < symbols.size(); ++p) {
+    if (const auto* m = merges_.find(symbols[p].id, symbols[p + 1].id)) heap.push_back((uint64_t{m->first} << 32) | p);
+  }
+  std::make_heap(heap.begin(), heap.end(), greater);
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), greater);
+    const uint64_t top = heap.back();
+    heap.pop_back();
+    const auto rank = static_cast<uint32_t>(top >> 32);
+    const auto pos = static_cast<uint32_t>(top);
+    Symbol& left = symbols[pos];
+    if (left.len == 0 || left.next < 0) continue;
+    const auto next_pos = static_cast<size_t>(left.next);
+    const Symbol right = symbols[next_pos];
+    const auto* m = merges_.find(left.id, right.id);
+    if (!m || m->first != rank) continue;
+    left.id = m->second;
+    left.len += right.len;
+    left.next = right.next;
+    symbols[next_pos].len = 0;
+    if (right.next >= 0) symbols[static_cast<size_t>(right.next)].prev = static_cast<int32_t>(pos);
+    if (left.prev >= 0) {
+      if (const auto* pm = merges_.find(symbols[static_cast<size_t>(left.prev)].id, left.id)) {
+        heap.push_back((uint64_t{pm->first} << 32) | static_cast<uint32_t>(left.prev));
+        std::push_heap(heap.begin(), heap.end(), greater);
       }
-      if (left.next >= 0 && static_cast<size_t>(left.next) < symbols.size()) {
-        const Symbol& nx = symbols[static_cast<size_t>(left.next)];
-        if (const auto* nm = merges_.find(left.id, nx.id)) {
-          heap.push_back({nm->first, top.pos, nm->second});
-          std::push_heap(heap.begin(), heap.end());
-        }
+    }
+    if (left.next >= 0) {
+      if (const auto* nm = merges_.find(left.id, symbols[static_cast<size_t>(left.next)].id)) {
+        heap.push_back((uint64_t{nm->first} << 32) | pos);
+        std::push_heap(heap.begin(), heap.end(), greater);
       }
     }
   }
+}
+
+Result<void> BpeModel::merge_word(std::string_view w, std::vector<Piece>& pieces) const {
+  thread_local std::vector<Symbol> symbols;
+  TGI_TRY(split_into_symbols(w, symbols));
+  apply_merges(symbols);
   pieces.clear();
   for (const Symbol& s : symbols)
     if (s.len != 0) pieces.push_back({s.id, s.len});
   return {};
+}
+
+Result<bool> BpeModel::tokenize_raw_bytes(std::string_view raw, std::vector<Piece>& pieces) const {
+  pieces.clear();
+  if (raw.empty()) return true;
+  if (!all_byte_level_present_ || (options_.continuing_subword_prefix && !options_.continuing_subword_prefix->empty()) ||
+      (options_.end_of_word_suffix && !options_.end_of_word_suffix->empty()))
+    return false;
+  if (options_.ignore_merges) {
+    thread_local std::string mapped;
+    mapped.clear();
+    for (unsigned char b : raw) mapped += byte_level::utf8_for_byte(b);
+    if (const auto id = vocab_.find(mapped)) {
+      pieces.push_back({static_cast<uint32_t>(*id), static_cast<uint32_t>(raw.size())});
+      return true;
+    }
+  }
+  WordCache& cache = cache_for(instance_id_ * 2 + 1);
+  if (auto it = cache.words.find(raw); it != cache.words.end()) {
+    pieces = it->second;
+    return true;
+  }
+  thread_local std::vector<Symbol> symbols;
+  symbols.clear();
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const auto n = static_cast<int32_t>(i);
+    symbols.push_back({static_cast<uint32_t>(byte_level_ids_[static_cast<unsigned char>(raw[i])]), 1, n - 1, n + 1});
+  }
+  symbols.back().next = -1;
+  apply_merges(symbols);
+  for (const Symbol& s : symbols)
+    if (s.len != 0) pieces.push_back({s.id, s.len});
+  if (raw.size() < WordCache::kMaxWordBytes && cache.words.size() < WordCache::kCapacity)
+    cache.words.emplace(std::string(raw), pieces);
+  return true;
 }
 
 Result<void> BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
@@ -217,7 +263,7 @@ Result<void> BpeModel::tokenize(std::string_view word, std::vector<Token>& out) 
       return {};
     }
   }
-  WordCache& cache = cache_for(instance_id_);
+  WordCache& cache = cache_for(instance_id_ * 2);
   const std::vector<Piece>* pieces = nullptr;
   thread_local std::vector<Piece> fresh;
   if (auto it = cache.words.find(word); it != cache.words.end()) {

@@ -70,16 +70,33 @@ class BpeModel final : public Model {
     uint32_t len;  // bytes of the word covered
   };
 
+  // Byte-level fast path: tokenizes `raw` as if each of its bytes had been replaced by its
+  // ByteLevel character first; piece lengths count bytes of `raw`. Returns false (and does
+  // nothing) when the vocab lacks a byte character and the generic path must be used.
+  Result<bool> tokenize_raw_bytes(std::string_view raw, std::vector<Piece>& pieces) const;
+
+  struct Symbol {
+    uint32_t id;
+    uint32_t len;
+    int32_t prev;
+    int32_t next;
+  };
+
  private:
   BpeModel() = default;
   Result<void> merge_word(std::string_view word, std::vector<Piece>& pieces) const;
+  Result<void> split_into_symbols(std::string_view word, std::vector<Symbol>& symbols) const;
+  void apply_merges(std::vector<Symbol>& symbols) const;
+  std::optional<int32_t> find_char(std::string_view ch) const;
 
   Vocab vocab_;
   MergeTable merges_;
   BpeOptions options_;
   std::optional<int32_t> unk_id_;
   int32_t byte_ids_[256];  // id of "<0xNN>" or -1
-  bool all_bytes_present_ = false;
+  int32_t byte_level_ids_[256];  // id of the ByteLevel character standing for each byte, or -1
+  bool all_byte_level_present_ = false;
+  int32_t ascii_ids_[128];  // id of each one-byte token, or -1 (the common initial lookup)
   uint64_t instance_id_ = 0;  // keys this model's entries in the per-thread word cache
 };
 

@@ -13,7 +13,14 @@ namespace {
 
 using json = nlohmann::json;
 
-Result<Vocab> parse_vocab_object(const json& j) {
+Result<Vocab> parse_vocab_object(const json& j, TokenizerJson& parsed) {
+  if (parsed.vocab) {
+    Vocab vocab;
+    vocab.reserve(parsed.vocab->size());
+    for (auto& [token, id] : *parsed.vocab) TGI_TRY(vocab.add(std::move(token), id));
+    parsed.vocab.reset();
+    return vocab;
+  }
   auto it = j.find("vocab");
   if (it == j.end() || !it->is_object()) return Error::make(ErrorKind::kInvalidArgument, "model \"vocab\" must be an object");
   Vocab vocab;
@@ -25,7 +32,8 @@ Result<Vocab> parse_vocab_object(const json& j) {
   return vocab;
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> parse_merges(const json& j) {
+Result<std::vector<std::pair<std::string, std::string>>> parse_merges(const json& j, TokenizerJson& parsed) {
+  if (parsed.merges) return std::move(*parsed.merges);
   std::vector<std::pair<std::string, std::string>> merges;
   auto it = j.find("merges");
   if (it == j.end() || it->is_null()) return merges;
@@ -53,7 +61,7 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_merges(const json
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> parse_model(const json& j) {
+Result<std::unique_ptr<Model>> parse_model(const json& j, TokenizerJson& parsed) {
   if (!j.is_object()) return Error::make(ErrorKind::kInvalidArgument, "tokenizer.json \"model\" must be an object");
   std::string type;
   if (auto it = j.find("type"); it != j.end() && it->is_string()) {
@@ -70,8 +78,8 @@ Result<std::unique_ptr<Model>> parse_model(const json& j) {
   if (type == "BPE") {
     if (auto d = j.find("dropout"); d != j.end() && d->is_number() && d->get<double>() != 0.0)
       return Error::make(ErrorKind::kUnsupported, "BPE dropout is not supported (it makes encoding random)");
-    TGI_ASSIGN_OR_RETURN(Vocab vocab, parse_vocab_object(j));
-    TGI_ASSIGN_OR_RETURN(auto merges, parse_merges(j));
+    TGI_ASSIGN_OR_RETURN(Vocab vocab, parse_vocab_object(j, parsed));
+    TGI_ASSIGN_OR_RETURN(auto merges, parse_merges(j, parsed));
     BpeOptions o;
     TGI_ASSIGN_OR_RETURN(o.unk_token, json_fields::optional_string(j, "unk_token"));
     TGI_ASSIGN_OR_RETURN(o.continuing_subword_prefix, json_fields::optional_string(j, "continuing_subword_prefix"));
@@ -83,12 +91,12 @@ Result<std::unique_ptr<Model>> parse_model(const json& j) {
     return std::unique_ptr<Model>(std::move(model));
   }
   if (type == "WordLevel") {
-    TGI_ASSIGN_OR_RETURN(Vocab vocab, parse_vocab_object(j));
+    TGI_ASSIGN_OR_RETURN(Vocab vocab, parse_vocab_object(j, parsed));
     TGI_ASSIGN_OR_RETURN(auto unk, json_fields::optional_string(j, "unk_token"));
     return std::unique_ptr<Model>(new WordLevelModel(std::move(vocab), std::move(unk)));
   }
   if (type == "WordPiece") {
-    TGI_ASSIGN_OR_RETURN(Vocab vocab, parse_vocab_object(j));
+    TGI_ASSIGN_OR_RETURN(Vocab vocab, parse_vocab_object(j, parsed));
     TGI_ASSIGN_OR_RETURN(std::string unk, json_fields::string_or(j, "unk_token", "[UNK]"));
     TGI_ASSIGN_OR_RETURN(std::string prefix, json_fields::string_or(j, "continuing_subword_prefix", "##"));
     TGI_ASSIGN_OR_RETURN(int64_t max_chars, json_fields::integer_or(j, "max_input_chars_per_word", 100));

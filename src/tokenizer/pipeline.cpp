@@ -12,12 +12,13 @@ const nlohmann::json& field(const nlohmann::json& root, const char* key) {
 }
 }  // namespace
 
-Result<std::unique_ptr<TokenizerPipeline>> TokenizerPipeline::from_json(const nlohmann::json& root) {
+Result<std::unique_ptr<TokenizerPipeline>> TokenizerPipeline::from_json(TokenizerJson parsed) {
+  const nlohmann::json& root = parsed.document;
   if (!root.is_object()) return Error::make(ErrorKind::kInvalidArgument, "tokenizer.json must be a JSON object");
   auto p = std::make_unique<TokenizerPipeline>();
   TGI_ASSIGN_OR_RETURN(p->normalizer, parse_normalizer(field(root, "normalizer")));
   TGI_ASSIGN_OR_RETURN(p->pre_tokenizer, parse_pre_tokenizer(field(root, "pre_tokenizer")));
-  TGI_ASSIGN_OR_RETURN(p->model, parse_model(field(root, "model")));
+  TGI_ASSIGN_OR_RETURN(p->model, parse_model(field(root, "model"), parsed));
   TGI_ASSIGN_OR_RETURN(p->post_processor, parse_post_processor(field(root, "post_processor")));
   TGI_ASSIGN_OR_RETURN(p->decoder, parse_decoder(field(root, "decoder")));
   if (const auto& t = field(root, "truncation"); !t.is_null())
@@ -45,6 +46,7 @@ Result<std::unique_ptr<TokenizerPipeline>> TokenizerPipeline::from_json(const nl
     }
   }
   TGI_TRY(p->added.add_tokens(added, *p->model, p->normalizer.get()));
+  TGI_ASSIGN_OR_RETURN(p->byte_level_fast_path, ByteLevelFastPath::plan(root));
   return p;
 }
 

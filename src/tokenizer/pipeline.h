@@ -6,11 +6,13 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "tokenizer/added_vocabulary.h"
+#include "tokenizer/byte_level_fast_path.h"
 #include "tokenizer/decoders.h"
 #include "tokenizer/model.h"
 #include "tokenizer/normalizers.h"
 #include "tokenizer/post_processors.h"
 #include "tokenizer/pre_tokenizers.h"
+#include "tokenizer/tokenizer_json_reader.h"
 
 namespace tgi::tokenizer {
 
@@ -22,11 +24,12 @@ class TokenizerPipeline {
   std::unique_ptr<PostProcessor> post_processor;
   std::unique_ptr<Decoder> decoder;
   AddedVocabulary added;
+  std::optional<ByteLevelFastPath> byte_level_fast_path;  // set when the pipeline has that shape
 
-  static Result<std::unique_ptr<TokenizerPipeline>> from_json(const nlohmann::json& root);
+  static Result<std::unique_ptr<TokenizerPipeline>> from_json(TokenizerJson parsed);
 };
 
-// tokenizer.json "model" (models.cpp).
-Result<std::unique_ptr<Model>> parse_model(const nlohmann::json& j);
+// tokenizer.json "model" (models.cpp); `parsed` may hold its vocab/merges already scanned.
+Result<std::unique_ptr<Model>> parse_model(const nlohmann::json& j, TokenizerJson& parsed);
 
 }  // namespace tgi::tokenizer

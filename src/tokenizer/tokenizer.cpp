@@ -1,7 +1,6 @@
 #include "tokenizer/tokenizer.h"
 
 #include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -18,19 +17,20 @@ Tokenizer::~Tokenizer() = default;
 namespace {
 
 Result<std::string> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return Error::make(ErrorKind::kNotFound, "cannot open {}", path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Error::make(ErrorKind::kIo, "cannot read {}", path.string());
-  return ss.str();
+  const std::streamoff size = in.tellg();
+  if (size < 0) return Error::make(ErrorKind::kIo, "cannot read {}", path.string());
+  std::string text(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(text.data(), size)) return Error::make(ErrorKind::kIo, "cannot read {}", path.string());
+  return text;
 }
 
 Result<std::unique_ptr<TokenizerPipeline>> parse_pipeline(std::string_view text) {
-  nlohmann::json root = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) return Error::make(ErrorKind::kInvalidArgument, "tokenizer.json is not valid JSON");
+  TGI_ASSIGN_OR_RETURN(TokenizerJson parsed, read_tokenizer_json(text));
   try {
-    return TokenizerPipeline::from_json(root);
+    return TokenizerPipeline::from_json(std::move(parsed));
   } catch (const std::exception& e) {  // nlohmann type errors on malformed fields
     return Error::make(ErrorKind::kInvalidArgument, "malformed tokenizer.json: {}", e.what());
   }
@@ -99,10 +99,18 @@ Result<Encoding> Tokenizer::encode(std::string_view input, bool add_special_toke
     text = repaired;
   }
   const TokenizerPipeline& p = *pipeline_;
+  const CharOffsets char_offsets(text);
+  if (p.byte_level_fast_path) {
+    TGI_ASSIGN_OR_RETURN(std::optional<Encoding> fast, p.byte_level_fast_path->encode(text, p));
+    if (fast) {
+      for (auto& o : fast->offsets) o = char_offsets.convert(o);
+      if (p.post_processor) p.post_processor->process(*fast, add_special_tokens);
+      return std::move(*fast);
+    }
+  }
   TGI_ASSIGN_OR_RETURN(PreTokenizedString pre, p.added.extract_and_normalize(text, p.normalizer.get()));
   if (p.pre_tokenizer) TGI_TRY(p.pre_tokenizer->pre_tokenize(pre));
   Encoding e;
-  const CharOffsets char_offsets(text);
   std::vector<Token> tokens;
   for (Split& split : pre.splits) {
     if (!split.tokens) {

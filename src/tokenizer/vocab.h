@@ -32,7 +32,11 @@ class Vocab {
     return &to_token_[static_cast<size_t>(id)];
   }
   size_t size() const { return to_id_.size(); }
-  void reserve(size_t n) { to_id_.reserve(n); }
+  void reserve(size_t n) {
+    to_id_.reserve(n);
+    to_token_.reserve(n);
+    present_.reserve(n);
+  }
 
  private:
   std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> to_id_;

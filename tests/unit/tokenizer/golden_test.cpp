@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tokenizer/incremental_decoder.h"
+#include "tokenizer/pipeline.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tgi::tokenizer {
@@ -28,16 +29,29 @@ struct Loaded {
   json golden;
 };
 
-// Loading the big tokenizers once per binary keeps the suite fast.
+// "name" loads the file as is; "name/general" wraps its normalizer in a one-element Sequence,
+// which means the same but keeps the byte-level fast path out, so the general pipeline is
+// checked against the goldens too.
 const Loaded& loaded(const std::string& name) {
   static std::map<std::string, Loaded> cache;
   auto it = cache.find(name);
   if (it != cache.end()) return it->second;
   Loaded l;
-  auto t = Tokenizer::from_file(data_dir(name) + "/tokenizer.json");
+  const size_t slash = name.find('/');
+  const std::string base = name.substr(0, slash);
+  Result<std::unique_ptr<Tokenizer>> t = Error{};
+  if (slash == std::string::npos) {
+    t = Tokenizer::from_file(data_dir(base) + "/tokenizer.json");
+  } else {
+    json doc = load_json(data_dir(base) + "/tokenizer.json");
+    json inner = doc["normalizer"].is_null() ? json{{"type", "Sequence"}, {"normalizers", json::array()}} : doc["normalizer"];
+    doc["normalizer"] = json{{"type", "Sequence"}, {"normalizers", json::array({inner})}};
+    t = Tokenizer::from_json_string(doc.dump());
+    if (t.ok() && (*t)->pipeline().byte_level_fast_path) ADD_FAILURE() << "fast path not disabled";
+  }
   if (!t.ok()) ADD_FAILURE() << t.error().message;
   else l.tokenizer = std::move(t).value();
-  l.golden = load_json(data_dir(name) + "/golden.json");
+  l.golden = load_json(data_dir(base) + "/golden.json");
   return cache.emplace(name, std::move(l)).first->second;
 }
 
@@ -153,8 +167,21 @@ TEST_P(GoldenTest, SingleIdsAndVocabulary) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tokenizers, GoldenTest,
-                         ::testing::Values("llama2", "llama3_1", "qwen3", "gemma3", "deepseek_v3"),
-                         [](const auto& info) { return info.param; });
+                         ::testing::Values("llama2", "llama3_1", "qwen3", "gemma3", "deepseek_v3",
+                                           "llama3_1/general", "qwen3/general", "deepseek_v3/general"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) c = c == '/' ? '_' : c;
+                           return n;
+                         });
+
+TEST(FastPathTest, ByteLevelTokenizersTakeIt) {
+  for (const char* name : {"llama3_1", "qwen3", "deepseek_v3"}) {
+    const Loaded& l = loaded(name);
+    ASSERT_NE(l.tokenizer, nullptr);
+    EXPECT_TRUE(l.tokenizer->pipeline().byte_level_fast_path.has_value()) << name;
+  }
+}
 
 }  // namespace
 }  // namespace tgi::tokenizer
