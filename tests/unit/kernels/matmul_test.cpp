@@ -1,0 +1,112 @@
+#include "kernels/cpu/matmul.h"
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <immintrin.h>
+
+namespace tgi::kernels {
+namespace {
+
+uint16_t to_bf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  return static_cast<uint16_t>(bits >> 16);  // truncation: the test widens the same bits back
+}
+
+struct Stored {
+  std::vector<std::byte> bytes;
+  std::vector<double> widened;  // the exact values the kernel should see
+};
+
+Stored store(const std::vector<float>& values, WeightFormat format) {
+  Stored s;
+  const size_t n = values.size();
+  s.widened.resize(n);
+  s.bytes.resize(n * weight_format_element_bytes(format));
+  for (size_t i = 0; i < n; ++i) {
+    if (format == WeightFormat::kF32) {
+      std::memcpy(&s.bytes[i * 4], &values[i], 4);
+      s.widened[i] = values[i];
+    } else {
+      const uint16_t h = format == WeightFormat::kBF16 ? to_bf16(values[i]) : _cvtss_sh(values[i], 0);
+      std::memcpy(&s.bytes[i * 2], &h, 2);
+      if (format == WeightFormat::kBF16) {
+        const uint32_t bits = static_cast<uint32_t>(h) << 16;
+        float f;
+        std::memcpy(&f, &bits, 4);
+        s.widened[i] = f;
+      } else {
+        s.widened[i] = _cvtsh_ss(h);
+      }
+    }
+  }
+  return s;
+}
+
+class MatmulTest : public ::testing::TestWithParam<WeightFormat> {};
+
+TEST_P(MatmulTest, MatchesNaiveReferenceForAllShapes) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  ThreadPool pool(3);
+  for (int64_t rows : {1, 5, 64}) {
+    for (int64_t cols : {1, 7, 8, 37, 128}) {
+      for (int64_t tokens : {1, 3, 4, 9}) {
+        std::vector<float> w(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(tokens * cols)), bias(rows);
+        for (auto& v : w) v = dist(rng);
+        for (auto& v : x) v = dist(rng);
+        for (auto& v : bias) v = dist(rng);
+        const Stored s = store(w, GetParam());
+        const WeightView view{GetParam(), rows, cols, s.bytes.data(),
+                              cols * static_cast<int64_t>(weight_format_element_bytes(GetParam()))};
+        std::vector<float> y(static_cast<size_t>(tokens * rows));
+        matmul(x.data(), tokens, view, bias.data(), y.data(), pool);
+        for (int64_t t = 0; t < tokens; ++t)
+          for (int64_t r = 0; r < rows; ++r) {
+            double ref = bias[r];
+            for (int64_t k = 0; k < cols; ++k) ref += double{x[t * cols + k]} * s.widened[r * cols + k];
+            ASSERT_NEAR(y[t * rows + r], ref, 1e-4) << rows << "x" << cols << " tokens " << tokens;
+          }
+      }
+    }
+  }
+}
+
+TEST_P(MatmulTest, TokenResultDoesNotDependOnBatchOrThreads) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  const int64_t rows = 33, cols = 45, tokens = 7;
+  std::vector<float> w(rows * cols), x(tokens * cols);
+  for (auto& v : w) v = dist(rng);
+  for (auto& v : x) v = dist(rng);
+  const Stored s = store(w, GetParam());
+  const WeightView view{GetParam(), rows, cols, s.bytes.data(),
+                        cols * static_cast<int64_t>(weight_format_element_bytes(GetParam()))};
+  ThreadPool one(1), four(4);
+  std::vector<float> all(tokens * rows), single(rows);
+  matmul(x.data(), tokens, view, nullptr, all.data(), four);
+  for (int64_t t = 0; t < tokens; ++t) {
+    matmul(x.data() + t * cols, 1, view, nullptr, single.data(), one);
+    for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(all[t * rows + r], single[r]);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, MatmulTest,
+                         ::testing::Values(WeightFormat::kF32, WeightFormat::kBF16, WeightFormat::kF16));
+
+TEST(WeightView, SliceRowsIsAViewOfTheSameMemory) {
+  std::vector<float> w(12);
+  for (int i = 0; i < 12; ++i) w[i] = static_cast<float>(i);
+  const WeightView v{WeightFormat::kF32, 4, 3, reinterpret_cast<const std::byte*>(w.data()), 12};
+  const WeightView s = v.slice_rows(2, 2);
+  EXPECT_EQ(s.rows, 2);
+  std::vector<float> row(3);
+  dequantize_row(s, 1, row.data());
+  EXPECT_EQ(row, (std::vector<float>{9, 10, 11}));
+}
+
+}  // namespace
+}  // namespace tgi::kernels
