@@ -1,0 +1,223 @@
+#include "cli/convert_gguf_metadata.h"
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+namespace tgi::cli {
+namespace {
+
+using formats::GgufValue;
+using formats::GgufWriter;
+using nlohmann::json;
+
+// llama.cpp's token types.
+enum TokenType : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
+
+Result<json> read_json(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return Error::make(ErrorKind::kIo, "cannot read {}", path.string());
+  json parsed = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return Error::make(ErrorKind::kCorruptData, "{} is not valid JSON", path.string());
+  return parsed;
+}
+
+uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
+
+// The name llama.cpp's pre-tokenizer table uses for a BPE vocabulary of this model family.
+std::string bpe_pre_tokenizer_name(const std::string& model_type) {
+  if (model_type == "llama") return "llama-bpe";
+  if (model_type == "qwen2" || model_type == "qwen3") return "qwen2";
+  return "default";
+}
+
+std::optional<std::string> special_token_text(const json& config, const char* key) {
+  const auto it = config.find(key);
+  if (it == config.end()) return std::nullopt;
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_object() && it->contains("content") && (*it)["content"].is_string()) return (*it)["content"].get<std::string>();
+  return std::nullopt;
+}
+
+bool is_byte_token(const std::string& token) {
+  return token.size() == 6 && token.rfind("<0x", 0) == 0 && token.back() == '>';
+}
+
+}  // namespace
+
+std::vector<float> llama3_rope_frequency_factors(const model::RopeParameters& rope, int64_t rotary_dim) {
+  const double old_context = static_cast<double>(rope.original_max_position_embeddings);
+  const double low_wavelength = old_context / rope.low_freq_factor;
+  const double high_wavelength = old_context / rope.high_freq_factor;
+  std::vector<float> factors;
+  for (int64_t i = 0; i < rotary_dim; i += 2) {
+    const double frequency = 1.0 / std::pow(rope.theta, static_cast<double>(i) / static_cast<double>(rotary_dim));
+    const double wavelength = 2.0 * M_PI / frequency;
+    double factor;
+    if (wavelength < high_wavelength) {
+      factor = 1.0;
+    } else if (wavelength > low_wavelength) {
+      factor = rope.factor;
+    } else {
+      const double smooth = (old_context / wavelength - rope.low_freq_factor) / (rope.high_freq_factor - rope.low_freq_factor);
+      factor = 1.0 / ((1.0 - smooth) / rope.factor + smooth);
+    }
+    factors.push_back(static_cast<float>(factor));
+  }
+  return factors;
+}
+
+Result<void> add_model_metadata(GgufWriter& writer, const model::ModelConfig& config, const std::string& arch,
+                                const std::string& model_name) {
+  writer.set("general.architecture", GgufValue::string(arch));
+  writer.set("general.name", GgufValue::string(model_name));
+  writer.set(arch + ".vocab_size", GgufValue::u32(u32(config.vocab_size)));
+  writer.set(arch + ".context_length", GgufValue::u32(u32(config.max_position_embeddings)));
+  writer.set(arch + ".embedding_length", GgufValue::u32(u32(config.hidden_size)));
+  writer.set(arch + ".block_count", GgufValue::u32(u32(config.num_hidden_layers)));
+  writer.set(arch + ".feed_forward_length", GgufValue::u32(u32(config.intermediate_size)));
+  writer.set(arch + ".attention.head_count", GgufValue::u32(u32(config.num_attention_heads)));
+  writer.set(arch + ".attention.head_count_kv", GgufValue::u32(u32(config.num_key_value_heads)));
+  writer.set(arch + ".attention.key_length", GgufValue::u32(u32(config.head_dim)));
+  writer.set(arch + ".attention.value_length", GgufValue::u32(u32(config.head_dim)));
+  writer.set(arch + ".attention.layer_norm_rms_epsilon", GgufValue::f32(static_cast<float>(config.norm_eps)));
+  writer.set(arch + ".rope.freq_base", GgufValue::f32(static_cast<float>(config.rope.theta)));
+  writer.set(arch + ".rope.dimension_count", GgufValue::u32(u32(config.rotary_dim())));
+  switch (config.rope.type) {
+    case model::RopeType::kDefault:
+    case model::RopeType::kLlama3: break;  // llama3 travels as the rope_freqs.weight tensor
+    case model::RopeType::kLinear:
+      writer.set(arch + ".rope.scaling.type", GgufValue::string("linear"));
+      writer.set(arch + ".rope.scaling.factor", GgufValue::f32(static_cast<float>(config.rope.factor)));
+      break;
+    case model::RopeType::kYarn:
+      writer.set(arch + ".rope.scaling.type", GgufValue::string("yarn"));
+      writer.set(arch + ".rope.scaling.factor", GgufValue::f32(static_cast<float>(config.rope.factor)));
+      writer.set(arch + ".rope.scaling.original_context_length",
+                 GgufValue::u32(u32(config.rope.original_max_position_embeddings)));
+      break;
+    default:
+      return Error::make(ErrorKind::kUnsupported, "rope scaling '{}' cannot be written to GGUF yet",
+                         model::to_string(config.rope.type));
+  }
+  return {};
+}
+
+Result<void> add_tokenizer_metadata(GgufWriter& writer, const std::filesystem::path& dir,
+                                    const model::ModelConfig& config, const std::string& arch) {
+  (void)arch;
+  const auto tokenizer_path = dir / "tokenizer.json";
+  if (!std::filesystem::exists(tokenizer_path)) return {};
+  TGI_ASSIGN_OR_RETURN(json tokenizer, read_json(tokenizer_path));
+  json tokenizer_config = json::object();
+  if (std::filesystem::exists(dir / "tokenizer_config.json")) {
+    TGI_ASSIGN_OR_RETURN(tokenizer_config, read_json(dir / "tokenizer_config.json"));
+  }
+  const json& model = tokenizer["model"];
+  if (!model.is_object() || model.value("type", "") != "BPE" || !model["vocab"].is_object()) {
+    return Error::make(ErrorKind::kUnsupported, "only BPE tokenizer.json vocabularies can be written to GGUF");
+  }
+  // SentencePiece-derived BPE (byte fallback, ▁ for spaces) is llama.cpp's "llama" tokenizer;
+  // byte-level BPE is its "gpt2" tokenizer.
+  const bool sentencepiece = model.value("byte_fallback", false);
+
+  std::map<int64_t, std::string> by_id;
+  for (const auto& [token, id] : model["vocab"].items()) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0) {
+      return Error::make(ErrorKind::kCorruptData, "tokenizer.json vocabulary id of '{}' is not a valid id", token);
+    }
+    by_id[id.get<int64_t>()] = token;
+  }
+  std::map<int64_t, int32_t> added_types;
+  if (tokenizer.contains("added_tokens") && tokenizer["added_tokens"].is_array()) {
+    for (const auto& added : tokenizer["added_tokens"]) {
+      const int64_t id = added.value("id", int64_t{-1});
+      if (id < 0 || !added.contains("content")) continue;
+      by_id[id] = added["content"].get<std::string>();
+      added_types[id] = added.value("special", false) ? kControl : kUserDefined;
+    }
+  }
+  const int64_t highest = by_id.empty() ? -1 : by_id.rbegin()->first;
+  const int64_t count = std::max(config.vocab_size, highest + 1);
+  if (count > (int64_t{1} << 24)) return Error::make(ErrorKind::kCorruptData, "vocabulary of {} tokens is implausible", count);
+  const auto unk = special_token_text(tokenizer_config, "unk_token");
+
+  std::vector<std::string> tokens(count);
+  std::vector<int32_t> types(count, kNormal);
+  std::vector<float> scores(count, 0.0f);
+  for (int64_t id = 0; id < count; ++id) {
+    const auto it = by_id.find(id);
+    if (it == by_id.end()) {
+      tokens[id] = "[PAD" + std::to_string(id) + "]";
+      types[id] = kUnused;
+      continue;
+    }
+    tokens[id] = it->second;
+    scores[id] = -static_cast<float>(id);  // earlier SentencePiece pieces merge first
+    if (const auto added = added_types.find(id); added != added_types.end()) {
+      types[id] = added->second;
+      scores[id] = 0.0f;
+    }
+    if (unk && *unk == tokens[id]) types[id] = kUnknown;
+    if (sentencepiece && is_byte_token(tokens[id])) types[id] = kByte;
+  }
+  writer.set("tokenizer.ggml.model", GgufValue::string(sentencepiece ? "llama" : "gpt2"));
+  writer.set("tokenizer.ggml.pre", GgufValue::string(sentencepiece ? "default" : bpe_pre_tokenizer_name(config.model_type)));
+  writer.set("tokenizer.ggml.tokens", GgufValue::string_array(tokens));
+  if (sentencepiece) writer.set("tokenizer.ggml.scores", GgufValue::f32_array(scores));
+  writer.set("tokenizer.ggml.token_type", GgufValue::i32_array(types));
+  if (!sentencepiece && model.contains("merges") && model["merges"].is_array()) {
+    std::vector<std::string> merges;
+    merges.reserve(model["merges"].size());
+    for (const auto& merge : model["merges"]) {
+      if (merge.is_string()) {
+        merges.push_back(merge.get<std::string>());
+      } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
+        merges.push_back(merge[0].get<std::string>() + " " + merge[1].get<std::string>());
+      } else {
+        return Error::make(ErrorKind::kCorruptData, "tokenizer.json has a malformed merge");
+      }
+    }
+    writer.set("tokenizer.ggml.merges", GgufValue::string_array(merges));
+  }
+
+  // Special token ids: the config's, else looked up by the text tokenizer_config.json names.
+  std::map<std::string, int64_t> id_of;
+  for (int64_t id = 0; id < count; ++id) id_of.emplace(tokens[id], id);
+  auto id_for = [&](const char* key) -> std::optional<int64_t> {
+    const auto text = special_token_text(tokenizer_config, key);
+    if (!text) return std::nullopt;
+    const auto it = id_of.find(*text);
+    return it == id_of.end() ? std::nullopt : std::optional<int64_t>(it->second);
+  };
+  std::optional<int64_t> bos = id_for("bos_token");
+  if (!bos) bos = config.bos_token_id;
+  std::optional<int64_t> eos = id_for("eos_token");
+  if (!eos && !config.eos_token_ids.empty()) eos = config.eos_token_ids.front();
+  std::optional<int64_t> pad = id_for("pad_token");
+  if (!pad) pad = config.pad_token_id;
+  if (bos) writer.set("tokenizer.ggml.bos_token_id", GgufValue::u32(u32(*bos)));
+  if (eos) writer.set("tokenizer.ggml.eos_token_id", GgufValue::u32(u32(*eos)));
+  if (pad) writer.set("tokenizer.ggml.padding_token_id", GgufValue::u32(u32(*pad)));
+  if (const auto u = id_for("unk_token")) writer.set("tokenizer.ggml.unknown_token_id", GgufValue::u32(u32(*u)));
+  if (tokenizer_config.contains("add_bos_token") && tokenizer_config["add_bos_token"].is_boolean()) {
+    writer.set("tokenizer.ggml.add_bos_token", GgufValue::boolean(tokenizer_config["add_bos_token"].get<bool>()));
+  }
+  if (tokenizer_config.contains("add_eos_token") && tokenizer_config["add_eos_token"].is_boolean()) {
+    writer.set("tokenizer.ggml.add_eos_token", GgufValue::boolean(tokenizer_config["add_eos_token"].get<bool>()));
+  }
+
+  std::optional<std::string> chat_template;
+  if (tokenizer_config.contains("chat_template") && tokenizer_config["chat_template"].is_string()) {
+    chat_template = tokenizer_config["chat_template"].get<std::string>();
+  } else if (std::ifstream jinja(dir / "chat_template.jinja"); jinja) {
+    chat_template = std::string(std::istreambuf_iterator<char>(jinja), {});
+  }
+  if (chat_template) writer.set("tokenizer.chat_template", GgufValue::string(*chat_template));
+  return {};
+}
+
+}  // namespace tgi::cli
