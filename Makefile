@@ -7,6 +7,9 @@ BUILD_FUZZ ?= build/fuzz
 FUZZ_SECONDS ?= 60
 PORT ?= 8080
 CMAKE_COMMON = -G Ninja -Wno-dev
+# Let ccache reuse objects across checkouts in different folders (CI builds a fresh clone).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: deps run build-release build-test test test-asan fuzz format bench clean
 
