@@ -1,11 +1,205 @@
+// `tgi bench`: prefill and decode throughput of the forward pass over a grid of batch sizes,
+// prompt lengths and context lengths, as a table (and JSON), like TGI's text-generation-benchmark
+// but without the server in the way. --bandwidth relates decode to the machine's measured memory
+// read bandwidth (decode at small batch is memory-bound: every step streams all weights).
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/bench_runner.h"
 #include "cli/commands.h"
+#include "kernels/cpu/gemm/cpu_isa.h"
+#include "kernels/cpu/matmul.h"
+#include "kernels/cpu/memory_bandwidth.h"
+#include "model/causal_lm.h"
 
 namespace tgi::cli {
+namespace {
+
+struct BenchFlags {
+  std::string model_dir;
+  BenchGrid grid;
+  int threads = 0;
+  std::string json_path;
+  bool bandwidth = false;
+  std::string isa;
+  bool bf16_activations = false;
+  bool bandwidth_only = false;
+};
+
+double peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) * 1024.0;  // Linux reports KiB
+}
+
+// Bytes of weights one decode step reads: the checkpoint minus the input embedding table, which
+// a step only touches one row of (unless it doubles as the tied lm_head).
+double weight_bytes_per_step(const std::filesystem::path& model_path, const model::ModelConfig& c) {
+  double file_bytes = 0;
+  std::error_code ec;
+  if (std::filesystem::is_directory(model_path, ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(model_path, ec)) {
+      if (entry.path().extension() == ".safetensors") file_bytes += static_cast<double>(entry.file_size(ec));
+    }
+  } else {
+    file_bytes = static_cast<double>(std::filesystem::file_size(model_path, ec));
+  }
+  if (c.tie_word_embeddings) return file_bytes;
+  // Dense llama-style parameter count, to find the embedding's share of the bytes.
+  const double H = static_cast<double>(c.hidden_size), V = static_cast<double>(c.vocab_size);
+  const double attn = H * static_cast<double>(c.head_dim) * static_cast<double>(2 * c.num_attention_heads + 2 * c.num_key_value_heads);
+  const double mlp = 3.0 * H * static_cast<double>(c.intermediate_size);
+  const double params = 2 * V * H + static_cast<double>(c.num_hidden_layers) * (attn + mlp);
+  return params > 0 ? file_bytes * (1.0 - V * H / params) : file_bytes;
+}
+
+std::vector<int> parse_list(const std::string& text) {
+  std::vector<int> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(std::stoi(item));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+int run(const BenchFlags& flags) {
+  const int threads = flags.threads > 0 ? flags.threads : static_cast<int>(std::thread::hardware_concurrency());
+  if (flags.bandwidth_only) {
+    kernels::ThreadPool pool(threads);
+    const double bw = kernels::measure_read_bandwidth(pool).bytes_per_second;
+    fmt::print("read bandwidth {:.1f} GB/s ({} threads)\n", bw / 1e9, threads);
+    if (flags.json_path == "-") std::cout << nlohmann::json{{"read_bandwidth_bytes_per_s", bw}, {"threads", threads}}.dump() << "\n";
+    return 0;
+  }
+  if (flags.model_dir.empty()) {
+    fmt::print(stderr, "tgi bench: --model-id is required\n");
+    return 2;
+  }
+  if (!flags.isa.empty()) {
+    const auto wanted = flags.isa == "avx512" ? kernels::CpuIsa::kAvx512 : kernels::CpuIsa::kAvx2;
+    kernels::set_active_cpu_isa(wanted);
+  }
+  if (flags.bf16_activations) kernels::set_matmul_precision(kernels::MatmulPrecision::kBf16Activations);
+  model::LoadOptions options;
+  options.num_threads = flags.threads;
+  auto lm = model::load_causal_lm(flags.model_dir, options);
+  if (!lm.ok()) {
+    fmt::print(stderr, "tgi bench: {}\n", lm.error().message);
+    return 1;
+  }
+  double bandwidth = 0;
+  if (flags.bandwidth) {
+    kernels::ThreadPool pool(threads);
+    bandwidth = kernels::measure_read_bandwidth(pool).bytes_per_second;
+  }
+  auto results = run_bench(**lm, flags.grid);
+  if (!results.ok()) {
+    fmt::print(stderr, "tgi bench: {}\n", results.error().message);
+    return 1;
+  }
+  if (flags.bandwidth) {  // sample again after the run and keep the mean: the host's load drifts
+    kernels::ThreadPool pool(threads);
+    bandwidth = 0.5 * (bandwidth + kernels::measure_read_bandwidth(pool).bytes_per_second);
+  }
+  const double weight_bytes = weight_bytes_per_step(flags.model_dir, (*lm)->config());
+
+  nlohmann::json json;
+  json["model"] = flags.model_dir;
+  json["threads"] = threads;
+  json["isa"] = kernels::to_string(kernels::active_cpu_isa());
+  json["bf16_activations"] = flags.bf16_activations && kernels::cpu_has_avx512_bf16();
+  json["peak_rss_bytes"] = peak_rss_bytes();
+  json["weight_bytes_per_step"] = weight_bytes;
+  if (flags.bandwidth) json["read_bandwidth_bytes_per_s"] = bandwidth;
+
+  fmt::print("tgi bench: {} ({} threads, {} kernels{})\n", flags.model_dir, threads, json["isa"].get<std::string>(),
+             json["bf16_activations"].get<bool>() ? ", bf16 activations" : "");
+  fmt::print("\n{:>8} {:>12} {:>10}\n", "prompt", "prefill t/s", "median ms");
+  for (const auto& c : results->prefill) {
+    fmt::print("{:>8} {:>12.1f} {:>10.1f}\n", c.prompt_length, c.tokens_per_second, 1e3 * percentile(c.seconds, 0.5));
+    json["prefill"].push_back({{"prompt_length", c.prompt_length},
+                               {"tokens_per_second", c.tokens_per_second},
+                               {"seconds", c.seconds}});
+  }
+  fmt::print("\n{:>6} {:>8} {:>11} {:>8} {:>8} {:>8} {:>9}{}\n", "batch", "context", "decode t/s", "p50 ms", "p90 ms",
+             "p99 ms", "GB/s", flags.bandwidth ? "  % of bw" : "");
+  for (const auto& c : results->decode) {
+    const double steps_per_second = c.batch_size > 0 ? c.tokens_per_second / c.batch_size : 0;
+    const double bytes_per_second = steps_per_second * (weight_bytes + c.kv_bytes_read_per_step);
+    std::string share;
+    if (flags.bandwidth && bandwidth > 0) share = fmt::format("  {:>7.1f}", 100.0 * bytes_per_second / bandwidth);
+    fmt::print("{:>6} {:>8} {:>11.1f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9.1f}{}\n", c.batch_size, c.context_length,
+               c.tokens_per_second, c.p50_ms, c.p90_ms, c.p99_ms, bytes_per_second / 1e9, share);
+    nlohmann::json cell = {{"batch_size", c.batch_size},     {"context_length", c.context_length},
+                           {"tokens_per_second", c.tokens_per_second}, {"p50_ms", c.p50_ms},
+                           {"p90_ms", c.p90_ms},             {"p99_ms", c.p99_ms},
+                           {"bytes_per_second", bytes_per_second}};
+    if (flags.bandwidth && bandwidth > 0) cell["bandwidth_fraction"] = bytes_per_second / bandwidth;
+    json["decode"].push_back(cell);
+  }
+  fmt::print("\npeak RSS {:.2f} GiB", peak_rss_bytes() / (1024.0 * 1024 * 1024));
+  if (flags.bandwidth) fmt::print(", read bandwidth {:.1f} GB/s", bandwidth / 1e9);
+  fmt::print("\n");
+  if (!flags.json_path.empty()) {
+    if (flags.json_path == "-") {
+      std::cout << json.dump() << "\n";
+    } else {
+      std::ofstream out(flags.json_path);
+      out << json.dump(2) << "\n";
+      if (!out) {
+        fmt::print(stderr, "tgi bench: cannot write {}\n", flags.json_path);
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace
 
 void add_bench_command(CLI::App& app) {
+  auto flags = std::make_shared<BenchFlags>();
+  auto lists = std::make_shared<std::array<std::string, 3>>(std::array<std::string, 3>{"1,8,32", "512", "0"});
   auto* cmd = app.add_subcommand("bench", "Benchmark prefill and decode over a grid of batch sizes");
-  cmd->allow_extras();
-  cmd->callback([] { fail_not_implemented("bench", "the CPU speed issue"); });
+  cmd->add_option("--model-id", flags->model_dir, "Model directory (config.json + safetensors)");
+  cmd->add_option("--batch-sizes", (*lists)[0], "Decode batch sizes, comma-separated")->capture_default_str();
+  cmd->add_option("--prompt-lengths", (*lists)[1], "Prefill prompt lengths, comma-separated (0: none)")
+      ->capture_default_str();
+  cmd->add_option("--context-lengths", (*lists)[2], "Tokens in each sequence's KV cache before decoding")
+      ->capture_default_str();
+  cmd->add_option("--decode-steps", flags->grid.decode_steps, "Timed decode steps per cell")->capture_default_str();
+  cmd->add_option("--warmups", flags->grid.warmups, "Untimed runs/steps before measuring")->capture_default_str();
+  cmd->add_option("--runs", flags->grid.runs, "Timed prefill runs")->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "Compute threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--json", flags->json_path, "Also write the results as JSON to this file ('-': stdout)");
+  cmd->add_flag("--bandwidth", flags->bandwidth, "Measure memory read bandwidth and report decode as a share of it");
+  cmd->add_option("--isa", flags->isa, "Force the kernels' instruction set")->check(CLI::IsMember({"avx2", "avx512"}));
+  cmd->add_flag("--bandwidth-only", flags->bandwidth_only, "Only measure memory read bandwidth");
+  cmd->add_flag("--bf16-activations", flags->bf16_activations,
+                "Round activations to bf16 for bf16 weights (AVX-512-BF16 vdpbf16ps; transformers' bf16 precision)");
+  cmd->callback([flags, lists] {
+    try {
+      flags->grid.batch_sizes = parse_list((*lists)[0]);
+      flags->grid.prompt_lengths = parse_list((*lists)[1]);
+      flags->grid.context_lengths = parse_list((*lists)[2]);
+    } catch (const std::exception&) {
+      fmt::print(stderr, "tgi bench: lists are comma-separated integers\n");
+      throw CLI::RuntimeError(2);
+    }
+    const int code = run(*flags);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
 }
 
 }  // namespace tgi::cli
