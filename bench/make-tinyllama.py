@@ -3,7 +3,7 @@
 
 Shape: hidden 2048, 22 layers, 32 heads, 4 KV heads, intermediate 5632, vocab 32000, BF16.
 The tokenizer is the 32000-token Llama 2 SentencePiece vocabulary from tests/data, so llama.cpp
-can load the converted GGUF. Weights are random BF16 in roughly +-[0.004, 0.016] (bytes from
+can load the converted GGUF. Weights are random BF16 of magnitude in [2^-7, 2^-5) (bytes from
 os.urandom with the exponent forced), norms are ones. For benchmarks only: it generates garbage.
 
   bench/make-tinyllama.py OUT_DIR
@@ -22,7 +22,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOKENIZER_DIR = os.path.join(REPO, "tests", "data", "models", "llama2-tok")
 
 # High byte of a little-endian bf16: keep the random sign bit, force exponent bits to 0111100
-# (values of magnitude 2^-8 .. 2^-6) so every weight is finite and small.
+# (magnitudes in [2^-7, 2^-5)) so every weight is finite and small.
 HIGH_BYTE = bytes(((b & 0x80) | 0x3C) for b in range(256))
 
 
