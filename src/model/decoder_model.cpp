@@ -185,6 +185,13 @@ void DecoderModel::attention(int64_t layer, const float* x, float* out, PagedKvC
       kernels::apply_rope(q, nh, hd, rot, cos + t * half, sin + t * half, config_.rope_interleaved);
       kernels::apply_rope(k, nkv, hd, rot, cos + t * half, sin + t * half, config_.rope_interleaved);
     }
+    if (config_.attn_temperature_tuning && !config_.layer_uses_rope[layer] && config_.floor_scale > 0.0) {
+      // llama4 NoPE layers: sharpen attention logarithmically with position.
+      const double pos = positions_[t];
+      const auto temp = static_cast<float>(
+          std::log1p(std::floor((pos + 1.0) / config_.floor_scale)) * config_.attn_scale + 1.0);
+      for (int64_t i = 0; i < q_width; ++i) q[i] *= temp;
+    }
     if (config_.qk_norm == QkNorm::kL2 && uses_rope) {
       for (int64_t h = 0; h < nh; ++h) kernels::rms_norm(q + h * hd, nullptr, hd, eps, false, q + h * hd);
       for (int64_t h = 0; h < nkv; ++h) kernels::rms_norm(k + h * hd, nullptr, hd, eps, false, k + h * hd);
@@ -202,6 +209,7 @@ void DecoderModel::attention(int64_t layer, const float* x, float* out, PagedKvC
   shape.v_head_dim = static_cast<int32_t>(hd);
   shape.scale = static_cast<float>(config_.attention_scale());
   shape.softcap = static_cast<float>(config_.attn_logit_softcapping);
+  shape.sinks = L.sinks.empty() ? nullptr : L.sinks.data();
   if (type == LayerType::kSlidingAttention) shape.sliding_window = config_.sliding_window;
   if (type == LayerType::kChunkedAttention) shape.chunk_size = config_.attention_chunk_size;
   const kernels::PagedKvLayer kv{cache.k(static_cast<int32_t>(layer)), cache.v(static_cast<int32_t>(layer)),
@@ -217,7 +225,13 @@ void DecoderModel::feed_forward(const FeedForward& f, const float* x, int64_t ro
   kernels::matmul(x, rows, f.up.weight, f.up.bias_or_null(), up_.data(), pool_);
   if (f.gate.present()) {
     kernels::matmul(x, rows, f.gate.weight, f.gate.bias_or_null(), gate_.data(), pool_);
-    kernels::gated_activation(act, gate_.data(), up_.data(), up_.data(), rows * inter);
+    if (config_.swiglu_limit > 0.0) {
+      constexpr float kGptOssAlpha = 1.702f;
+      kernels::clamped_swiglu(gate_.data(), up_.data(), up_.data(), rows * inter, static_cast<float>(config_.swiglu_limit),
+                              kGptOssAlpha);
+    } else {
+      kernels::gated_activation(act, gate_.data(), up_.data(), up_.data(), rows * inter);
+    }
   } else {
     kernels::activate_inplace(act, up_.data(), rows * inter);
   }
@@ -292,11 +306,17 @@ void DecoderModel::moe(const MoeWeights& m, const float* x, float* out) {
   for (int64_t e = 0; e < E; ++e) {
     const int32_t begin = count[e], n = count[e + 1] - count[e];
     if (n == 0) continue;
-    for (int32_t i = 0; i < n; ++i) std::memcpy(gathered + int64_t{i} * H, x + int64_t{slot_token[begin + i]} * H, H * sizeof(float));
+    const bool on_input = config_.moe_weight_on_input;
+    for (int32_t i = 0; i < n; ++i) {
+      const float* src = x + int64_t{slot_token[begin + i]} * H;
+      float* dst = gathered + int64_t{i} * H;
+      const float w = on_input ? slot_weight[begin + i] : 1.0f;
+      for (int64_t d = 0; d < H; ++d) dst[d] = src[d] * w;
+    }
     feed_forward(m.experts[e], gathered, n, expert_out);
     for (int32_t i = 0; i < n; ++i) {
       float* o = out + int64_t{slot_token[begin + i]} * H;
-      const float w = slot_weight[begin + i];
+      const float w = on_input ? 1.0f : slot_weight[begin + i];
       const float* src = expert_out + int64_t{i} * H;
       for (int64_t d = 0; d < H; ++d) o[d] += w * src[d];
     }
@@ -365,10 +385,11 @@ Result<void> DecoderModel::forward(const Batch& batch, KvCache& cache_base, std:
   grow(v_, T * kv_width);
   grow(attn_, T * q_width);
   const int64_t widest_ffn = std::max({config_.intermediate_size, config_.moe_intermediate_size,
-                                        config_.shared_expert_intermediate_size});
+                                        config_.shared_expert_intermediate_size, config_.dense_intermediate_size});
   grow(gate_, T * widest_ffn);
   grow(up_, T * widest_ffn);
 
+  positions_ = batch.positions.data();
   prepare_rows(batch, cache->block_size());
   embed(batch);
   if (observer_) observer_(0, std::span<const float>(h_.data(), T * H), T);

@@ -56,6 +56,7 @@ class DecoderModel final : public CausalLm {
 
   // Per-step scratch, grown to the largest batch seen and then reused (no allocation per token).
   int64_t num_tokens_ = 0;
+  const int32_t* positions_ = nullptr;  // the current batch's positions
   std::vector<float> h_, x_, q_, k_, v_, attn_, tmp_, gate_, up_;
   std::vector<float> cos_full_, sin_full_, cos_sliding_, sin_sliding_;
   std::vector<int32_t> row_sequence_;

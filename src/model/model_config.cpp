@@ -447,6 +447,7 @@ Result<void> apply_architecture(const json& j, ModelConfig& c) {
     TGI_ASSIGN_OR_RETURN(c.dense_intermediate_size, integer_or(j, "intermediate_size_mlp", c.intermediate_size));
     c.router_scoring = RouterScoring::kSigmoid;
     c.num_shared_experts = 1;
+    c.moe_weight_on_input = true;
   } else if (t == "gpt_oss") {
     c.attention_sinks = true;
     c.swiglu_limit = 7.0;

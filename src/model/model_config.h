@@ -142,6 +142,7 @@ struct ModelConfig {
   std::vector<bool> layer_is_moe;     // [num_hidden_layers]
   int64_t dense_intermediate_size = 0;  // llama4 intermediate_size_mlp for non-MoE layers
   double swiglu_limit = 0.0;           // gpt_oss clamped swiglu; 0 = none
+  bool moe_weight_on_input = false;    // llama4: routing weight scales the expert's input, not its output
 
   // Multi-head latent attention (deepseek_v3); kv_lora_rank == 0: not MLA
   int64_t q_lora_rank = 0;

@@ -57,13 +57,14 @@ RopeFrequencies compute_rope_frequencies(const RopeParameters& rope, int64_t dim
     }
     case RopeType::kYarn: {
       const double base = rope.theta;
+      const double factor = rope.factor;
       const double d = static_cast<double>(dim);
       if (rope.attention_factor) {
         out.attention_factor = *rope.attention_factor;
       } else if (rope.mscale > 0.0 && rope.mscale_all_dim > 0.0) {
-        out.attention_factor = yarn_mscale(rope.factor, rope.mscale) / yarn_mscale(rope.factor, rope.mscale_all_dim);
+        out.attention_factor = yarn_mscale(factor, rope.mscale) / yarn_mscale(factor, rope.mscale_all_dim);
       } else {
-        out.attention_factor = yarn_mscale(rope.factor, 1.0);
+        out.attention_factor = yarn_mscale(factor, 1.0);
       }
       auto correction_dim = [&](double rotations) {
         return d * std::log(static_cast<double>(original) / (rotations * 2.0 * std::numbers::pi)) / (2.0 * std::log(base));
@@ -81,7 +82,7 @@ RopeFrequencies compute_rope_frequencies(const RopeParameters& rope, int64_t dim
         const double ramp = std::clamp((static_cast<double>(i) - low) / (high - low), 0.0, 1.0);
         const double extrapolation_weight = 1.0 - ramp;
         const double extrapolated = out.inv_freq[i];
-        const double interpolated = out.inv_freq[i] / rope.factor;
+        const double interpolated = out.inv_freq[i] / factor;
         out.inv_freq[i] = interpolated * (1.0 - extrapolation_weight) + extrapolated * extrapolation_weight;
       }
       break;

@@ -31,6 +31,11 @@ struct TensorNaming {
   std::string router = "mlp.gate", expert_prefix = "mlp.experts.{}.";
   std::string expert_gate = "gate_proj", expert_up = "up_proj", expert_down = "down_proj";
   std::string shared_expert, shared_expert_gate;
+  // Experts stored as 3-D tensors [expert][in][out] (gpt_oss, llama4) instead of one matrix each.
+  std::string stacked_gate_up, stacked_down;
+  bool stacked_gate_up_interleaved = false;  // gpt_oss: gate = even columns, up = odd columns
+  bool stacked_biases = false;               // gpt_oss: <name>_bias tensors [expert][out]
+  bool router_bias = false;
   bool conv1d = false;  // gpt2 stores linear weights as [in][out]
 };
 
@@ -63,6 +68,21 @@ TensorNaming naming_for(const ModelConfig& c) {
     n.expert_gate = "w1";
     n.expert_up = "w3";
     n.expert_down = "w2";
+  } else if (t == "gpt_oss") {
+    n.router = "mlp.router";
+    n.router_bias = true;
+    n.stacked_gate_up = "mlp.experts.gate_up_proj";
+    n.stacked_down = "mlp.experts.down_proj";
+    n.stacked_gate_up_interleaved = true;
+    n.stacked_biases = true;
+  } else if (t == "llama4_text") {
+    n.gate = "feed_forward.gate_proj";
+    n.up = "feed_forward.up_proj";
+    n.down = "feed_forward.down_proj";
+    n.router = "feed_forward.router";
+    n.stacked_gate_up = "feed_forward.experts.gate_up_proj";
+    n.stacked_down = "feed_forward.experts.down_proj";
+    n.shared_expert = "feed_forward.shared_expert.";
   } else if (t == "qwen2_moe") {
     n.shared_expert = "mlp.shared_expert.";
     n.shared_expert_gate = "mlp.shared_expert_gate";
@@ -219,6 +239,9 @@ class Loader {
         TGI_ASSIGN_OR_RETURN(L.v, linear(p + naming_.v, kv_rows, hidden, c_.qkv_bias));
       }
       TGI_ASSIGN_OR_RETURN(L.o, linear(p + naming_.o, hidden, q_rows, c_.o_proj_bias));
+      if (c_.attention_sinks) {
+        TGI_ASSIGN_OR_RETURN(L.sinks, vector(p + "self_attn.sinks", c_.num_attention_heads));
+      }
       switch (c_.qk_norm) {
         case QkNorm::kNone:
         case QkNorm::kL2: break;
@@ -237,7 +260,7 @@ class Loader {
         TGI_TRY(load_moe(p, L.moe));
         continue;
       }
-      const int64_t inter = c_.intermediate_size;
+      const int64_t inter = c_.dense_intermediate_size > 0 ? c_.dense_intermediate_size : c_.intermediate_size;
       if (c_.mlp_style == MlpStyle::kGated) {
         if (!naming_.gate_up_fused.empty()) {
           TGI_ASSIGN_OR_RETURN(auto gu, fused(p + naming_.gate_up_fused, {inter, inter}, hidden, c_.mlp_bias));
@@ -265,15 +288,73 @@ class Loader {
     return f;
   }
 
+  // Columns begin, begin + step, ... (count of them) of expert e's [in][out] slice of a stacked
+  // [experts][in][out] tensor, repacked as a [count][in] f32 matrix the kernels can read.
+  Result<WeightView> stacked_columns(const TensorView& t, int64_t e, int64_t begin, int64_t step, int64_t count) {
+    TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(t));
+    const int64_t in = t.shape[1], out = t.shape[2];
+    const auto elem = static_cast<int64_t>(kernels::weight_format_element_bytes(f));
+    const WeightView stored{f, in, out, t.data + e * in * out * elem, out * elem};
+    auto buffer = std::make_unique<std::vector<std::byte>>(static_cast<size_t>(count * in) * sizeof(float));
+    auto* dst = reinterpret_cast<float*>(buffer->data());
+    std::vector<float> row(static_cast<size_t>(out));
+    for (int64_t i = 0; i < in; ++i) {
+      kernels::dequantize_row(stored, i, row.data());
+      for (int64_t r = 0; r < count; ++r) dst[r * in + i] = row[begin + r * step];
+    }
+    WeightView view{WeightFormat::kF32, count, in, buffer->data(), in * static_cast<int64_t>(sizeof(float))};
+    out_.owned.push_back(std::move(buffer));
+    return view;
+  }
+
+  Result<std::vector<float>> stacked_bias(const std::string& name, int64_t e, int64_t width, int64_t begin, int64_t step,
+                                          int64_t count) {
+    TGI_ASSIGN_OR_RETURN(const TensorView* t, tensor(name, {c_.num_experts, width}));
+    TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(*t));
+    std::vector<float> all(static_cast<size_t>(width)), out(static_cast<size_t>(count));
+    kernels::dequantize_row(WeightView{f, c_.num_experts, width, t->data,
+                                       width * static_cast<int64_t>(kernels::weight_format_element_bytes(f))},
+                            e, all.data());
+    for (int64_t r = 0; r < count; ++r) out[r] = all[begin + r * step];
+    return out;
+  }
+
+  Result<void> load_stacked_experts(const std::string& p, MoeWeights& moe) {
+    const int64_t E = c_.num_experts, H = c_.hidden_size, I = c_.moe_intermediate_size;
+    TGI_ASSIGN_OR_RETURN(const TensorView* gate_up, tensor(p + naming_.stacked_gate_up, {E, H, 2 * I}));
+    TGI_ASSIGN_OR_RETURN(const TensorView* down, tensor(p + naming_.stacked_down, {E, I, H}));
+    const bool il = naming_.stacked_gate_up_interleaved;
+    const int64_t gate_begin = 0, up_begin = il ? 1 : I, step = il ? 2 : 1;
+    for (int64_t e = 0; e < E; ++e) {
+      FeedForward f;
+      TGI_ASSIGN_OR_RETURN(f.gate.weight, stacked_columns(*gate_up, e, gate_begin, step, I));
+      TGI_ASSIGN_OR_RETURN(f.up.weight, stacked_columns(*gate_up, e, up_begin, step, I));
+      TGI_ASSIGN_OR_RETURN(f.down.weight, stacked_columns(*down, e, 0, 1, H));
+      if (naming_.stacked_biases) {
+        const std::string gu_bias = p + naming_.stacked_gate_up + "_bias", d_bias = p + naming_.stacked_down + "_bias";
+        TGI_ASSIGN_OR_RETURN(f.gate.bias, stacked_bias(gu_bias, e, 2 * I, gate_begin, step, I));
+        TGI_ASSIGN_OR_RETURN(f.up.bias, stacked_bias(gu_bias, e, 2 * I, up_begin, step, I));
+        TGI_ASSIGN_OR_RETURN(f.down.bias, stacked_bias(d_bias, e, H, 0, 1, H));
+      }
+      moe.experts.push_back(std::move(f));
+    }
+    return {};
+  }
+
   Result<void> load_moe(const std::string& p, MoeWeights& moe) {
-    TGI_ASSIGN_OR_RETURN(moe.router, linear(p + naming_.router, c_.num_experts, c_.hidden_size, false));
-    for (int64_t e = 0; e < c_.num_experts; ++e) {
+    TGI_ASSIGN_OR_RETURN(moe.router, linear(p + naming_.router, c_.num_experts, c_.hidden_size, naming_.router_bias));
+    if (!naming_.stacked_gate_up.empty()) {
+      TGI_TRY(load_stacked_experts(p, moe));
+    }
+    for (int64_t e = 0; naming_.stacked_gate_up.empty() && e < c_.num_experts; ++e) {
       TGI_ASSIGN_OR_RETURN(FeedForward f,
                            gated_ffn(p + fmt::format(fmt::runtime(naming_.expert_prefix), e), c_.moe_intermediate_size));
       moe.experts.push_back(std::move(f));
     }
     if (!naming_.shared_expert.empty()) {
-      TGI_ASSIGN_OR_RETURN(moe.shared, gated_ffn(p + naming_.shared_expert, c_.shared_expert_intermediate_size));
+      const int64_t shared_inter =
+          c_.shared_expert_intermediate_size > 0 ? c_.shared_expert_intermediate_size : c_.moe_intermediate_size;
+      TGI_ASSIGN_OR_RETURN(moe.shared, gated_ffn(p + naming_.shared_expert, shared_inter));
     }
     if (!naming_.shared_expert_gate.empty()) {
       TGI_ASSIGN_OR_RETURN(moe.shared_gate, linear(p + naming_.shared_expert_gate, 1, c_.hidden_size, false));
@@ -298,7 +379,7 @@ class Loader {
 
 Result<ModelWeights> load_weights(const ModelConfig& config, const formats::SafetensorsModel& tensors) {
   const std::string& t = config.model_type;
-  if (t == "llama4_text" || t == "gpt_oss" || t == "deepseek_v3")
+  if (t == "deepseek_v3")
     return Error::make(ErrorKind::kUnsupported, "model type '{}' is recognized but its forward pass is not implemented yet",
                        config.model_type);
   ModelWeights weights;

@@ -46,6 +46,7 @@ struct LayerWeights {
   Norm mlp_out;   // on the MLP's output (post_feedforward_layernorm)
   Linear q, k, v, o;
   Norm q_norm, k_norm;
+  std::vector<float> sinks;  // gpt_oss per-head attention sink logits (empty: none)
   FeedForward mlp;  // dense layers (gate absent for ungated MLPs)
   MoeWeights moe;   // mixture-of-experts layers (ModelConfig::layer_is_moe)
 };
