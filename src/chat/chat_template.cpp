@@ -90,8 +90,8 @@ Result<ChatTemplate> ChatTemplate::parse(std::string source) {
     return ChatTemplate(jinja::parse_template(std::move(source)));
   } catch (const jinja::TemplateError& e) {
     return Error{ErrorKind::kInvalidArgument, "chat template does not parse: " + e.message()};
-  } catch (const std::bad_alloc&) {
-    return Error{ErrorKind::kInvalidArgument, "chat template too large"};
+  } catch (const std::exception& e) {  // allocation failures and the like: still an error value
+    return Error{ErrorKind::kInvalidArgument, std::string("chat template does not parse: ") + e.what()};
   }
 }
 
@@ -122,8 +122,8 @@ Result<std::string> ChatTemplate::apply(const Json& messages, const ApplyOptions
     rendered = renderer.render();
   } catch (const jinja::TemplateError& e) {
     return to_error(e);
-  } catch (const std::bad_alloc&) {
-    return Error{ErrorKind::kValidation, "chat template rendering ran out of memory"};
+  } catch (const std::exception& e) {  // allocation failures and the like: still an error value
+    return Error{ErrorKind::kValidation, std::string("chat template rendering failed: ") + e.what()};
   }
   if (options.continue_final_message) return cut_after_final_message(std::move(rendered), messages);
   return rendered;

@@ -238,7 +238,7 @@ Value attribute_path(const Value& object, const std::string& path) {
   while (true) {
     size_t dot = path.find('.', start);
     std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    bool numeric = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool numeric = !part.empty() && part.size() < 18 && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
     current = numeric ? get_item(current, Value(static_cast<int64_t>(std::stoll(part)))) : get_item(current, Value(part));
     if (dot == std::string::npos) return current;
     if (current.is_undefined()) return current;
@@ -440,6 +440,7 @@ Value filter_tojson(Renderer& renderer, const Value& v, CallArgs& args) {
   style.ensure_ascii = arg_or(args, 0, "ensure_ascii", Value(false)).truthy();
   Value indent = arg_or(args, 1, "indent", Value::none());
   if (indent.is_int() || indent.is_bool()) {
+    if (indent.as_int() > 256) fail(ErrorType::kType, "tojson indent too large");
     style.indent = std::string(static_cast<size_t>(std::max<int64_t>(0, indent.as_int())), ' ');
   } else if (indent.is_string()) {
     style.indent = indent.as_string();
@@ -581,6 +582,7 @@ Value filter_indent(Renderer& renderer, const Value& v, CallArgs& args) {
   Value width = arg_or(args, 0, "width", Value(int64_t{4}));
   bool first = arg_or(args, 1, "first", Value(false)).truthy();
   bool blank = arg_or(args, 2, "blank", Value(false)).truthy();
+  if (!width.is_string() && width.as_int() > 4096) fail(ErrorType::kType, "indent width too large");
   std::string indention = width.is_string() ? width.as_string() : std::string(static_cast<size_t>(std::max<int64_t>(0, width.as_int())), ' ');
   std::string s = soft_str(v) + "\n";
   std::vector<std::string> lines = python_splitlines(s);
@@ -609,7 +611,7 @@ Value filter_string(Renderer&, const Value& v, CallArgs&) { return Value(soft_st
 Value filter_int(Renderer&, const Value& v, CallArgs& args) {
   Value fallback = arg_or(args, 0, "default", Value(int64_t{0}));
   if (v.is_int() || v.is_bool()) return Value(v.as_int());
-  if (v.is_float()) return std::isfinite(v.as_float()) ? Value(static_cast<int64_t>(v.as_float())) : fallback;
+  if (v.is_float()) return std::fabs(v.as_float()) < 9.2e18 ? Value(static_cast<int64_t>(v.as_float())) : fallback;
   if (v.is_string()) {
     std::string s = python_strip(v.as_string(), nullptr, true, true);
     char* end = nullptr;
@@ -617,7 +619,7 @@ Value filter_int(Renderer&, const Value& v, CallArgs& args) {
     long long i = std::strtoll(s.c_str(), &end, 10);
     if (!s.empty() && end == s.c_str() + s.size() && errno == 0) return Value(static_cast<int64_t>(i));
     double d = std::strtod(s.c_str(), &end);
-    if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(d)) return Value(static_cast<int64_t>(d));
+    if (!s.empty() && end == s.c_str() + s.size() && std::fabs(d) < 9.2e18) return Value(static_cast<int64_t>(d));
   }
   return fallback;
 }
@@ -764,9 +766,10 @@ std::string html_escape(const std::string& s) {
 
 namespace {
 
-Value filter_center(Renderer&, const Value& v, CallArgs& args) {
+Value filter_center(Renderer& renderer, const Value& v, CallArgs& args) {
   std::string s = soft_str(v);
   int64_t width = arg_or(args, 0, "width", Value(int64_t{80})).as_int();
+  renderer.check_size(static_cast<size_t>(std::max<int64_t>(0, width)));
   int64_t len = static_cast<int64_t>(code_point_count(s));
   if (width <= len) return Value(s);
   int64_t total = width - len;
@@ -1055,6 +1058,7 @@ Value string_method(Renderer& renderer, const std::string& s, const std::string&
     std::string fill = name == "zfill" ? "0" : soft_str(arg_or(args, 1, "fillchar", Value(" ")));
     int64_t len = static_cast<int64_t>(code_point_count(s));
     if (width <= len) return Value(s);
+    renderer.check_size(static_cast<size_t>(width));
     renderer.check_size(static_cast<size_t>(width) * fill.size());
     auto pad = [&](int64_t n) {
       std::string p;
@@ -1107,13 +1111,16 @@ Value global_range(Renderer& renderer, CallArgs& args) {
     if (args.args.size() == 3) step = args.args[2].as_int();
   }
   if (step == 0) fail(ErrorType::kType, "range() arg 3 must not be zero");
-  int64_t count = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0) : (start > stop ? (start - stop - step - 1) / -step : 0);
+  __int128 span = step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
+  __int128 stride = step > 0 ? static_cast<__int128>(step) : -static_cast<__int128>(step);
+  __int128 wide_count = span > 0 ? (span + stride - 1) / stride : 0;
+  int64_t count = wide_count > 100000 ? 100001 : static_cast<int64_t>(wide_count);
   // The jinja2 sandbox refuses ranges longer than 100000 (MAX_RANGE).
   if (count > 100000) fail(ErrorType::kSecurity, "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
   renderer.count_iterations(count / 16);
   List out;
   out.reserve(static_cast<size_t>(count));
-  for (int64_t k = 0, v = start; k < count; ++k, v += step) out.emplace_back(v);
+  for (int64_t k = 0; k < count; ++k) out.emplace_back(static_cast<int64_t>(start + static_cast<__int128>(k) * step));
   return Value(std::move(out));
 }
 

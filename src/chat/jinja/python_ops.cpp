@@ -5,6 +5,7 @@
 #pragma GCC diagnostic ignored "-Wrestrict"
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -40,6 +41,7 @@ std::string format_number_spec(const Value& v, const std::string& flags, int wid
     if (!v.is_number()) fail(ErrorType::kType, "%" + std::string(1, conv) + " format: a real number is required, not " + v.type_name());
     spec += "ll";
     spec += conv == 'i' ? 'd' : conv;
+    if (v.is_float() && !(std::fabs(v.as_float()) < 9.2e18)) fail(ErrorType::kType, "cannot convert float to integer");
     long long x = v.is_float() ? static_cast<long long>(std::trunc(v.as_float())) : static_cast<long long>(v.as_int());
     std::snprintf(buf, sizeof buf, spec.c_str(), x);
   } else {
@@ -62,7 +64,10 @@ Value python_slice(const Value& object, std::optional<int64_t> start, std::optio
     int64_t b, e;
     slice_indices(static_cast<int64_t>(cps.size()), start, stop, step, b, e);
     std::string out;
-    for (int64_t i = b; step > 0 ? i < e : i > e; i += step) append_utf8(out, cps[static_cast<size_t>(i)]);
+    for (int64_t i = b; step > 0 ? i < e : i > e;) {
+      append_utf8(out, cps[static_cast<size_t>(i)]);
+      if (__builtin_add_overflow(i, step, &i)) break;
+    }
     return Value(std::move(out));
   }
   if (object.is_list() && !object.is_generator()) {
@@ -70,7 +75,10 @@ Value python_slice(const Value& object, std::optional<int64_t> start, std::optio
     int64_t b, e;
     slice_indices(static_cast<int64_t>(items.size()), start, stop, step, b, e);
     List out;
-    for (int64_t i = b; step > 0 ? i < e : i > e; i += step) out.push_back(items[static_cast<size_t>(i)]);
+    for (int64_t i = b; step > 0 ? i < e : i > e;) {
+      out.push_back(items[static_cast<size_t>(i)]);
+      if (__builtin_add_overflow(i, step, &i)) break;
+    }
     return Value(std::move(out), object.is_tuple());
   }
   if (object.is_none()) fail(ErrorType::kType, "'NoneType' object is not subscriptable");
@@ -114,6 +122,7 @@ std::string percent_format(const std::string& format, const Value& args) {
       precision = 0;
       while (i < format.size() && is_digit(static_cast<uint8_t>(format[i]))) precision = precision * 10 + (format[i++] - '0');
     }
+    if (width > 4096 || precision > 4096) fail(ErrorType::kType, "format width or precision too large");
     if (i >= format.size()) fail(ErrorType::kType, "incomplete format");
     char conv = format[i];
     if (conv == '%') {
@@ -179,7 +188,7 @@ std::string brace_format(const std::string& format, const CallArgs& args) {
       if (auto_index >= args.args.size()) fail(ErrorType::kType, "Replacement index out of range for positional args tuple");
       v = &args.args[auto_index++];
     } else if (is_digit(static_cast<uint8_t>(field[0]))) {
-      size_t index = std::stoul(field);
+      size_t index = field.size() > 6 ? SIZE_MAX : std::stoul(field);
       if (index >= args.args.size()) fail(ErrorType::kType, "Replacement index out of range for positional args tuple");
       v = &args.args[index];
     } else {
@@ -187,7 +196,10 @@ std::string brace_format(const std::string& format, const CallArgs& args) {
       if (!v) fail(ErrorType::kType, "KeyError: '" + field + "'");
     }
     if (!spec.empty() && v->is_number() && spec.back() == 'f') {
-      int precision = spec.size() > 2 && spec[0] == '.' ? std::stoi(spec.substr(1, spec.size() - 2)) : 6;
+      std::string digits = spec.size() > 2 && spec[0] == '.' ? spec.substr(1, spec.size() - 2) : "6";
+      bool numeric = !digits.empty() && digits.size() < 4 && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (!numeric) fail(ErrorType::kType, "unsupported format spec '" + spec + "'");
+      int precision = std::stoi(digits);
       out += format_number_spec(*v, "", -1, precision, 'f');
     } else {
       out += v->str();

@@ -239,9 +239,10 @@ std::string Renderer::call_macro(const MacroStmt& macro, CallArgs& args) {
   List varargs;
   for (size_t i = n; i < args.args.size(); ++i) varargs.push_back(args.args[i]);
   Dict extra_kwargs;
-  for (const auto& [k, v] : args.kwargs) {
-    bool known = std::any_of(macro.params.begin(), macro.params.end(), [&](const MacroParam& p) { return p.name == k; });
-    if (!known && k != "caller") extra_kwargs.set(Value(k), v);
+  for (const auto& kwarg : args.kwargs) {
+    const std::string& name = kwarg.first;
+    bool known = std::any_of(macro.params.begin(), macro.params.end(), [&](const MacroParam& p) { return p.name == name; });
+    if (!known && name != "caller") extra_kwargs.set(Value(name), kwarg.second);
   }
   if (const Value* caller = args.keyword("caller")) bind(frames_.back(), "caller", *caller);
   bind(frames_.back(), "varargs", Value(std::move(varargs)));
@@ -489,11 +490,11 @@ Value Renderer::eval_binary(const BinaryExpr& expr) {
     case '*':
       if (op == "**") {
         if (!numbers) break;
-        if (!floats && b.as_int() >= 0) {
+        if (!floats && b.as_int() >= 0) {  // exponentiation by squaring, overflow is an error
           int64_t result = 1, base = a.as_int();
-          for (int64_t e = b.as_int(); e > 0; --e) {
-            if (__builtin_mul_overflow(result, base, &result)) fail(ErrorType::kType, "integer overflow");
-            if (result == 0 || result == 1) break;
+          for (int64_t e = b.as_int(); e > 0; e >>= 1) {
+            if ((e & 1) && __builtin_mul_overflow(result, base, &result)) fail(ErrorType::kType, "integer overflow");
+            if (e > 1 && __builtin_mul_overflow(base, base, &base)) fail(ErrorType::kType, "integer overflow");
           }
           return Value(result);
         }
@@ -507,7 +508,7 @@ Value Renderer::eval_binary(const BinaryExpr& expr) {
         const std::string& s = a.is_string() ? a.as_string() : b.as_string();
         int64_t times = a.is_string() ? b.as_int() : a.as_int();
         if (times <= 0 || s.empty()) return Value(std::string());
-        check_size(s.size() * static_cast<size_t>(std::min<int64_t>(times, int64_t{1} << 40)));
+        if (static_cast<uint64_t>(times) > limits_.max_output_bytes / s.size()) check_size(SIZE_MAX);
         std::string out;
         out.reserve(s.size() * static_cast<size_t>(times));
         for (int64_t k = 0; k < times; ++k) out += s;
@@ -516,8 +517,8 @@ Value Renderer::eval_binary(const BinaryExpr& expr) {
       if (a.is_list() && !a.is_generator() && (b.is_int() || b.is_bool())) {
         int64_t times = b.as_int();
         List items;
-        if (times > 0) {
-          check_size(a.as_list().size() * sizeof(Value) * static_cast<size_t>(std::min<int64_t>(times, int64_t{1} << 40)));
+        if (times > 0 && !a.as_list().empty()) {
+          if (static_cast<uint64_t>(times) > limits_.max_output_bytes / (a.as_list().size() * sizeof(Value))) check_size(SIZE_MAX);
           for (int64_t k = 0; k < times; ++k) items.insert(items.end(), a.as_list().begin(), a.as_list().end());
         }
         return Value(std::move(items), a.is_tuple());
@@ -529,6 +530,7 @@ Value Renderer::eval_binary(const BinaryExpr& expr) {
         if (b.as_float() == 0) fail(ErrorType::kType, "integer division or modulo by zero");
         if (floats) return Value(std::floor(a.as_float() / b.as_float()));
         int64_t x = a.as_int(), y = b.as_int();
+        if (x == INT64_MIN && y == -1) fail(ErrorType::kType, "integer overflow");
         int64_t q = x / y;
         if ((x % y != 0) && ((x < 0) != (y < 0))) --q;
         return Value(q);
@@ -558,6 +560,7 @@ Value Renderer::eval_binary(const BinaryExpr& expr) {
         if (m != 0 && ((m < 0) != (b.as_float() < 0))) m += b.as_float();
         return Value(m);
       } else {
+        if (b.as_int() == -1) return Value(int64_t{0});
         int64_t m = a.as_int() % b.as_int();
         if (m != 0 && ((m < 0) != (b.as_int() < 0))) m += b.as_int();
         return Value(m);
@@ -660,7 +663,10 @@ Value Renderer::eval(const Expr& expr) {
       if (v.is_undefined()) fail_undefined(v);
       bool neg = expr.kind == ExprKind::kNeg;
       if (v.is_float()) return Value(neg ? -v.as_float() : v.as_float());
-      if (v.is_int() || v.is_bool()) return Value(neg ? -v.as_int() : v.as_int());
+      if (v.is_int() || v.is_bool()) {
+        if (neg && v.as_int() == INT64_MIN) fail(ErrorType::kType, "integer overflow");
+        return Value(neg ? -v.as_int() : v.as_int());
+      }
       fail(ErrorType::kType, std::string("bad operand type for unary ") + (neg ? "-" : "+") + ": '" + v.type_name() + "'");
     }
     case ExprKind::kBinary: return eval_binary(static_cast<const BinaryExpr&>(expr));

@@ -14,6 +14,9 @@
 
 namespace tgi::chat::jinja {
 
+// Data nesting bound: deeper input (or template-built nesting) is refused rather than recursed into.
+constexpr int kMaxDataDepth = 512;
+
 const Value* Dict::find(const Value& key) const {
   if (key.is_string()) return find(std::string_view(key.as_string()));
   for (const auto& [k, v] : entries) {
@@ -203,7 +206,10 @@ std::string Value::str() const {
   }
 }
 
-std::string Value::repr() const {
+std::string Value::repr() const { return repr_at(0); }
+
+std::string Value::repr_at(int depth) const {
+  if (depth > kMaxDataDepth) fail(ErrorType::kLimit, "value nested too deeply to print");
   switch (type_) {
     case Type::kString: return repr_string(as_string());
     case Type::kList: {
@@ -212,7 +218,7 @@ std::string Value::repr() const {
       const auto& items = as_list();
       for (size_t i = 0; i < items.size(); ++i) {
         if (i) out += ", ";
-        out += items[i].repr();
+        out += items[i].repr_at(depth + 1);
       }
       if (is_tuple() && items.size() == 1) out += ',';
       out += is_tuple() ? ")" : "]";
@@ -224,9 +230,9 @@ std::string Value::repr() const {
       for (const auto& [k, v] : as_dict().entries) {
         if (!first) out += ", ";
         first = false;
-        out += k.repr();
+        out += k.repr_at(depth + 1);
         out += ": ";
-        out += v.repr();
+        out += v.repr_at(depth + 1);
       }
       return out + "}";
     }
@@ -237,7 +243,7 @@ std::string Value::repr() const {
       for (const auto& [k, v] : as_namespace().attributes.entries) {
         if (!first) out += ", ";
         first = false;
-        out += k.repr() + ": " + v.repr();
+        out += k.repr_at(depth + 1) + ": " + v.repr_at(depth + 1);
       }
       return out + "}>";
     }
@@ -261,9 +267,18 @@ std::string Value::type_name() const {
   return "object";
 }
 
-Value Value::from_json(const nlohmann::ordered_json& json) {
+namespace {
+Value from_json_at(const nlohmann::ordered_json& json, int depth);
+}  // namespace
+
+Value Value::from_json(const nlohmann::ordered_json& json) { return from_json_at(json, 0); }
+
+namespace {
+Value from_json_at(const nlohmann::ordered_json& json, int depth) {
+  if (depth > kMaxDataDepth) fail(ErrorType::kLimit, "input JSON nested too deeply");
+  using Value = tgi::chat::jinja::Value;
   switch (json.type()) {
-    case nlohmann::ordered_json::value_t::null: return none();
+    case nlohmann::ordered_json::value_t::null: return Value::none();
     case nlohmann::ordered_json::value_t::boolean: return Value(json.get<bool>());
     case nlohmann::ordered_json::value_t::number_integer: return Value(json.get<int64_t>());
     case nlohmann::ordered_json::value_t::number_unsigned: {
@@ -276,21 +291,27 @@ Value Value::from_json(const nlohmann::ordered_json& json) {
     case nlohmann::ordered_json::value_t::array: {
       List items;
       items.reserve(json.size());
-      for (const auto& item : json) items.push_back(from_json(item));
+      for (const auto& item : json) items.push_back(from_json_at(item, depth + 1));
       return Value(std::move(items));
     }
     case nlohmann::ordered_json::value_t::object: {
       Dict dict;
       dict.entries.reserve(json.size());
-      for (const auto& [k, v] : json.items()) dict.entries.emplace_back(Value(k), from_json(v));
+      for (const auto& [k, v] : json.items()) dict.entries.emplace_back(Value(k), from_json_at(v, depth + 1));
       return Value(std::move(dict));
     }
-    default: return none();
+    default: return Value::none();
   }
 }
+}  // namespace
 
-bool equals(const Value& a, const Value& b) {
+static bool equals_at(const Value& a, const Value& b, int depth);
+
+bool equals(const Value& a, const Value& b) { return equals_at(a, b, 0); }
+
+static bool equals_at(const Value& a, const Value& b, int depth) {
   using T = Value::Type;
+  if (depth > kMaxDataDepth) fail(ErrorType::kLimit, "values nested too deeply to compare");
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) return a.as_float() == b.as_float();
     return a.as_int() == b.as_int();
@@ -306,7 +327,7 @@ bool equals(const Value& a, const Value& b) {
       const auto& y = b.as_list();
       if (x.size() != y.size()) return false;
       for (size_t i = 0; i < x.size(); ++i) {
-        if (!equals(x[i], y[i])) return false;
+        if (!equals_at(x[i], y[i], depth + 1)) return false;
       }
       return true;
     }
@@ -316,7 +337,7 @@ bool equals(const Value& a, const Value& b) {
       if (x.size() != y.entries.size()) return false;
       for (const auto& [k, v] : x) {
         const Value* other = y.find(k);
-        if (!other || !equals(v, *other)) return false;
+        if (!other || !equals_at(v, *other, depth + 1)) return false;
       }
       return true;
     }
@@ -326,7 +347,12 @@ bool equals(const Value& a, const Value& b) {
   }
 }
 
-bool less_than(const Value& a, const Value& b) {
+static bool less_than_at(const Value& a, const Value& b, int depth);
+
+bool less_than(const Value& a, const Value& b) { return less_than_at(a, b, 0); }
+
+static bool less_than_at(const Value& a, const Value& b, int depth) {
+  if (depth > kMaxDataDepth) fail(ErrorType::kLimit, "values nested too deeply to compare");
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) return a.as_float() < b.as_float();
     return a.as_int() < b.as_int();
@@ -336,7 +362,7 @@ bool less_than(const Value& a, const Value& b) {
     const auto& x = a.as_list();
     const auto& y = b.as_list();
     for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-      if (!equals(x[i], y[i])) return less_than(x[i], y[i]);
+      if (!equals_at(x[i], y[i], depth + 1)) return less_than_at(x[i], y[i], depth + 1);
     }
     return x.size() < y.size();
   }

@@ -96,6 +96,7 @@ class Value {
   std::string str() const;
   // Python's repr(): strings quoted, containers recursive.
   std::string repr() const;
+  std::string repr_at(int depth) const;
   // Python's type name for error messages ("str", "NoneType", "list", ...).
   std::string type_name() const;
 
