@@ -125,6 +125,21 @@ TEST(JinjaLimits, HostileTemplatesStopWithClearErrors) {
   EXPECT_FALSE(ChatTemplate::parse("{{ " + deep + " }}").ok());
 }
 
+TEST(JinjaLimits, ArithmeticEdgesAreErrorsNotUndefinedBehaviour) {
+  EXPECT_NE(error_of("{{ -(-9223372036854775807 - 1) }}").find("overflow"), std::string::npos);
+  EXPECT_NE(error_of("{{ 2 ** 64 }}").find("overflow"), std::string::npos);
+  EXPECT_EQ(ok("{{ (-1) ** 1000000000000000001 }}|{{ 'abc'[::9223372036854775807] }}|{{ 7 % -1 }}|{{ 1e300 | int }}"), "-1|a|0|0");
+  EXPECT_FALSE(render("{{ [1, 2] * 9223372036854775807 }}").ok());
+  EXPECT_FALSE(render("{{ '%99999999d' % 1 }}").ok());
+  EXPECT_FALSE(render("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}").ok());
+  EXPECT_EQ(ok("{{ range(9223372036854775800, 9223372036854775807, 4) | list }}"), "[9223372036854775800, 9223372036854775804]");
+  Json deep = Json::array();
+  for (int i = 0; i < 2000; ++i) deep = Json::array({deep});
+  ApplyOptions options;
+  options.extra_context = Json::object({{"deep", deep}});
+  EXPECT_FALSE(render("{{ deep }}", Json::array(), options).ok());
+}
+
 TEST(ChatApply, ContinueFinalMessageCutsAfterContent) {
   const char* chatml = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}";
   Json messages = Json::parse(R"([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Waves fold "}])");
