@@ -65,6 +65,7 @@ Result<std::unique_ptr<BpeModel>> BpeModel::create(Vocab vocab, const std::vecto
                        {static_cast<uint32_t>(rank), static_cast<uint32_t>(*new_id)}});
   }
   m->merges_.build(entries);
+  m->plan_metaspace_chunking();
   if (m->options_.unk_token) m->unk_id_ = m->vocab_.find(*m->options_.unk_token);
   m->all_byte_level_present_ = true;
   for (int b = 0; b < 256; ++b) {
@@ -255,14 +256,35 @@ Result<bool> BpeModel::tokenize_raw_bytes(std::string_view raw, std::vector<Piec
   return true;
 }
 
-Result<void> BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
-  if (word.empty()) return {};
-  if (options_.ignore_merges) {
-    if (const auto id = vocab_.find(word)) {
-      out.push_back({*id, std::string(word), 0, word.size()});
-      return {};
+namespace {
+constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // U+2581
+constexpr size_t kChunkingMinBytes = 64;
+}  // namespace
+
+void BpeModel::plan_metaspace_chunking() {
+  if (!vocab_.find(kMetaspace) || options_.ignore_merges) return;
+  bool too_many = false;
+  vocab_.for_each([&](const std::string& token, int32_t) {
+    for (size_t pos = token.find(kMetaspace, 1); pos != std::string::npos; pos = token.find(kMetaspace, pos + 1)) {
+      if (pos >= 3 && token.compare(pos - 3, 3, kMetaspace) == 0) continue;
+      if (crossing_tokens_.size() >= 64) too_many = true;
+      else crossing_tokens_.emplace_back(token, pos);
     }
+  });
+  chunk_at_metaspace_ = !too_many;
+  if (too_many) crossing_tokens_.clear();
+}
+
+bool BpeModel::is_chunk_boundary(std::string_view word, size_t pos) const {
+  if (pos < 3 || word.compare(pos - 3, 3, kMetaspace) == 0) return false;
+  for (const auto& [token, inner] : crossing_tokens_) {
+    if (inner <= pos && word.size() - (pos - inner) >= token.size() && word.compare(pos - inner, token.size(), token) == 0)
+      return false;
   }
+  return true;
+}
+
+Result<void> BpeModel::tokenize_cached(std::string_view word, size_t base, std::vector<Token>& out) const {
   WordCache& cache = cache_for(instance_id_ * 2);
   const std::vector<Piece>* pieces = nullptr;
   thread_local std::vector<Piece> fresh;
@@ -276,13 +298,31 @@ Result<void> BpeModel::tokenize(std::string_view word, std::vector<Token>& out) 
       pieces = &fresh;
     }
   }
-  size_t offset = 0;
+  size_t offset = base;
   for (const Piece& p : *pieces) {
     const std::string* value = vocab_.token(static_cast<int32_t>(p.id));
     out.push_back({static_cast<int32_t>(p.id), value ? *value : std::string(), offset, offset + p.len});
     offset += p.len;
   }
   return {};
+}
+
+Result<void> BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
+  if (word.empty()) return {};
+  if (options_.ignore_merges) {
+    if (const auto id = vocab_.find(word)) {
+      out.push_back({*id, std::string(word), 0, word.size()});
+      return {};
+    }
+  }
+  if (!chunk_at_metaspace_ || word.size() < kChunkingMinBytes) return tokenize_cached(word, 0, out);
+  size_t start = 0;
+  for (size_t pos = word.find(kMetaspace, 1); pos != std::string_view::npos; pos = word.find(kMetaspace, pos + 3)) {
+    if (!is_chunk_boundary(word, pos)) continue;
+    TGI_TRY(tokenize_cached(word.substr(start, pos - start), start, out));
+    start = pos;
+  }
+  return tokenize_cached(word.substr(start), start, out);
 }
 
 }  // namespace tgi::tokenizer

@@ -85,6 +85,10 @@ class BpeModel final : public Model {
  private:
   BpeModel() = default;
   Result<void> merge_word(std::string_view word, std::vector<Piece>& pieces) const;
+  // Merges `word` (through the per-thread cache) and appends its tokens, offsets shifted by base.
+  Result<void> tokenize_cached(std::string_view word, size_t base, std::vector<Token>& out) const;
+  void plan_metaspace_chunking();
+  bool is_chunk_boundary(std::string_view word, size_t pos) const;
   Result<void> split_into_symbols(std::string_view word, std::vector<Symbol>& symbols) const;
   void apply_merges(std::vector<Symbol>& symbols) const;
   std::optional<int32_t> find_char(std::string_view ch) const;
@@ -97,7 +101,13 @@ class BpeModel final : public Model {
   int32_t byte_level_ids_[256];  // id of the ByteLevel character standing for each byte, or -1
   bool all_byte_level_present_ = false;
   int32_t ascii_ids_[128];  // id of each one-byte token, or -1 (the common initial lookup)
-  uint64_t instance_id_ = 0;  // keys this model's entries in the per-thread word cache
+  uint64_t instance_id_ = 0;
+  // SentencePiece-style BPE sees whole sentences as one word. When no vocab token has "▁" right
+  // after another character (llama2), or only a few listed ones do (gemma3: ">▁</"), no merge
+  // can cross such a point, so long words are cut there and merged piecewise (and cached):
+  // the result is identical, the work is linear instead of a heap over the whole sentence.
+  bool chunk_at_metaspace_ = false;
+  std::vector<std::pair<std::string, size_t>> crossing_tokens_;  // (token, offset of its inner ▁)  // keys this model's entries in the per-thread word cache
 };
 
 }  // namespace tgi::tokenizer

@@ -196,7 +196,10 @@ Result<TokenizerJson> read_tokenizer_json(std::string_view text) {
     dst += ':';
     dst += raw_value;
   };
-  if (!c.consume('{')) return malformed("top level", c.pos());
+  if (!c.consume('{')) {
+    if (nlohmann::json::accept(text)) return Error::make(ErrorKind::kInvalidArgument, "tokenizer.json must be a JSON object");
+    return malformed("top level", c.pos());
+  }
   std::string key;
   if (c.peek() != '}') {
     do {

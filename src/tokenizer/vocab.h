@@ -32,6 +32,10 @@ class Vocab {
     return &to_token_[static_cast<size_t>(id)];
   }
   size_t size() const { return to_id_.size(); }
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& [token, id] : to_id_) fn(token, id);
+  }
   void reserve(size_t n) {
     to_id_.reserve(n);
     to_token_.reserve(n);
