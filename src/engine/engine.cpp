@@ -146,17 +146,27 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<model::CausalLm> 
   if (tokenizer && tokenizer->config().eos_token_id) impl->eos_ids.insert(*tokenizer->config().eos_token_id);
   impl->budget_tokens = num_blocks * config.block_size;
   impl->pool = std::make_unique<BlockPool>(num_blocks, config.block_size, config.prefix_caching);
+  // Blocks may leave a sequence's window only when no layer looks further back (not for
+  // gemma-style mixes of sliding and global layers, whatever the flags say).
+  const model::ModelConfig& mc = model->config();
+  const bool all_sliding =
+      mc.sliding_window > 0 && !mc.layer_types.empty() &&
+      std::all_of(mc.layer_types.begin(), mc.layer_types.end(),
+                  [](model::LayerType t) { return t == model::LayerType::kSlidingAttention; });
+  const int32_t window = all_sliding && config.sliding_window != 0 ? static_cast<int32_t>(mc.sliding_window) : 0;
   impl->scheduler = std::make_unique<Scheduler>(
-      *impl->pool, SchedulerLimits{config.max_batch_prefill_tokens, config.max_batch_size});
+      *impl->pool, SchedulerLimits{config.max_batch_prefill_tokens, config.max_batch_size, window});
   impl->model = std::move(model);
   impl->tokenizer = std::move(tokenizer);
   impl->config = std::move(config);
   impl->stats.kv_blocks_total = num_blocks;
   impl->stats.block_size = impl->config.block_size;
   impl->stats.max_total_tokens = impl->budget_tokens;
-  spdlog::info("engine: KV cache {} blocks x {} tokens = {} tokens ({} bytes/token), prefix caching {}",
+  spdlog::info("engine: KV cache {} blocks x {} tokens = {} tokens ({} bytes/token), prefix caching {}, "
+               "sliding-window block release {}",
                num_blocks, impl->config.block_size, impl->budget_tokens,
-               impl->model->kv_bytes_per_token(), impl->config.prefix_caching ? "on" : "off");
+               impl->model->kv_bytes_per_token(), impl->config.prefix_caching ? "on" : "off",
+               window > 0 ? fmt::format("after {} tokens", window) : std::string("off"));
   Impl* raw = impl.get();
   impl->loop_thread = std::thread([raw] { raw->run_loop(); });
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));

@@ -42,8 +42,10 @@ struct EngineConfig {
   float waiting_served_ratio = 0.3f;
   // End-of-sequence ids (config.json / generation_config.json); the tokenizer's are added.
   std::vector<int32_t> eos_token_ids;
-  // Sliding-window attention size in tokens (0: none). Blocks wholly outside it are freed.
-  int32_t sliding_window = 0;
+  // Sliding-window block release: when every layer of the model attends only to its last
+  // ModelConfig::sliding_window positions, blocks that fall out of the window go back to the pool.
+  // The window comes from the model; set 0 here to keep all blocks anyway.
+  int32_t sliding_window = -1;
 };
 
 // A thread-safe snapshot for /metrics and /info.

@@ -34,8 +34,10 @@ void Scheduler::remove(Sequence* seq) {
 }
 
 void Scheduler::reset_kv(Sequence* seq) {
-  pool_.release_all(seq->block_table);
+  pool_.release_all(std::span<const int32_t>(seq->block_table).subspan(
+      std::min<size_t>(seq->num_released_blocks, seq->block_table.size())));
   seq->block_table.clear();
+  seq->num_released_blocks = 0;
   seq->block_hashes.clear();
   seq->num_computed = 0;
 }
@@ -154,6 +156,22 @@ void Scheduler::complete(const StepPlan& plan) {
       seq->block_hashes.push_back(hash);
     }
   }
+  if (limits_.sliding_window > 0)
+    for (const ScheduledChunk& chunk : plan.chunks) release_out_of_window(chunk.seq);
+}
+
+void Scheduler::release_out_of_window(Sequence* seq) {
+  // Future queries sit at positions >= num_computed and see [pos - window + 1, pos].
+  const int32_t first_visible = seq->num_computed - limits_.sliding_window + 1;
+  if (first_visible <= 0) return;
+  const int32_t releasable = first_visible / pool_.block_size();
+  if (releasable <= seq->num_released_blocks || releasable >= static_cast<int32_t>(seq->block_table.size())) return;
+  const int32_t placeholder = seq->block_table[releasable];
+  for (int32_t b = 0; b < releasable; ++b) {
+    if (b >= seq->num_released_blocks) pool_.release(seq->block_table[b]);
+    seq->block_table[b] = placeholder;
+  }
+  seq->num_released_blocks = releasable;
 }
 
 }  // namespace tgi::engine

@@ -14,6 +14,7 @@
 //     per running sequence. Admission never skips ahead of the queue front.
 // Prefix caching: at admission the leading full blocks are looked up by chain hash; hits are
 // shared (refcount) and not recomputed, but at least one token is always computed.
+// Sliding window (all layers): blocks wholly before every future query's window are released.
 #include <cstdint>
 #include <deque>
 #include <vector>
@@ -26,6 +27,9 @@ namespace tgi::engine {
 struct SchedulerLimits {
   int32_t max_step_tokens = 4096;  // max_batch_prefill_tokens (decode rows included)
   int32_t max_batch_size = 0;      // running sequences; 0: unlimited
+  // Every layer attends only to the last `sliding_window` positions (0: full attention): blocks
+  // that fell out of the window are returned to the pool as the sequence advances.
+  int32_t sliding_window = 0;
 };
 
 struct ScheduledChunk {
@@ -74,6 +78,7 @@ class Scheduler {
   bool try_admit(Sequence* seq, int32_t token_budget_left, StepPlan& plan);
   void match_prefix(Sequence* seq);
   void reset_kv(Sequence* seq);
+  void release_out_of_window(Sequence* seq);
 
   BlockPool& pool_;
   SchedulerLimits limits_;

@@ -13,6 +13,9 @@ struct Sequence {
   int32_t prompt_len = 0;
   int32_t num_computed = 0;       // leading tokens whose K/V are in the cache
   std::vector<int32_t> block_table;
+  // Sliding window: leading blocks already released because no future query can see them. Their
+  // table entries are repointed at the first block still held (valid ids, never read).
+  int32_t num_released_blocks = 0;
   std::vector<uint64_t> block_hashes;  // chain hashes of the leading full, published blocks
   bool skip_prefix_lookup = false;     // prompt logprobs need every prompt row computed
   bool admitted_once = false;

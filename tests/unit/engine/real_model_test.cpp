@@ -146,6 +146,34 @@ TEST_P(RealModel, KvExhaustionPreemptsAndStillProducesTheSameTokens) {
   }
 }
 
+TEST(SlidingWindowModel, ReleasingOutOfWindowBlocksChangesNoToken) {
+  // The tiny mistral attends to its last 16 positions in every layer.
+  std::vector<GenerationRequest> requests;
+  std::mt19937 rng(29);
+  for (int i = 0; i < 4; ++i) {
+    std::vector<int32_t> prompt(20 + rng() % 30);
+    for (auto& t : prompt) t = static_cast<int32_t>(3 + rng() % 500);
+    requests.push_back(greedy(prompt, 60));
+  }
+  auto run = [&](int32_t sliding_window) {
+    EngineConfig config = config_with(4096, 32, /*prefix_caching=*/false);
+    config.sliding_window = sliding_window;
+    auto engine = start_engine("mistral", config);
+    std::vector<std::unique_ptr<EventCollector>> events;
+    for (const auto& r : requests) {
+      events.push_back(std::make_unique<EventCollector>());
+      EXPECT_TRUE(engine->submit(r, events.back()->sink()).ok());
+    }
+    std::vector<std::vector<int32_t>> out;
+    for (auto& e : events) {
+      EXPECT_TRUE(e->wait());
+      out.push_back(e->token_ids());
+    }
+    return out;
+  };
+  EXPECT_EQ(run(-1), run(0));
+}
+
 INSTANTIATE_TEST_SUITE_P(TinyCheckpoints, RealModel, ::testing::Values("llama3", "qwen3", "mistral"));
 
 }  // namespace

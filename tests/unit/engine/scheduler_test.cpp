@@ -224,6 +224,28 @@ TEST(Scheduler, SkipPrefixLookupComputesEverything) {
   EXPECT_EQ(t.step(), (std::vector<Chunk>{{0, 10, 1}, {1, 0, 10}}));
 }
 
+TEST(Scheduler, SlidingWindowReleasesBlocksNoQueryCanSeeAnyMore) {
+  // Window 8, blocks of 4. After a 20-token prompt the next query (position 20) sees 13..20:
+  // blocks 0-2 (positions 0-11) go back to the pool, their entries point at block 3.
+  Trace t(10, 4, {.max_step_tokens = 100, .max_batch_size = 0, .sliding_window = 8});
+  Sequence* a = t.add(20);
+  t.step();
+  EXPECT_EQ(a->num_released_blocks, 3);
+  EXPECT_EQ(t.pool.num_available(), 10 - 5 + 3);
+  for (int b = 0; b < 3; ++b) EXPECT_EQ(a->block_table[b], a->block_table[3]);
+  // Positions 20, 21 computed: the next query (22) sees 15..22, still inside block 3.
+  for (int i = 0; i < 2; ++i) t.step();
+  EXPECT_EQ(a->num_released_blocks, 3);
+  // Position 22 computed: the next query (23) sees 16..23, so block 3 goes as well.
+  t.step();
+  EXPECT_EQ(a->num_computed, 23);
+  EXPECT_EQ(a->num_released_blocks, 4);
+  for (int b = 0; b < 4; ++b) EXPECT_EQ(a->block_table[b], a->block_table[4]);
+  // Removing the sequence releases only what it still holds.
+  t.scheduler.remove(a);
+  EXPECT_EQ(t.pool.num_available(), 10);
+}
+
 TEST(Scheduler, RemovingAQueuedSequenceFreesNothingAndDropsIt) {
   Trace t(4, 4, {.max_step_tokens = 100});
   t.add(4);
