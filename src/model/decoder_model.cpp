@@ -41,11 +41,17 @@ DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<formats::Safetens
       rope_sliding_(config_.rope_sliding, config_.rotary_dim(), config_.max_position_embeddings) {}
 
 size_t DecoderModel::kv_bytes_per_token() const {
+  if (config_.kv_lora_rank > 0)  // MLA: one latent + rope key per token, shared by all heads
+    return static_cast<size_t>(config_.num_hidden_layers * (config_.kv_lora_rank + config_.qk_rope_head_dim)) *
+           sizeof(float);
   return static_cast<size_t>(config_.num_hidden_layers * config_.num_key_value_heads * config_.head_dim * 2) *
          sizeof(float);
 }
 
 std::unique_ptr<KvCache> DecoderModel::allocate_kv_cache(int32_t num_blocks, int32_t block_size) const {
+  if (config_.kv_lora_rank > 0)
+    return std::make_unique<PagedKvCache>(static_cast<int32_t>(config_.num_hidden_layers), num_blocks, block_size, 1,
+                                          static_cast<int32_t>(config_.kv_lora_rank + config_.qk_rope_head_dim), 0);
   return std::make_unique<PagedKvCache>(static_cast<int32_t>(config_.num_hidden_layers), num_blocks, block_size,
                                         static_cast<int32_t>(config_.num_key_value_heads),
                                         static_cast<int32_t>(config_.head_dim), static_cast<int32_t>(config_.head_dim));
@@ -150,6 +156,10 @@ void DecoderModel::apply_norm(const Norm& norm, const float* x, float* out, int6
 }
 
 void DecoderModel::attention(int64_t layer, const float* x, float* out, PagedKvCache& cache) {
+  if (config_.kv_lora_rank > 0) {
+    latent_attention(layer, x, out, cache);
+    return;
+  }
   const LayerWeights& L = weights_.layers[layer];
   const int64_t T = num_tokens_, hd = config_.head_dim;
   const int64_t nh = config_.num_attention_heads, nkv = config_.num_key_value_heads;
@@ -219,6 +229,74 @@ void DecoderModel::attention(int64_t layer, const float* x, float* out, PagedKvC
   kernels::matmul(attn_.data(), T, L.o.weight, L.o.bias_or_null(), out, pool_);
 }
 
+// Multi-head latent attention with the up-projection absorbed: per head, q_nope is mapped into
+// the latent space (W_kb^T q_nope), so scores and the weighted sum run directly over the cached
+// [latent, k_rope] rows (one "KV head" shared by all heads); W_vb then lifts the result per head.
+void DecoderModel::latent_attention(int64_t layer, const float* x, float* out, PagedKvCache& cache) {
+  const LatentAttentionWeights& W = weights_.layers[layer].mla;
+  const int64_t T = num_tokens_, nh = config_.num_attention_heads;
+  const int64_t nope = config_.qk_nope_head_dim, rope = config_.qk_rope_head_dim, qk = nope + rope;
+  const int64_t rank = config_.kv_lora_rank, vd = config_.v_head_dim, latent_width = rank + rope;
+  const auto eps = static_cast<float>(config_.norm_eps);
+  float* q = grow(mla_q_, T * nh * qk);
+  if (W.q_a.present()) {
+    float* qa = grow(mla_qa_, T * config_.q_lora_rank);
+    kernels::matmul(x, T, W.q_a.weight, W.q_a.bias_or_null(), qa, pool_);
+    for (int64_t t = 0; t < T; ++t)
+      kernels::rms_norm(qa + t * config_.q_lora_rank, W.q_a_norm.weight.data(), config_.q_lora_rank, eps, false,
+                        qa + t * config_.q_lora_rank);
+    kernels::matmul(qa, T, W.q_b.weight, nullptr, q, pool_);
+  } else {
+    kernels::matmul(x, T, W.q.weight, nullptr, q, pool_);
+  }
+  float* kv = grow(mla_kv_, T * latent_width);
+  kernels::matmul(x, T, W.kv_a.weight, W.kv_a.bias_or_null(), kv, pool_);
+  float* query = grow(mla_query_, T * nh * latent_width);
+  const int64_t half = rope / 2;
+  float* cache_k = cache.k(static_cast<int32_t>(layer));
+  for (int64_t t = 0; t < T; ++t) {
+    float* latent = kv + t * latent_width;
+    kernels::rms_norm(latent, W.kv_a_norm.weight.data(), rank, eps, false, latent);
+    kernels::apply_rope(latent + rank, 1, rope, rope, &cos_full_[t * half], &sin_full_[t * half], config_.rope_interleaved);
+    std::memcpy(cache_k + row_slot_[t] * cache.k_token_stride(), latent, latent_width * sizeof(float));
+    for (int64_t h = 0; h < nh; ++h) {
+      float* qh = q + (t * nh + h) * qk;
+      kernels::apply_rope(qh + nope, 1, rope, rope, &cos_full_[t * half], &sin_full_[t * half], config_.rope_interleaved);
+      float* dst = query + (t * nh + h) * latent_width;
+      const float* w_k = W.kv_b.data() + h * (nope + vd) * rank;  // rows of this head's k_nope
+      for (int64_t r = 0; r < rank; ++r) {
+        float acc = 0.0f;
+        for (int64_t d = 0; d < nope; ++d) acc += qh[d] * w_k[d * rank + r];
+        dst[r] = acc;
+      }
+      std::memcpy(dst + rank, qh + nope, rope * sizeof(float));
+    }
+  }
+  kernels::AttentionShape shape;
+  shape.num_heads = static_cast<int32_t>(nh);
+  shape.num_kv_heads = 1;
+  shape.head_dim = static_cast<int32_t>(latent_width);
+  shape.v_head_dim = static_cast<int32_t>(rank);
+  shape.scale = static_cast<float>(config_.attention_scale());
+  kernels::PagedKvLayer kvl{cache_k, cache_k, cache.block_size(), latent_width, latent_width};
+  float* o_latent = grow(mla_olat_, T * nh * rank);
+  kernels::paged_attention(query, nh * latent_width, sequences_, row_sequence_.data(), T, kvl, shape, o_latent,
+                           nh * rank, pool_);
+  float* values = grow(attn_, T * nh * vd);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t h = 0; h < nh; ++h) {
+      const float* o = o_latent + (t * nh + h) * rank;
+      const float* w_v = W.kv_b.data() + (h * (nope + vd) + nope) * rank;  // rows of this head's values
+      for (int64_t d = 0; d < vd; ++d) {
+        float acc = 0.0f;
+        for (int64_t r = 0; r < rank; ++r) acc += w_v[d * rank + r] * o[r];
+        values[(t * nh + h) * vd + d] = acc;
+      }
+    }
+  const LayerWeights& L = weights_.layers[layer];
+  kernels::matmul(values, T, L.o.weight, L.o.bias_or_null(), out, pool_);
+}
+
 void DecoderModel::feed_forward(const FeedForward& f, const float* x, int64_t rows, float* out) {
   const int64_t inter = f.up.weight.rows;
   const auto act = activation_kind(config_.hidden_act);
@@ -271,13 +349,43 @@ void DecoderModel::moe(const MoeWeights& m, const float* x, float* out) {
     } else {
       for (int64_t e = 0; e < E; ++e) probs[e] = 1.0f / (1.0f + std::exp(-l[e]));
     }
+    // Choice scores: the probabilities, or (deepseek_v3) probabilities plus a correction bias,
+    // restricted to the best groups of experts; the weights stay the uncorrected probabilities.
+    std::vector<float>& choice = choice_;
+    choice.assign(probs.begin(), probs.end());
+    if (!m.router_correction_bias.empty()) {
+      for (int64_t e = 0; e < E; ++e) choice[e] += m.router_correction_bias[e];
+      const int64_t groups = std::max<int64_t>(config_.n_group, 1), per_group = E / groups;
+      if (groups > 1) {
+        std::vector<float>& group_score = group_score_;
+        group_score.assign(static_cast<size_t>(groups), 0.0f);
+        for (int64_t g = 0; g < groups; ++g) {  // a group's score: its two best experts
+          float first = -INFINITY, second = -INFINITY;
+          for (int64_t e = g * per_group; e < (g + 1) * per_group; ++e) {
+            if (choice[e] > first) second = first, first = choice[e];
+            else if (choice[e] > second) second = choice[e];
+          }
+          group_score[g] = per_group > 1 ? first + second : first;
+        }
+        std::vector<char>& keep = group_keep_;
+        keep.assign(static_cast<size_t>(groups), 0);
+        for (int64_t k = 0; k < config_.topk_group && k < groups; ++k) {
+          int64_t best = -1;
+          for (int64_t g = 0; g < groups; ++g)
+            if (!keep[g] && (best < 0 || group_score[g] > group_score[best])) best = g;
+          keep[best] = 1;
+        }
+        for (int64_t e = 0; e < E; ++e)
+          if (!keep[e / per_group]) choice[e] = 0.0f;
+      }
+    }
     double picked_sum = 0.0;
     for (int64_t k = 0; k < K; ++k) {
       int64_t best = -1;
       for (int64_t e = 0; e < E; ++e) {
         bool taken = false;
         for (int64_t j = 0; j < k; ++j) taken |= chosen[t * K + j] == e;
-        if (!taken && (best < 0 || probs[e] > probs[best])) best = e;  // ties: lowest index
+        if (!taken && (best < 0 || choice[e] > choice[best])) best = e;  // ties: lowest index
       }
       chosen[t * K + k] = static_cast<int32_t>(best);
       chosen_weight[t * K + k] = probs[best];
@@ -286,6 +394,8 @@ void DecoderModel::moe(const MoeWeights& m, const float* x, float* out) {
     }
     if (config_.norm_topk_prob && picked_sum > 0.0)
       for (int64_t k = 0; k < K; ++k) chosen_weight[t * K + k] = static_cast<float>(chosen_weight[t * K + k] / picked_sum);
+    if (config_.routed_scaling_factor != 1.0)
+      for (int64_t k = 0; k < K; ++k) chosen_weight[t * K + k] *= static_cast<float>(config_.routed_scaling_factor);
   }
   for (int64_t e = 0; e < E; ++e) count[e + 1] += count[e];  // count[e] = first slot of expert e
   int32_t* slot_token = grow(slot_token_, T * K);

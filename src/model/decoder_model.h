@@ -41,6 +41,7 @@ class DecoderModel final : public CausalLm {
   void embed(const Batch& batch);
   void run_layer(int64_t layer, PagedKvCache& cache);
   void attention(int64_t layer, const float* x, float* out, PagedKvCache& cache);
+  void latent_attention(int64_t layer, const float* x, float* out, PagedKvCache& cache);
   void mlp(int64_t layer, const float* x, float* out);
   void feed_forward(const FeedForward& f, const float* x, int64_t rows, float* out);
   void moe(const MoeWeights& m, const float* x, float* out);
@@ -65,6 +66,10 @@ class DecoderModel final : public CausalLm {
   // Mixture-of-experts routing scratch.
   std::vector<float> router_logits_, chosen_weight_, slot_weight_, expert_in_, expert_out_, shared_gate_, probs_;
   std::vector<int32_t> chosen_expert_, expert_count_, expert_fill_, slot_token_;
+  std::vector<float> choice_, group_score_;
+  std::vector<char> group_keep_;
+  // Latent attention scratch.
+  std::vector<float> mla_q_, mla_qa_, mla_kv_, mla_query_, mla_olat_;
 };
 
 }  // namespace tgi::model

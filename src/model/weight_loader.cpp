@@ -83,6 +83,8 @@ TensorNaming naming_for(const ModelConfig& c) {
     n.stacked_gate_up = "feed_forward.experts.gate_up_proj";
     n.stacked_down = "feed_forward.experts.down_proj";
     n.shared_expert = "feed_forward.shared_expert.";
+  } else if (t == "deepseek_v3") {
+    n.shared_expert = "mlp.shared_experts.";
   } else if (t == "qwen2_moe") {
     n.shared_expert = "mlp.shared_expert.";
     n.shared_expert_gate = "mlp.shared_expert_gate";
@@ -228,7 +230,9 @@ class Loader {
       TGI_ASSIGN_OR_RETURN(L.attn_out, norm(named(naming_.attn_out), hidden));
       TGI_ASSIGN_OR_RETURN(L.mlp_in, norm(named(naming_.mlp_in), hidden));
       TGI_ASSIGN_OR_RETURN(L.mlp_out, norm(named(naming_.mlp_out), hidden));
-      if (!naming_.qkv_fused.empty()) {
+      if (c_.kv_lora_rank > 0) {
+        TGI_TRY(load_latent_attention(p, L));
+      } else if (!naming_.qkv_fused.empty()) {
         TGI_ASSIGN_OR_RETURN(auto qkv, fused(p + naming_.qkv_fused, {q_rows, kv_rows, kv_rows}, hidden, c_.qkv_bias));
         L.q = std::move(qkv[0]);
         L.k = std::move(qkv[1]);
@@ -238,11 +242,12 @@ class Loader {
         TGI_ASSIGN_OR_RETURN(L.k, linear(p + naming_.k, kv_rows, hidden, c_.qkv_bias));
         TGI_ASSIGN_OR_RETURN(L.v, linear(p + naming_.v, kv_rows, hidden, c_.qkv_bias));
       }
-      TGI_ASSIGN_OR_RETURN(L.o, linear(p + naming_.o, hidden, q_rows, c_.o_proj_bias));
+      const int64_t o_cols = c_.kv_lora_rank > 0 ? c_.num_attention_heads * c_.v_head_dim : q_rows;
+      TGI_ASSIGN_OR_RETURN(L.o, linear(p + naming_.o, hidden, o_cols, c_.o_proj_bias));
       if (c_.attention_sinks) {
         TGI_ASSIGN_OR_RETURN(L.sinks, vector(p + "self_attn.sinks", c_.num_attention_heads));
       }
-      switch (c_.qk_norm) {
+      switch (c_.kv_lora_rank > 0 ? QkNorm::kNone : c_.qk_norm) {
         case QkNorm::kNone:
         case QkNorm::kL2: break;
         case QkNorm::kPerHead: {
@@ -341,6 +346,32 @@ class Loader {
     return {};
   }
 
+  Result<void> load_latent_attention(const std::string& p, LayerWeights& L) {
+    const int64_t H = c_.hidden_size, nh = c_.num_attention_heads;
+    const int64_t qk = c_.qk_nope_head_dim + c_.qk_rope_head_dim, rank = c_.kv_lora_rank;
+    auto rms = [&](const std::string& name, int64_t n) -> Result<Norm> {
+      Norm norm;
+      TGI_ASSIGN_OR_RETURN(norm.weight, vector(name, n));
+      return norm;
+    };
+    if (c_.q_lora_rank > 0) {
+      TGI_ASSIGN_OR_RETURN(L.mla.q_a, linear(p + "self_attn.q_a_proj", c_.q_lora_rank, H, c_.qkv_bias));
+      TGI_ASSIGN_OR_RETURN(L.mla.q_a_norm, rms(p + "self_attn.q_a_layernorm.weight", c_.q_lora_rank));
+      TGI_ASSIGN_OR_RETURN(L.mla.q_b, linear(p + "self_attn.q_b_proj", nh * qk, c_.q_lora_rank, false));
+    } else {
+      TGI_ASSIGN_OR_RETURN(L.mla.q, linear(p + "self_attn.q_proj", nh * qk, H, false));
+    }
+    TGI_ASSIGN_OR_RETURN(L.mla.kv_a, linear(p + "self_attn.kv_a_proj_with_mqa", rank + c_.qk_rope_head_dim, H, c_.qkv_bias));
+    TGI_ASSIGN_OR_RETURN(L.mla.kv_a_norm, rms(p + "self_attn.kv_a_layernorm.weight", rank));
+    const int64_t kv_b_rows = nh * (c_.qk_nope_head_dim + c_.v_head_dim);
+    TGI_ASSIGN_OR_RETURN(const TensorView* kv_b, tensor(p + "self_attn.kv_b_proj.weight", {kv_b_rows, rank}));
+    TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(*kv_b));
+    const WeightView view{f, kv_b_rows, rank, kv_b->data, rank * static_cast<int64_t>(kernels::weight_format_element_bytes(f))};
+    L.mla.kv_b.resize(static_cast<size_t>(kv_b_rows * rank));
+    for (int64_t r = 0; r < kv_b_rows; ++r) kernels::dequantize_row(view, r, &L.mla.kv_b[r * rank]);
+    return {};
+  }
+
   Result<void> load_moe(const std::string& p, MoeWeights& moe) {
     TGI_ASSIGN_OR_RETURN(moe.router, linear(p + naming_.router, c_.num_experts, c_.hidden_size, naming_.router_bias));
     if (!naming_.stacked_gate_up.empty()) {
@@ -351,9 +382,12 @@ class Loader {
                            gated_ffn(p + fmt::format(fmt::runtime(naming_.expert_prefix), e), c_.moe_intermediate_size));
       moe.experts.push_back(std::move(f));
     }
+    if (c_.model_type == "deepseek_v3") {
+      TGI_ASSIGN_OR_RETURN(moe.router_correction_bias, vector(p + "mlp.gate.e_score_correction_bias", c_.num_experts));
+    }
     if (!naming_.shared_expert.empty()) {
-      const int64_t shared_inter =
-          c_.shared_expert_intermediate_size > 0 ? c_.shared_expert_intermediate_size : c_.moe_intermediate_size;
+      const int64_t shared_inter = c_.shared_expert_intermediate_size > 0 ? c_.shared_expert_intermediate_size
+                                                                           : c_.moe_intermediate_size * c_.num_shared_experts;
       TGI_ASSIGN_OR_RETURN(moe.shared, gated_ffn(p + naming_.shared_expert, shared_inter));
     }
     if (!naming_.shared_expert_gate.empty()) {
@@ -378,10 +412,7 @@ class Loader {
 }  // namespace
 
 Result<ModelWeights> load_weights(const ModelConfig& config, const formats::SafetensorsModel& tensors) {
-  const std::string& t = config.model_type;
-  if (t == "deepseek_v3")
-    return Error::make(ErrorKind::kUnsupported, "model type '{}' is recognized but its forward pass is not implemented yet",
-                       config.model_type);
+
   ModelWeights weights;
   Loader loader(config, tensors, weights);
   TGI_TRY(loader.load());

@@ -36,6 +36,16 @@ struct MoeWeights {
   std::vector<FeedForward> experts;
   FeedForward shared;
   Linear shared_gate;  // [1][hidden] or absent
+  std::vector<float> router_correction_bias;  // deepseek_v3 e_score_correction_bias (empty: none)
+};
+
+// Multi-head latent attention (deepseek_v3): queries through an optional low-rank bottleneck,
+// keys/values from one compressed latent per token that the KV cache stores as is.
+struct LatentAttentionWeights {
+  Linear q_a, q_b, q;        // q_a/q_b when q_lora_rank > 0, else q
+  Norm q_a_norm, kv_a_norm;
+  Linear kv_a;               // [kv_lora_rank + qk_rope_head_dim][hidden]
+  std::vector<float> kv_b;   // f32 [heads * (qk_nope + v_head_dim)][kv_lora_rank], absorbed per head
 };
 
 struct LayerWeights {
@@ -47,6 +57,7 @@ struct LayerWeights {
   Linear q, k, v, o;
   Norm q_norm, k_norm;
   std::vector<float> sinks;  // gpt_oss per-head attention sink logits (empty: none)
+  LatentAttentionWeights mla;  // when ModelConfig::kv_lora_rank > 0 (q/k/v above unused)
   FeedForward mlp;  // dense layers (gate absent for ungated MLPs)
   MoeWeights moe;   // mixture-of-experts layers (ModelConfig::layer_is_moe)
 };

@@ -28,8 +28,8 @@ void attend_one(const float* q, const AttentionSequence& seq, int64_t row_in_seq
   if (s.sliding_window > 0) first = std::max<int64_t>(0, pos - s.sliding_window + 1);
   if (s.chunk_size > 0) first = std::max(first, pos / s.chunk_size * s.chunk_size);
   const int32_t kv_head = head / (s.num_heads / s.num_kv_heads);
-  const int64_t k_token_stride = int64_t{s.num_kv_heads} * s.head_dim;
-  const int64_t v_token_stride = int64_t{s.num_kv_heads} * s.v_head_dim;
+  const int64_t k_token_stride = kv.k_token_stride > 0 ? kv.k_token_stride : int64_t{s.num_kv_heads} * s.head_dim;
+  const int64_t v_token_stride = kv.v_token_stride > 0 ? kv.v_token_stride : int64_t{s.num_kv_heads} * s.v_head_dim;
 
   float acc[kMaxAttentionHeadDim];
   std::fill(acc, acc + s.v_head_dim, 0.0f);

@@ -21,6 +21,10 @@ struct PagedKvLayer {
   const float* k = nullptr;
   const float* v = nullptr;
   int32_t block_size = 0;
+  // Floats between consecutive tokens; 0: num_kv_heads * head_dim (resp. v_head_dim). MLA sets
+  // v = k with the K stride: its values are the first v_head_dim dims of the cached latent.
+  int64_t k_token_stride = 0;
+  int64_t v_token_stride = 0;
 };
 
 struct AttentionShape {

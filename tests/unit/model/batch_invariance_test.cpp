@@ -125,7 +125,7 @@ TEST_P(BatchInvariance, BlockSizeAndPrefillChunkingChangeNothing) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, BatchInvariance, ::testing::Values("llama3", "gemma2", "mistral", "phi", "qwen2_moe", "gpt_oss"));
+INSTANTIATE_TEST_SUITE_P(Models, BatchInvariance, ::testing::Values("llama3", "gemma2", "mistral", "phi", "qwen2_moe", "gpt_oss", "deepseek_v3"));
 
 }  // namespace
 }  // namespace tgi::model::testing

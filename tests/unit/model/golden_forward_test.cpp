@@ -125,7 +125,7 @@ TEST_P(GoldenForward, HiddenStatesOfFirstPromptMatchLayerByLayer) {
   }
 }
 
-const char* const kDenseModels[] = {"llama3", "llama2-tok", "qwen3-tok", "mistral", "qwen2", "qwen3", "gemma", "mixtral", "qwen2_moe", "qwen3_moe", "gpt_oss", "llama4_text",
+const char* const kDenseModels[] = {"llama3", "llama2-tok", "qwen3-tok", "mistral", "qwen2", "qwen3", "gemma", "mixtral", "qwen2_moe", "qwen3_moe", "gpt_oss", "llama4_text", "deepseek_v3",
                                     "gemma2", "gemma3", "phi3", "phi", "gpt2", "starcoder2", "granite", "olmo2",
                                     "smollm3", "cohere"};
 
