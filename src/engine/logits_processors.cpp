@@ -12,17 +12,6 @@ namespace {
 
 constexpr float kMasked = -std::numeric_limits<float>::infinity();
 
-// Indices of the row sorted by decreasing logit (masked tokens excluded).
-std::vector<int32_t> finite_indices_by_logit_desc(std::span<const float> logits) {
-  std::vector<int32_t> order;
-  order.reserve(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i)
-    if (logits[i] != kMasked) order.push_back(static_cast<int32_t>(i));
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
-  return order;
-}
-
 uint64_t splitmix64(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -90,11 +79,27 @@ void apply_top_k(std::span<float> logits, int32_t k) {
 
 void apply_top_p(std::span<float> logits, float p) {
   if (p >= 1.0f) return;
-  const std::vector<float> probs = softmax(logits);
-  const std::vector<int32_t> order = finite_indices_by_logit_desc(logits);
+  const float lse = log_sum_exp(logits);
+  if (lse == kMasked) return;
+  std::vector<int32_t> order;
+  order.reserve(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i)
+    if (logits[i] != kMasked) order.push_back(static_cast<int32_t>(i));
+  // Decreasing logit, ties by id: a total order, so the kept set never depends on sort internals.
+  auto before = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  // The nucleus is usually tiny: sort a growing head of the vocabulary, not all of it.
+  size_t sorted = std::min<size_t>(64, order.size());
+  std::partial_sort(order.begin(), order.begin() + sorted, order.end(), before);
   double mass_before = 0;
   size_t keep = 0;
-  while (keep < order.size() && (keep == 0 || mass_before < p)) mass_before += probs[order[keep++]];
+  while (keep < order.size() && (keep == 0 || mass_before < p)) {
+    if (keep == sorted) {
+      const size_t grown = std::min(order.size(), sorted * 4);
+      std::partial_sort(order.begin() + sorted, order.begin() + grown, order.end(), before);
+      sorted = grown;
+    }
+    mass_before += std::exp(static_cast<double>(logits[order[keep++]]) - lse);
+  }
   for (size_t i = keep; i < order.size(); ++i) logits[order[i]] = kMasked;
 }
 

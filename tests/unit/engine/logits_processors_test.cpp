@@ -132,3 +132,33 @@ TEST(LogitsProcessors, SoftmaxAndLogSumExp) {
 
 }  // namespace
 }  // namespace tgi::engine
+
+namespace tgi::engine {
+namespace {
+
+TEST(LogitsProcessors, TopPOverALargeVocabularyMatchesTheFullSortDefinition) {
+  // 5000 tokens, a flat-ish distribution: the nucleus spans thousands of tokens, so the
+  // incremental partial sort has to grow several times.
+  std::vector<float> l(5000);
+  for (size_t i = 0; i < l.size(); ++i) l[i] = static_cast<float>((i * 7919) % 1000) / 500.0f;
+  for (float p : {0.05f, 0.5f, 0.9f, 0.99f}) {
+    auto expected = l;
+    {
+      const auto probs = softmax(expected);
+      std::vector<int32_t> order(expected.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return expected[a] > expected[b]; });
+      double before = 0;
+      for (size_t k = 0; k < order.size(); ++k) {
+        if (k > 0 && before >= p) expected[order[k]] = -kInf;
+        before += probs[order[k]];
+      }
+    }
+    auto got = l;
+    apply_top_p(got, p);
+    EXPECT_EQ(kept(got), kept(expected)) << "p " << p;
+  }
+}
+
+}  // namespace
+}  // namespace tgi::engine
