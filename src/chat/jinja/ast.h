@@ -31,6 +31,7 @@ struct Expr {
   ExprKind kind;
   int line = 0;
   explicit Expr(ExprKind k, int l) : kind(k), line(l) {}
+  virtual ~Expr() = default;  // nodes are owned through ExprPtr
 };
 
 struct LiteralExpr : Expr {
@@ -107,6 +108,7 @@ struct Stmt {
   StmtKind kind;
   int line = 0;
   Stmt(StmtKind k, int l) : kind(k), line(l) {}
+  virtual ~Stmt() = default;  // nodes are owned through StmtPtr
 };
 
 struct TextStmt : Stmt {
