@@ -185,3 +185,33 @@ TEST(FastPathTest, ByteLevelTokenizersTakeIt) {
 
 }  // namespace
 }  // namespace tgi::tokenizer
+
+namespace tgi::tokenizer {
+namespace {
+
+// Cutting SentencePiece words at "▁" must not change a single id, also where a vocab token spans
+// such a point (gemma3's ">▁</"). ignore_merges=true switches the cutting off without changing
+// anything else for texts that are not themselves one vocab token.
+TEST(MetaspaceChunkingTest, SameIdsAsWholeWordMerging) {
+  const Loaded& chunked = loaded("gemma3");
+  ASSERT_NE(chunked.tokenizer, nullptr);
+  json doc = load_json(data_dir("gemma3") + "/tokenizer.json");
+  doc["model"]["ignore_merges"] = true;
+  auto whole = Tokenizer::from_json_string(doc.dump());
+  ASSERT_TRUE(whole.ok());
+  int compared = 0;
+  for (const auto& c : chunked.golden["cases"]) {
+    if (compared == 40) break;  // enough to cover every kind of text; whole-word merging is slow
+    const std::string text = "<p> </p> " + c["text"].get<std::string>() + " x> </y " + c["text"].get<std::string>();
+    auto a = chunked.tokenizer->encode(text);
+    auto b = (*whole)->encode(text);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->ids, b->ids) << c["text"];
+    EXPECT_EQ(a->offsets, b->offsets) << c["text"];
+    ++compared;
+  }
+  EXPECT_EQ(compared, 40);
+}
+
+}  // namespace
+}  // namespace tgi::tokenizer
