@@ -86,20 +86,28 @@ inline void tile(const GemmProblem& p, int64_t t0, int64_t r0) {
   }
 }
 
+// Rows in L2-sized groups; each token tile meets every row block of a group before the next
+// tile, so activations are read once per group (see gemm_avx512.cpp).
+constexpr int64_t kGroupRows = 40;
+
 template <ElementType kType, int kTokens, int kRows>
-inline void row_block(const GemmProblem& p, int64_t r0) {
-  int64_t t = 0;
-  for (; t + kTokens <= p.num_tokens; t += kTokens) tile<kType, kTokens, kRows>(p, t, r0);
-  if (t < p.num_tokens) {
-    if constexpr (kTokens > 1) tile<kType, 1, kRows>(p, t, r0);  // kTokens is at most 2
-  }
+inline void token_tile_over_rows(const GemmProblem& p, int64_t t, int64_t row_begin, int64_t row_end) {
+  int64_t r = row_begin;
+  for (; r + kRows <= row_end; r += kRows) tile<kType, kTokens, kRows>(p, t, r);
+  for (; r < row_end; ++r) tile<kType, kTokens, 1>(p, t, r);
 }
 
 template <ElementType kType, int kTokens, int kRows>
 void rows(const GemmProblem& p, int64_t row_begin, int64_t row_end) {
-  int64_t r = row_begin;
-  for (; r + kRows <= row_end; r += kRows) row_block<kType, kTokens, kRows>(p, r);
-  for (; r < row_end; ++r) row_block<kType, kTokens, 1>(p, r);
+  static_assert(kTokens <= 2, "the token tail below handles one leftover token");
+  for (int64_t g = row_begin; g < row_end; g += kGroupRows) {
+    const int64_t g_end = g + kGroupRows < row_end ? g + kGroupRows : row_end;
+    int64_t t = 0;
+    for (; t + kTokens <= p.num_tokens; t += kTokens) token_tile_over_rows<kType, kTokens, kRows>(p, t, g, g_end);
+    if (t < p.num_tokens) {
+      if constexpr (kTokens > 1) token_tile_over_rows<kType, 1, kRows>(p, t, g, g_end);
+    }
+  }
 }
 
 template <ElementType kType>

@@ -84,24 +84,31 @@ inline void tile(const GemmProblem& p, int64_t t0, int64_t r0) {
   }
 }
 
-// All tokens against one block of kRows weight rows, kTokens at a time, then the leftover tokens.
+// Rows are taken in groups that stay in L2 (48 rows); within a group every token tile is
+// multiplied with every row block before the next token tile, so each activation tile is read
+// from memory once per group rather than once per row block.
+constexpr int64_t kGroupRows = 48;
+
 template <ElementType kType, int kTokens, int kRows>
-inline void row_block(const GemmProblem& p, int64_t r0) {
-  int64_t t = 0;
-  for (; t + kTokens <= p.num_tokens; t += kTokens) tile<kType, kTokens, kRows>(p, t, r0);
-  switch (p.num_tokens - t) {
-    case 3: if constexpr (kTokens > 3) tile<kType, 3, kRows>(p, t, r0); break;
-    case 2: if constexpr (kTokens > 2) tile<kType, 2, kRows>(p, t, r0); break;
-    case 1: if constexpr (kTokens > 1) tile<kType, 1, kRows>(p, t, r0); break;
-    default: break;
-  }
+inline void token_tile_over_rows(const GemmProblem& p, int64_t t, int64_t row_begin, int64_t row_end) {
+  int64_t r = row_begin;
+  for (; r + kRows <= row_end; r += kRows) tile<kType, kTokens, kRows>(p, t, r);
+  for (; r < row_end; ++r) tile<kType, kTokens, 1>(p, t, r);
 }
 
 template <ElementType kType, int kTokens, int kRows>
 void rows(const GemmProblem& p, int64_t row_begin, int64_t row_end) {
-  int64_t r = row_begin;
-  for (; r + kRows <= row_end; r += kRows) row_block<kType, kTokens, kRows>(p, r);
-  for (; r < row_end; ++r) row_block<kType, kTokens, 1>(p, r);
+  for (int64_t g = row_begin; g < row_end; g += kGroupRows) {
+    const int64_t g_end = g + kGroupRows < row_end ? g + kGroupRows : row_end;
+    int64_t t = 0;
+    for (; t + kTokens <= p.num_tokens; t += kTokens) token_tile_over_rows<kType, kTokens, kRows>(p, t, g, g_end);
+    switch (p.num_tokens - t) {
+      case 3: if constexpr (kTokens > 3) token_tile_over_rows<kType, 3, kRows>(p, t, g, g_end); break;
+      case 2: if constexpr (kTokens > 2) token_tile_over_rows<kType, 2, kRows>(p, t, g, g_end); break;
+      case 1: if constexpr (kTokens > 1) token_tile_over_rows<kType, 1, kRows>(p, t, g, g_end); break;
+      default: break;
+    }
+  }
 }
 
 template <ElementType kType>
