@@ -32,7 +32,11 @@ Result<int64_t> integer_or(const json& j, const char* key, int64_t fallback) {
   const json* v = field(j, key);
   if (!v) return fallback;
   if (v->is_number_integer() || v->is_number_unsigned()) return v->get<int64_t>();
-  if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>()) return static_cast<int64_t>(v->get<double>());
+  // Whole floats ("2.0") are accepted; ones outside int64 would make the cast UB (found by fuzzing).
+  if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>() &&
+      std::fabs(v->get<double>()) < 9.0e18) {
+    return static_cast<int64_t>(v->get<double>());
+  }
   return Error::make(ErrorKind::kInvalidArgument, "config.json: '{}' must be an integer", key);
 }
 
