@@ -116,13 +116,18 @@ std::string percent_format(const std::string& format, const Value& args) {
     std::string flags;
     while (i < format.size() && std::string_view("-+ #0").find(format[i]) != std::string_view::npos) flags += format[i++];
     int width = -1, precision = -1;
-    while (i < format.size() && is_digit(static_cast<uint8_t>(format[i]))) width = (width < 0 ? 0 : width * 10) + (format[i++] - '0');
+    auto read_number = [&](int& value) {
+      value = 0;
+      while (i < format.size() && is_digit(static_cast<uint8_t>(format[i]))) {
+        value = value * 10 + (format[i++] - '0');
+        if (value > 4096) fail(ErrorType::kType, "format width or precision too large");
+      }
+    };
+    if (i < format.size() && is_digit(static_cast<uint8_t>(format[i]))) read_number(width);
     if (i < format.size() && format[i] == '.') {
       ++i;
-      precision = 0;
-      while (i < format.size() && is_digit(static_cast<uint8_t>(format[i]))) precision = precision * 10 + (format[i++] - '0');
+      read_number(precision);
     }
-    if (width > 4096 || precision > 4096) fail(ErrorType::kType, "format width or precision too large");
     if (i >= format.size()) fail(ErrorType::kType, "incomplete format");
     char conv = format[i];
     if (conv == '%') {

@@ -131,6 +131,7 @@ TEST(JinjaLimits, ArithmeticEdgesAreErrorsNotUndefinedBehaviour) {
   EXPECT_EQ(ok("{{ (-1) ** 1000000000000000001 }}|{{ 'abc'[::9223372036854775807] }}|{{ 7 % -1 }}|{{ 1e300 | int }}"), "-1|a|0|0");
   EXPECT_FALSE(render("{{ [1, 2] * 9223372036854775807 }}").ok());
   EXPECT_FALSE(render("{{ '%99999999d' % 1 }}").ok());
+  EXPECT_FALSE(render("{{ '%888888888888888888e' % 1 }}").ok());
   EXPECT_FALSE(render("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}").ok());
   EXPECT_EQ(ok("{{ range(9223372036854775800, 9223372036854775807, 4) | list }}"), "[9223372036854775800, 9223372036854775804]");
   Json deep = Json::array();
