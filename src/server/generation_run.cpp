@@ -48,7 +48,10 @@ struct RunState {
         return finish(result);
       case engine::TokenEvent::Kind::kError:
         done = true;
-        if (dropped) return;
+        if (dropped) {
+          permit.reset();
+          return;
+        }
         {
           ApiError error = event.error ? ApiError::from(*event.error) : ApiError::generation("unknown error");
           metrics->count_failure(error.failure_label());

@@ -168,9 +168,8 @@ class Session : public ResponseChannel, public std::enable_shared_from_this<Sess
   void handle_read_error(error_code ec) {
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
-      response_state_ = kPending;
       method_ = "POST";
-      server_.in_flight.fetch_add(1);
+      begin_exchange();
       send(HttpResponse{413, {{"content-type", "text/plain; charset=utf-8"}},
                         "Failed to buffer the request body: length limit exceeded"});
       return;
@@ -181,8 +180,7 @@ class Session : public ResponseChannel, public std::enable_shared_from_this<Sess
     }
     // Malformed HTTP: answer 400 and hang up.
     keep_alive_ = false;
-    response_state_ = kPending;
-    server_.in_flight.fetch_add(1);
+    begin_exchange();
     send(HttpResponse{400, {{"content-type", "text/plain; charset=utf-8"}}, "Bad Request"});
   }
 
@@ -204,8 +202,7 @@ class Session : public ResponseChannel, public std::enable_shared_from_this<Sess
     request.request_id = id != request.headers.end() && !id->second.empty() ? id->second : new_request_id();
     keep_alive_ = message.keep_alive();
     method_ = request.method;
-    response_state_ = kPending;
-    server_.in_flight.fetch_add(1);
+    begin_exchange();
     watch_for_disconnect();
     try {
       server_.handler(std::move(request), this->shared_from_this());
@@ -225,7 +222,10 @@ class Session : public ResponseChannel, public std::enable_shared_from_this<Sess
           self->watching_ = false;
           if (!ec) {
             self->buffer_.commit(net::buffer_copy(self->buffer_.prepare(n), net::buffer(self->watch_buffer_, n)));
-            if (self->response_state_ == kIdle) return self->read_request();
+            if (self->response_state_ == kIdle) {
+              self->resume_after_watch_ = false;
+              return self->read_request();
+            }
             return self->watch_for_disconnect();
           }
           if (ec == net::error::operation_aborted && self->resume_after_watch_) {
@@ -281,6 +281,12 @@ class Session : public ResponseChannel, public std::enable_shared_from_this<Sess
     } else {
       read_request();
     }
+  }
+
+  void begin_exchange() {
+    response_state_ = kPending;
+    counted_done_ = false;
+    server_.in_flight.fetch_add(1);
   }
 
   void finish_exchange() {

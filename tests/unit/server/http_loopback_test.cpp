@@ -166,6 +166,10 @@ TEST_F(LoopbackTest, KeepAliveServesSeveralRequests) {
   std::string both = c.read_all();
   EXPECT_NE(both.find(R"({"object":"list","data":[{"id":"fake/model","object":"model","created":0,"owned_by":"fake/model"}]})"),
             std::string::npos);
+  // Every exchange on the kept-alive connection was counted out again (graceful shutdown waits on it).
+  for (int i = 0; i < 100 && server_->responses_in_flight() != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(server_->responses_in_flight(), 0);
 }
 
 TEST_F(LoopbackTest, ChatCompletionStreamEndsWithUsageAndDone) {
