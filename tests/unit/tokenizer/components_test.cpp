@@ -7,6 +7,7 @@
 
 #include "tokenizer/incremental_decoder.h"
 #include "tokenizer/tokenizer.h"
+#include "shared_tokenizers.h"
 
 namespace tgi::tokenizer {
 namespace {
@@ -212,12 +213,12 @@ TEST(ComponentsTest, HostileFilesGiveClearErrors) {
 }
 
 TEST(ComponentsTest, ConcurrentEncodingMatchesSequential) {
-  auto t = Tokenizer::from_file(std::string(TGI_TEST_DATA_DIR) + "/tokenizers/qwen3/tokenizer.json");
-  ASSERT_TRUE(t.ok());
+  const Tokenizer* t = testing::golden_tokenizer("qwen3");
+  ASSERT_NE(t, nullptr);
   std::vector<std::string> texts;
   for (int i = 0; i < 64; ++i) texts.push_back("Thread-safe tokenization " + std::to_string(i * 7919) + " héllo wörld 你好 🙂");
   std::vector<std::vector<int32_t>> expected;
-  for (const auto& s : texts) expected.push_back((*t)->encode(s)->ids);
+  for (const auto& s : texts) expected.push_back(t->encode(s)->ids);
   std::atomic<int> mismatches{0};
   std::vector<std::thread> threads;
   for (int k = 0; k < 4; ++k) {
@@ -225,7 +226,7 @@ TEST(ComponentsTest, ConcurrentEncodingMatchesSequential) {
       for (int round = 0; round < 20; ++round)
         for (size_t i = 0; i < texts.size(); ++i) {
           const size_t j = (i + static_cast<size_t>(k) * 13) % texts.size();
-          auto e = (*t)->encode(texts[j]);
+          auto e = t->encode(texts[j]);
           if (!e.ok() || e->ids != expected[j]) ++mismatches;
         }
     });
@@ -235,17 +236,17 @@ TEST(ComponentsTest, ConcurrentEncodingMatchesSequential) {
 }
 
 TEST(ComponentsTest, StreamFlushReleasesIncompleteBytes) {
-  auto t = Tokenizer::from_file(std::string(TGI_TEST_DATA_DIR) + "/tokenizers/qwen3/tokenizer.json");
-  ASSERT_TRUE(t.ok());
+  const Tokenizer* t = testing::golden_tokenizer("qwen3");
+  ASSERT_NE(t, nullptr);
   // "ð" and "Ł" are the ByteLevel characters of bytes 0xF0 and 0x9F: half of an emoji.
-  auto f0 = (*t)->token_to_id("ð");
-  auto x9f = (*t)->token_to_id("Ł");
+  auto f0 = t->token_to_id("ð");
+  auto x9f = t->token_to_id("Ł");
   ASSERT_TRUE(f0 && x9f);
-  IncrementalDecoder d(**t);
+  IncrementalDecoder d(*t);
   EXPECT_EQ(d.push(*f0), "");
   EXPECT_EQ(d.push(*x9f), "");
   EXPECT_EQ(d.flush(), "\xEF\xBF\xBD");
-  auto hi = (*t)->encode("Hi there", false);
+  auto hi = t->encode("Hi there", false);
   ASSERT_TRUE(hi.ok());
   std::string text;
   for (int32_t id : hi->ids) text += d.push(id);

@@ -9,6 +9,7 @@
 #include "tokenizer/incremental_decoder.h"
 #include "tokenizer/pipeline.h"
 #include "tokenizer/tokenizer.h"
+#include "shared_tokenizers.h"
 
 namespace tgi::tokenizer {
 namespace {
@@ -25,7 +26,8 @@ json load_json(const std::string& path) {
 }
 
 struct Loaded {
-  std::unique_ptr<Tokenizer> tokenizer;
+  std::unique_ptr<Tokenizer> owned;
+  const Tokenizer* tokenizer = nullptr;
   json golden;
 };
 
@@ -41,16 +43,19 @@ const Loaded& loaded(const std::string& name) {
   const std::string base = name.substr(0, slash);
   Result<std::unique_ptr<Tokenizer>> t = Error{};
   if (slash == std::string::npos) {
-    t = Tokenizer::from_file(data_dir(base) + "/tokenizer.json");
+    std::string error;
+    l.tokenizer = testing::golden_tokenizer(base, &error);
+    if (!l.tokenizer) ADD_FAILURE() << error;
   } else {
     json doc = load_json(data_dir(base) + "/tokenizer.json");
     json inner = doc["normalizer"].is_null() ? json{{"type", "Sequence"}, {"normalizers", json::array()}} : doc["normalizer"];
     doc["normalizer"] = json{{"type", "Sequence"}, {"normalizers", json::array({inner})}};
     t = Tokenizer::from_json_string(doc.dump());
     if (t.ok() && (*t)->pipeline().byte_level_fast_path) ADD_FAILURE() << "fast path not disabled";
+    if (!t.ok()) ADD_FAILURE() << t.error().message;
+    else l.owned = std::move(t).value();
+    l.tokenizer = l.owned.get();
   }
-  if (!t.ok()) ADD_FAILURE() << t.error().message;
-  else l.tokenizer = std::move(t).value();
   l.golden = load_json(data_dir(base) + "/golden.json");
   return cache.emplace(name, std::move(l)).first->second;
 }
