@@ -129,8 +129,11 @@ Result<std::vector<TemplateItem>> parse_template(const json& tmpl, const json& s
     if (it == special_tokens.end() || !it->is_object())
       return Error::make(ErrorKind::kInvalidArgument, "template uses special token {:?} that is not defined", name);
     TemplateItem item;
-    const json& ids = (*it)["ids"];
-    const json& tokens = (*it)["tokens"];
+    static const json kMissing;
+    auto ids_it = it->find("ids");
+    auto tokens_it = it->find("tokens");
+    const json& ids = ids_it != it->end() ? *ids_it : kMissing;  // const operator[] on a missing key is UB
+    const json& tokens = tokens_it != it->end() ? *tokens_it : kMissing;
     if (!ids.is_array() || !tokens.is_array() || ids.size() != tokens.size())
       return Error::make(ErrorKind::kInvalidArgument, "special token {:?} needs ids and tokens of equal length", name);
     for (size_t k = 0; k < ids.size(); ++k) {
