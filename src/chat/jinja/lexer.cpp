@@ -1,10 +1,5 @@
 #include "chat/jinja/lexer.h"
 
-// g++ 12 at -O3 reports a false -Wrestrict inside std::string concatenation (GCC bug 105329).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wrestrict"
-#endif
-
 #include <cstring>
 
 #include "chat/jinja/template_error.h"

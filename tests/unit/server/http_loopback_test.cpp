@@ -1,7 +1,5 @@
 // The HTTP layer over a real loopback socket, with a scripted backend: routing edges (404, 405,
 // 401, 413, 415, 400, 422), JSON and SSE bytes, keep-alive, and cancellation on disconnect.
-// g++ 12 reports a false -Wrestrict inside std::string concatenation (GCC bug 105329).
-#pragma GCC diagnostic ignored "-Wrestrict"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>

@@ -1,6 +1,4 @@
 // Spec §1.3–1.4: parsing defaults, then each validation rule with TGI's exact message, in order.
-// g++ 12 reports a false -Wrestrict inside std::string concatenation (GCC bug 105329).
-#pragma GCC diagnostic ignored "-Wrestrict"
 #include <gtest/gtest.h>
 
 #include "fake_backend.h"
