@@ -52,7 +52,11 @@ validation() {  # validation NAME PARAMETERS-JSON EXPECTED-MESSAGE [INPUTS]
   check "validation: $1" "$(status_of "$r")|$(body_of "$r")" "422|{\"error\":\"Input validation error: $3\",\"error_type\":\"validation\"}"
 }
 validation "best_of above max" '{"best_of":3,"do_sample":true}' '`best_of` must be > 0 and <= 2. Given: 3'
-validation "best_of without sampling" '{"best_of":2}' 'you must use sampling when `best_of` is > 1'
+# best_of=2 takes one permit per sub-request before validating (spec §1.4); with the single permit
+# this server has, the second sub-request is refused first, so TGI answers 429, not the validation
+# message (the messages themselves are covered in tests/unit/server/validation_test.cpp).
+r=$(http POST /generate '{"inputs":"Hello","parameters":{"best_of":2}}' "${AUTH[@]}")
+check "best_of without sampling, one permit: 429 before validation" "$(status_of "$r")" "429"
 validation "temperature" '{"temperature":0}' '`temperature` must be strictly positive'
 validation "repetition_penalty" '{"repetition_penalty":-1}' '`repetition_penalty` must be strictly positive'
 validation "frequency_penalty" '{"frequency_penalty":2.5}' '`frequency_penalty` must be >= -2.0 and <= 2.0'
@@ -61,7 +65,8 @@ validation "typical_p" '{"typical_p":1.5}' '`typical_p` must be > 0.0 and < 1.0'
 validation "top_k" '{"top_k":0}' '`top_k` must be strictly positive'
 validation "max_new_tokens" '{"max_new_tokens":0}' '`max_new_tokens` must be strictly positive'
 validation "stop count" '{"stop":["a","b","c","d","e"]}' '`stop` supports up to 4 stop sequences. Given: 5'
-validation "seed with best_of" '{"best_of":2,"do_sample":true,"seed":1}' '`seed` must not be set when `best_of` > 1'
+r=$(http POST /generate '{"inputs":"Hello","parameters":{"best_of":2,"do_sample":true,"seed":1}}' "${AUTH[@]}")
+check "seed with best_of, one permit: 429 before validation" "$(status_of "$r")" "429"
 validation "top_n_tokens" '{"top_n_tokens":6}' '`top_n_tokens` must be >= 0 and <= 5. Given: 6'
 validation "empty inputs" '{}' '`inputs` cannot be empty' ''
 validation "truncate zero" '{"truncate":0}' '`truncate` must be strictly positive and less than 100. Given: 0'
@@ -126,7 +131,7 @@ check "invocations without a known shape is 422" "$(status_of "$r")" "422"
 # --- metrics (spec §4) ---
 metrics=$(curl -sS "$BASE/metrics")
 for name in tgi_request_count tgi_request_success 'tgi_request_failure{err="validation"}' \
-  'tgi_request_failure{err="overloaded"} 1' tgi_request_duration_bucket tgi_request_validation_duration_bucket \
+  'tgi_request_failure{err="overloaded"} 3' tgi_request_duration_bucket tgi_request_validation_duration_bucket \
   tgi_request_queue_duration_bucket tgi_request_inference_duration_bucket \
   tgi_request_mean_time_per_token_duration_bucket tgi_request_input_length_bucket \
   tgi_request_max_new_tokens_bucket tgi_request_generated_tokens_bucket tgi_request_skipped_tokens \
