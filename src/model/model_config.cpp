@@ -211,12 +211,21 @@ const std::map<std::string, std::string>& architecture_to_model_type() {
   return m;
 }
 
+// Per-layer tables are sized from this count before validate() runs, so bound it when it is read.
+Result<int64_t> layer_count(const json& j, const char* key, int64_t fallback) {
+  TGI_ASSIGN_OR_RETURN(int64_t n, integer_or(j, key, fallback));
+  constexpr int64_t kMaxLayers = 1 << 16;
+  if (n < 0 || n > kMaxLayers)
+    return Error::make(ErrorKind::kInvalidArgument, "config.json: '{}' must be in [0, {}], got {}", key, kMaxLayers, n);
+  return n;
+}
+
 // Fills the sizes shared by the llama-like families (everything except gpt2's n_* names).
 Result<void> read_common_sizes(const json& j, ModelConfig& c) {
   TGI_ASSIGN_OR_RETURN(c.vocab_size, integer_or(j, "vocab_size", 0));
   TGI_ASSIGN_OR_RETURN(c.hidden_size, integer_or(j, "hidden_size", 0));
   TGI_ASSIGN_OR_RETURN(c.intermediate_size, integer_or(j, "intermediate_size", 0));
-  TGI_ASSIGN_OR_RETURN(c.num_hidden_layers, integer_or(j, "num_hidden_layers", 0));
+  TGI_ASSIGN_OR_RETURN(c.num_hidden_layers, layer_count(j, "num_hidden_layers", 0));
   TGI_ASSIGN_OR_RETURN(c.num_attention_heads, integer_or(j, "num_attention_heads", 0));
   TGI_ASSIGN_OR_RETURN(c.num_key_value_heads, integer_or(j, "num_key_value_heads", c.num_attention_heads));
   const int64_t derived_head_dim = c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0;
@@ -316,7 +325,7 @@ Result<void> apply_architecture(const json& j, ModelConfig& c) {
   if (t == "gpt2") {
     TGI_ASSIGN_OR_RETURN(c.vocab_size, integer_or(j, "vocab_size", 50257));
     TGI_ASSIGN_OR_RETURN(c.hidden_size, integer_or(j, "n_embd", 768));
-    TGI_ASSIGN_OR_RETURN(c.num_hidden_layers, integer_or(j, "n_layer", 12));
+    TGI_ASSIGN_OR_RETURN(c.num_hidden_layers, layer_count(j, "n_layer", 12));
     TGI_ASSIGN_OR_RETURN(c.num_attention_heads, integer_or(j, "n_head", 12));
     c.num_key_value_heads = c.num_attention_heads;  // gpt2 is plain multi-head attention
     c.head_dim = c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0;

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Bounded fuzzing as part of the test suite: builds ONLY the libFuzzer harnesses (clang, ASan+UBSan)
-# in their own build dir next to the tested binary, then runs each for TGI_FUZZ_SECONDS (30 s)
-# from its seed corpus. Any crash, sanitizer report or timeout fails the test.
+# in their own build dir next to the tested binary, then runs each from its seed corpus for a fixed
+# seed and number of inputs (capped at TGI_FUZZ_SECONDS), so the suite is reproducible: it never
+# fails on a machine for an input a developer's identical run did not try. Open-ended random
+# fuzzing is `make fuzz`. Any crash, sanitizer report or timeout fails the test.
 set -euo pipefail
 src=${TGI_SOURCE_DIR:?TGI_SOURCE_DIR must point at the source tree}
 build=${TGI_FUZZ_BUILD_DIR:-$(dirname "${TGI_BINARY:?}")/fuzz-smoke}
-seconds=${TGI_FUZZ_SECONDS:-30}
+seconds=${TGI_FUZZ_SECONDS:-90}
+export TGI_FUZZ_SEED=${TGI_FUZZ_SEED:-20261127}
+export TGI_FUZZ_RUNS=${TGI_FUZZ_RUNS:-150000}
 if ! command -v clang++ >/dev/null; then
   echo "fuzz_smoke: clang++ not found (scripts/install-deps installs clang)" >&2
   exit 1

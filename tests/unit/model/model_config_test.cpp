@@ -124,6 +124,17 @@ TEST(ModelConfig, RejectsMalformedValues) {
   EXPECT_FALSE(parse_model_config(nlohmann::json::array()).ok());
 }
 
+TEST(ModelConfig, HugeLayerCountIsAnErrorBeforeAnyPerLayerTableIsSized) {
+  // Found by the config fuzzer: a moe model with 2^60 layers reached vector<bool>::assign.
+  for (const char* model : {"llama3", "qwen3_moe", "gpt2"}) {
+    auto j = read_json(kModels / model / "config.json");
+    j[std::string(model) == "gpt2" ? "n_layer" : "num_hidden_layers"] = int64_t{1} << 60;
+    auto r = parse_model_config(j);
+    ASSERT_FALSE(r.ok()) << model;
+    EXPECT_NE(r.error().message.find("must be in [0, 65536]"), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(ModelConfig, GenerationConfigReadsEosList) {
   auto g = parse_generation_config(nlohmann::json::parse(R"({"eos_token_id": [2, 7], "temperature": 0.6, "bos_token_id": 1})"));
   ASSERT_TRUE(g.ok());
