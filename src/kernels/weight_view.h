@@ -1,17 +1,45 @@
 #pragma once
 // A weight matrix as the kernels see it: [rows][cols] in some storage format, row-major, rows
 // `row_stride` bytes apart. It points into mmap'd checkpoint memory or a repacked buffer owned by
-// the model; kernels never copy it. Quantized block formats are added to WeightFormat beside the
-// float ones (a row then holds cols/block_size blocks).
+// the model; kernels never copy it. Block formats are ggml's GGUF encodings, byte for byte (see
+// kernels/cpu/quant/block_formats.h): a row then holds cols / block_elements blocks, so a GGUF
+// tensor is usable in place.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+
+#include "formats/gguf_types.h"
 
 namespace tgi::kernels {
 
-enum class WeightFormat : uint8_t { kF32, kBF16, kF16 };
+enum class WeightFormat : uint8_t {
+  kF32,
+  kBF16,
+  kF16,
+  kQ4_0,
+  kQ4_1,
+  kQ5_0,
+  kQ5_1,
+  kQ8_0,
+  kQ2_K,
+  kQ3_K,
+  kQ4_K,
+  kQ5_K,
+  kQ6_K,
+};
 
+bool is_block_format(WeightFormat format);
+// Bytes of one element for the float formats; 0 for block formats (use weight_row_bytes).
 size_t weight_format_element_bytes(WeightFormat format);
+// Elements per block (1 for float formats).
+int64_t weight_format_block_elements(WeightFormat format);
+// Bytes a row of `cols` elements takes (cols must be a multiple of the block size).
+int64_t weight_row_bytes(WeightFormat format, int64_t cols);
 const char* to_string(WeightFormat format);
+
+// The same encoding on both sides of the GGUF boundary.
+std::optional<WeightFormat> weight_format_for_ggml(formats::GgmlType type);
+formats::GgmlType ggml_type_for(WeightFormat format);
 
 struct WeightView {
   WeightFormat format = WeightFormat::kF32;

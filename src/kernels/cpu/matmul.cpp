@@ -16,8 +16,8 @@ gemm::ElementType element_type(WeightFormat format) {
     case WeightFormat::kF32: return gemm::ElementType::kF32;
     case WeightFormat::kBF16: return gemm::ElementType::kBF16;
     case WeightFormat::kF16: return gemm::ElementType::kF16;
+    default: return gemm::ElementType::kF32;
   }
-  return gemm::ElementType::kF32;
 }
 
 // Threads get whole groups of rows so every thread's range fills the kernels' row tiles
@@ -55,6 +55,30 @@ void matmul_bf16_activations(const float* x, int64_t num_tokens, int64_t x_strid
   split_rows(w.rows, pool, [&](int64_t begin, int64_t end) { gemm::gemm_rows_avx512_bf16(p, begin, end); });
 }
 
+// Block formats without a dedicated kernel: each weight row is decoded once into a per-thread
+// buffer and dotted with every token in f32. Correct for every GGUF encoding; the fast int8 paths
+// replace it format by format.
+void matmul_block_format_reference(const float* x, int64_t num_tokens, int64_t x_stride, const WeightView& w,
+                                   const float* bias, float* y, int64_t y_stride, ThreadPool& pool) {
+  split_rows(w.rows, pool, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<float> decoded;
+    if (decoded.size() < static_cast<size_t>(w.cols)) decoded.resize(static_cast<size_t>(w.cols));
+    for (int64_t r = begin; r < end; ++r) {
+      dequantize_row(w, r, decoded.data());
+      for (int64_t t = 0; t < num_tokens; ++t) {
+        const float* xt = x + t * x_stride;
+        float lanes[8] = {};
+        int64_t k = 0;
+        for (; k + 8 <= w.cols; k += 8)
+          for (int l = 0; l < 8; ++l) lanes[l] += xt[k + l] * decoded[k + l];
+        float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        for (; k < w.cols; ++k) sum += xt[k] * decoded[k];
+        y[t * y_stride + r] = sum + (bias ? bias[r] : 0.0f);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void set_matmul_precision(MatmulPrecision precision) { g_precision.store(precision, std::memory_order_relaxed); }
@@ -63,6 +87,10 @@ MatmulPrecision matmul_precision() { return g_precision.load(std::memory_order_r
 void matmul(const float* x, int64_t num_tokens, int64_t x_stride, const WeightView& w, const float* bias, float* y,
             int64_t y_stride, ThreadPool& pool) {
   if (num_tokens <= 0 || w.rows <= 0) return;
+  if (is_block_format(w.format)) {
+    matmul_block_format_reference(x, num_tokens, x_stride, w, bias, y, y_stride, pool);
+    return;
+  }
   const bool avx512 = active_cpu_isa() == CpuIsa::kAvx512;
   if (w.format == WeightFormat::kBF16 && avx512 && matmul_precision() == MatmulPrecision::kBf16Activations &&
       cpu_has_avx512_bf16()) {

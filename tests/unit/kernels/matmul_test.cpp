@@ -1,11 +1,15 @@
 #include "kernels/cpu/matmul.h"
 
+#include <cmath>
+
 #include <cstring>
 #include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <immintrin.h>
+
+#include "kernels/cpu/quant/quant.h"
 
 namespace tgi::kernels {
 namespace {
@@ -106,6 +110,70 @@ TEST(WeightView, SliceRowsIsAViewOfTheSameMemory) {
   std::vector<float> row(3);
   dequantize_row(s, 1, row.data());
   EXPECT_EQ(row, (std::vector<float>{9, 10, 11}));
+}
+
+// Block formats (GGUF encodings used in place): the result must match the dequantized weights
+// dotted with the activations, and a token's output must not depend on its batch.
+class BlockFormatMatmulTest : public ::testing::TestWithParam<WeightFormat> {};
+
+TEST_P(BlockFormatMatmulTest, MatchesDequantizedReferenceAndIsBatchInvariant) {
+  const WeightFormat format = GetParam();
+  const formats::GgmlType type = ggml_type_for(format);
+  ASSERT_TRUE(quant::can_quantize(type));
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  ThreadPool pool(3), one(1);
+  const int64_t block = weight_format_block_elements(format);
+  for (int64_t rows : {1, 7, 50}) {
+    for (int64_t cols : {block, 2 * block, 5 * block}) {
+      const int64_t tokens = 5;
+      const int64_t row_bytes = weight_row_bytes(format, cols);
+      std::vector<float> w(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(tokens * cols)), bias(rows);
+      for (auto& v : w) v = dist(rng);
+      for (auto& v : x) v = dist(rng);
+      for (auto& v : bias) v = dist(rng);
+      std::vector<std::byte> bytes(static_cast<size_t>(rows * row_bytes));
+      for (int64_t r = 0; r < rows; ++r)
+        ASSERT_TRUE(quant::quantize_row(type, &w[r * cols], &bytes[r * row_bytes], cols).ok());
+      const WeightView view{format, rows, cols, bytes.data(), row_bytes};
+      std::vector<float> y(static_cast<size_t>(tokens * rows)), single(rows), decoded(cols);
+      matmul(x.data(), tokens, view, bias.data(), y.data(), pool);
+      for (int64_t r = 0; r < rows; ++r) {
+        dequantize_row(view, r, decoded.data());
+        for (int64_t t = 0; t < tokens; ++t) {
+          double ref = bias[r];
+          for (int64_t k = 0; k < cols; ++k) ref += double{x[t * cols + k]} * decoded[k];
+          // Kernels may quantize activations to int8 blocks: allow that error, relative to the
+          // sum of magnitudes it scales with.
+          double magnitude = 0;
+          for (int64_t k = 0; k < cols; ++k) magnitude += std::abs(double{x[t * cols + k]} * decoded[k]);
+          ASSERT_NEAR(y[t * rows + r], ref, 1e-4 + 0.02 * magnitude) << to_string(format) << " " << rows << "x" << cols;
+        }
+      }
+      for (int64_t t = 0; t < tokens; ++t) {
+        matmul(x.data() + t * cols, 1, view, bias.data(), single.data(), one);
+        for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(y[t * rows + r], single[r]) << to_string(format);
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, BlockFormatMatmulTest,
+                         ::testing::Values(WeightFormat::kQ8_0, WeightFormat::kQ4_0, WeightFormat::kQ4_K,
+                                           WeightFormat::kQ6_K),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
+
+TEST(WeightView, GgmlTypesMapOneToOne) {
+  for (uint32_t id = 0; id < 64; ++id) {
+    const auto type = formats::ggml_type_from_id(id);
+    if (!type) continue;
+    const auto format = weight_format_for_ggml(*type);
+    ASSERT_TRUE(format.has_value()) << id;
+    EXPECT_EQ(ggml_type_for(*format), *type);
+    EXPECT_EQ(weight_row_bytes(*format, 256),
+              256 / formats::ggml_type_traits(*type)->block_elements *
+                  static_cast<int64_t>(formats::ggml_type_traits(*type)->block_bytes));
+  }
 }
 
 }  // namespace
