@@ -1,10 +1,12 @@
 #include "kernels/cpu/matmul.h"
 
 #include <atomic>
+#include <optional>
 #include <vector>
 
 #include "kernels/cpu/gemm/cpu_isa.h"
 #include "kernels/cpu/gemm/gemm_problem.h"
+#include "kernels/cpu/qgemm/qgemm_problem.h"
 
 namespace tgi::kernels {
 namespace {
@@ -55,7 +57,57 @@ void matmul_bf16_activations(const float* x, int64_t num_tokens, int64_t x_strid
   split_rows(w.rows, pool, [&](int64_t begin, int64_t end) { gemm::gemm_rows_avx512_bf16(p, begin, end); });
 }
 
-// Block formats without a dedicated kernel: each weight row is decoded once into a per-thread
+std::optional<qgemm::QuantFormat> int8_kernel_format(WeightFormat format) {
+  switch (format) {
+    case WeightFormat::kQ8_0: return qgemm::QuantFormat::kQ8_0;
+    case WeightFormat::kQ4_0: return qgemm::QuantFormat::kQ4_0;
+    case WeightFormat::kQ4_K: return qgemm::QuantFormat::kQ4_K;
+    case WeightFormat::kQ6_K: return qgemm::QuantFormat::kQ6_K;
+    default: return std::nullopt;
+  }
+}
+
+// Block formats with an int8 kernel: each activation row is quantized once per call into int8
+// blocks of 32 (per row, so a token's rounding never depends on its batch), then every weight
+// block meets it in integer arithmetic.
+void matmul_int8_activations(qgemm::QuantFormat format, const float* x, int64_t num_tokens, int64_t x_stride,
+                             const WeightView& w, const float* bias, float* y, int64_t y_stride, ThreadPool& pool) {
+  // Per calling thread, grown to the largest call and then reused: no allocation per step.
+  thread_local std::vector<int8_t> q;
+  thread_local std::vector<float> scales;
+  const int64_t padded_cols = (w.cols + 63) / 64 * 64;
+  const int64_t padded_blocks = padded_cols / 32;
+  if (q.size() < static_cast<size_t>(num_tokens * padded_cols)) q.resize(static_cast<size_t>(num_tokens * padded_cols));
+  if (scales.size() < static_cast<size_t>(2 * num_tokens * padded_blocks))
+    scales.resize(static_cast<size_t>(2 * num_tokens * padded_blocks));
+  qgemm::QuantizedActivations xq;
+  xq.q = q.data();
+  xq.scale = scales.data();
+  xq.scaled_sum = scales.data() + num_tokens * padded_blocks;
+  xq.q_stride = padded_cols;
+  xq.scale_stride = padded_blocks;
+  const int64_t cols = w.cols;
+  pool.parallel_for(num_tokens, [&](int64_t begin, int64_t end) {
+    qgemm::quantize_activation_rows(x, x_stride, cols, xq, begin, end);
+  });
+  qgemm::QuantGemmProblem p;
+  p.format = format;
+  p.x = xq;
+  p.num_tokens = num_tokens;
+  p.w = w.data;
+  p.w_row_stride = w.row_stride;
+  p.cols = cols;
+  p.bias = bias;
+  p.y = y;
+  p.y_stride = y_stride;
+  const bool vnni = active_cpu_isa() == CpuIsa::kAvx512 && cpu_has_avx512_vnni();
+  const auto kernel = vnni ? qgemm::qgemm_rows_avx512_vnni : qgemm::qgemm_rows_avx2;
+  split_rows(w.rows, pool, [&](int64_t begin, int64_t end) { kernel(p, begin, end); });
+}
+
+}  // namespace
+
+// Each weight row is decoded once into a per-thread
 // buffer and dotted with every token in f32. Correct for every GGUF encoding; the fast int8 paths
 // replace it format by format.
 void matmul_block_format_reference(const float* x, int64_t num_tokens, int64_t x_stride, const WeightView& w,
@@ -79,8 +131,6 @@ void matmul_block_format_reference(const float* x, int64_t num_tokens, int64_t x
   });
 }
 
-}  // namespace
-
 void set_matmul_precision(MatmulPrecision precision) { g_precision.store(precision, std::memory_order_relaxed); }
 MatmulPrecision matmul_precision() { return g_precision.load(std::memory_order_relaxed); }
 
@@ -88,6 +138,11 @@ void matmul(const float* x, int64_t num_tokens, int64_t x_stride, const WeightVi
             int64_t y_stride, ThreadPool& pool) {
   if (num_tokens <= 0 || w.rows <= 0) return;
   if (is_block_format(w.format)) {
+    const auto int8_format = int8_kernel_format(w.format);
+    if (int8_format && w.cols % weight_format_block_elements(w.format) == 0) {
+      matmul_int8_activations(*int8_format, x, num_tokens, x_stride, w, bias, y, y_stride, pool);
+      return;
+    }
     matmul_block_format_reference(x, num_tokens, x_stride, w, bias, y, y_stride, pool);
     return;
   }

@@ -16,6 +16,11 @@ namespace tgi::kernels {
 void matmul(const float* x, int64_t num_tokens, int64_t x_stride, const WeightView& w, const float* bias, float* y,
             int64_t y_stride, ThreadPool& pool);
 
+// Block formats the int8 kernels do not cover (and tests/benchmarks of those that they do): every
+// weight row dequantized to f32 and dotted with f32 activations. Same arguments as matmul().
+void matmul_block_format_reference(const float* x, int64_t num_tokens, int64_t x_stride, const WeightView& w,
+                                   const float* bias, float* y, int64_t y_stride, ThreadPool& pool);
+
 // How bf16 weights are multiplied (process-wide; other formats always use kExact).
 //  kExact: activations stay f32, weights are widened in registers (default; what the float64
 //    goldens are checked against).

@@ -36,6 +36,11 @@ bool cpu_has_avx512_bf16() {
   return has;
 }
 
+bool cpu_has_avx512_vnni() {
+  static const bool has = detected_cpu_isa() == CpuIsa::kAvx512 && __builtin_cpu_supports("avx512vnni");
+  return has;
+}
+
 const char* to_string(CpuIsa isa) { return isa == CpuIsa::kAvx512 ? "avx512" : "avx2"; }
 
 }  // namespace tgi::kernels

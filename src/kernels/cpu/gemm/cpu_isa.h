@@ -15,5 +15,7 @@ CpuIsa set_active_cpu_isa(CpuIsa isa);
 const char* to_string(CpuIsa isa);
 // AVX-512-BF16 (vdpbf16ps), used for bf16 weights under MatmulPrecision::kBf16Activations.
 bool cpu_has_avx512_bf16();
+// AVX-512-VNNI (vpdpbusd), used by the int8 kernels for block-quantized weights.
+bool cpu_has_avx512_vnni();
 
 }  // namespace tgi::kernels
