@@ -84,22 +84,23 @@ struct Q4_K {
   static constexpr bool kSigned = false;
   static constexpr char kOffset = 0;
   struct Row {
-    float scales[8];  // d · sc_j
+    alignas(32) float scales[8];  // d · sc_j
     __m256 mins;      // dmin · m_j
   };
   static Row prepare(const std::byte* row, int64_t unit) {
     const std::byte* blk = row + unit * kQ4_KBytes;
-    const auto* s = reinterpret_cast<const uint8_t*>(blk + kQ4_KScales);
-    const float d = half(blk), dmin = half(blk + 2);
+    // See qgemm_avx512_vnni.cpp: the 12 packed bytes as three words, 8 scales and 8 mins at once.
+    uint32_t packed[3];
+    __builtin_memcpy(packed, blk + kQ4_KScales, 12);
+    const uint64_t sc = (packed[0] & 0x3F3F3F3Fu) |
+                        static_cast<uint64_t>((packed[2] & 0x0F0F0F0Fu) | (((packed[0] >> 6) & 0x03030303u) << 4)) << 32;
+    const uint64_t mn = (packed[1] & 0x3F3F3F3Fu) |
+                        static_cast<uint64_t>(((packed[2] >> 4) & 0x0F0F0F0Fu) | (((packed[1] >> 6) & 0x03030303u) << 4)) << 32;
     Row r;
-    alignas(32) float mn[8];
-    for (int j = 0; j < 4; ++j) {
-      r.scales[j] = d * static_cast<float>(s[j] & 63);
-      mn[j] = static_cast<float>(s[j + 4] & 63);
-      r.scales[j + 4] = d * static_cast<float>((s[j + 8] & 0x0F) | ((s[j] >> 6) << 4));
-      mn[j + 4] = static_cast<float>((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
-    }
-    r.mins = _mm256_mul_ps(_mm256_load_ps(mn), _mm256_set1_ps(dmin));
+    _mm256_store_ps(r.scales, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(sc)))),
+                                            _mm256_set1_ps(half(blk))));
+    r.mins = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(mn)))),
+                           _mm256_set1_ps(half(blk + 2)));
     return r;
   }
   static void step(const std::byte* row, int64_t unit, int b, const Row& r, __m256i* w, __m256* scale) {
@@ -146,12 +147,8 @@ struct Q6_K {
 template <typename F, int kTokens, int kRows>
 inline void tile(const QuantGemmProblem& p, int64_t t0, int64_t r0) {
   __m256 acc[kTokens][kRows];
-  __m256 min_acc[kTokens][kRows];
   for (int i = 0; i < kTokens; ++i)
-    for (int j = 0; j < kRows; ++j) {
-      acc[i][j] = _mm256_setzero_ps();
-      min_acc[i][j] = _mm256_setzero_ps();
-    }
+    for (int j = 0; j < kRows; ++j) acc[i][j] = _mm256_setzero_ps();
   const std::byte* w_row[kRows];
   for (int j = 0; j < kRows; ++j) w_row[j] = p.w + (r0 + j) * p.w_row_stride;
   const int8_t* xq[kTokens];
@@ -170,7 +167,8 @@ inline void tile(const QuantGemmProblem& p, int64_t t0, int64_t r0) {
     if constexpr (F::kHasMins) {
       for (int i = 0; i < kTokens; ++i) {
         const __m256 s = _mm256_loadu_ps(xsum[i] + 8 * u);
-        for (int j = 0; j < kRows; ++j) min_acc[i][j] = _mm256_fnmadd_ps(rs[j].mins, s, min_acc[i][j]);
+        // The min term rides in the same accumulator, once per super-block.
+        for (int j = 0; j < kRows; ++j) acc[i][j] = _mm256_fnmadd_ps(rs[j].mins, s, acc[i][j]);
       }
     }
     for (int b = 0; b < F::kSteps; ++b) {
@@ -202,7 +200,6 @@ inline void tile(const QuantGemmProblem& p, int64_t t0, int64_t r0) {
     float* y = p.y + (t0 + i) * p.y_stride + r0;
     for (int j = 0; j < kRows; ++j) {
       float sum = reduce(acc[i][j]);
-      if constexpr (F::kHasMins) sum += reduce(min_acc[i][j]);
       if (p.bias) sum += p.bias[r0 + j];
       y[j] = sum;
     }

@@ -27,13 +27,6 @@ inline float reduce(__m512 v) {
   return _mm_cvtss_f32(s);
 }
 
-inline float reduce(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
-
 inline uint16_t load_u16(const std::byte* p) {
   uint16_t v;
   __builtin_memcpy(&v, p, 2);
@@ -112,24 +105,25 @@ struct Q4_K {
   static constexpr char kOffset = 0;
   struct Row {
     __m256 scales;  // d · sc_j
-    __m256 mins;    // dmin · m_j
+    __m512 mins;    // dmin · m_j in lanes 0-7, zero above
   };
   static Row prepare(const std::byte* row, int64_t unit) {
     const std::byte* blk = row + unit * kQ4_KBytes;
-    const auto* s = reinterpret_cast<const uint8_t*>(blk + kQ4_KScales);
-    alignas(32) int32_t sc[8], mn[8];
-    for (int j = 0; j < 4; ++j) {
-      sc[j] = s[j] & 63;
-      mn[j] = s[j + 4] & 63;
-      sc[j + 4] = (s[j + 8] & 0x0F) | ((s[j] >> 6) << 4);
-      mn[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
-    }
+    // The 12 packed bytes as three words: bytes 0-3 hold sc0-3 (low 6 bits) and the top bits of
+    // sc4-7, bytes 4-7 likewise m0-3 and m4-7, bytes 8-11 the low nibbles of sc4-7 and m4-7.
+    uint32_t packed[3];
+    __builtin_memcpy(packed, blk + kQ4_KScales, 12);
+    const uint64_t sc = (packed[0] & 0x3F3F3F3Fu) |
+                        static_cast<uint64_t>((packed[2] & 0x0F0F0F0Fu) | (((packed[0] >> 6) & 0x03030303u) << 4)) << 32;
+    const uint64_t mn = (packed[1] & 0x3F3F3F3Fu) |
+                        static_cast<uint64_t>(((packed[2] >> 4) & 0x0F0F0F0Fu) | (((packed[1] >> 6) & 0x03030303u) << 4)) << 32;
     const __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(load_u16(blk) | (static_cast<uint32_t>(load_u16(blk + 2)) << 16))));
     Row r;
-    r.scales = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(sc))),
+    r.scales = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(sc)))),
                              _mm256_broadcastss_ps(d));
-    r.mins = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(mn))),
-                           _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d), _mm256_set1_epi32(1)));
+    const __m256 mins = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(mn)))),
+                                      _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d), _mm256_set1_epi32(1)));
+    r.mins = _mm512_insertf32x8(_mm512_setzero_ps(), mins, 0);
     return r;
   }
   template <bool>
@@ -193,12 +187,8 @@ struct Q6_K {
 template <typename F, int kTokens, int kRows>
 inline void tile(const QuantGemmProblem& p, int64_t t0, int64_t r0) {
   __m512 acc[kTokens][kRows];
-  __m256 min_acc[kTokens][kRows];
   for (int i = 0; i < kTokens; ++i)
-    for (int j = 0; j < kRows; ++j) {
-      acc[i][j] = _mm512_setzero_ps();
-      min_acc[i][j] = _mm256_setzero_ps();
-    }
+    for (int j = 0; j < kRows; ++j) acc[i][j] = _mm512_setzero_ps();
   const std::byte* w_row[kRows];
   for (int j = 0; j < kRows; ++j) w_row[j] = p.w + (r0 + j) * p.w_row_stride;
   const int8_t* xq[kTokens];
@@ -215,8 +205,10 @@ inline void tile(const QuantGemmProblem& p, int64_t t0, int64_t r0) {
     for (int j = 0; j < kRows; ++j) rs[j] = F::prepare(w_row[j], u);
     if constexpr (F::kHasMins) {
       for (int i = 0; i < kTokens; ++i) {
-        const __m256 s = _mm256_loadu_ps(xsum[i] + 8 * u);
-        for (int j = 0; j < kRows; ++j) min_acc[i][j] = _mm256_fnmadd_ps(rs[j].mins, s, min_acc[i][j]);
+        // The min term rides in the same accumulator (lanes 0-7; the zero lanes above add
+        // nothing), once per super-block: −Σ_j dmin·m_j · scale_j·Σq_j.
+        const __m512 s = _mm512_castps256_ps512(_mm256_loadu_ps(xsum[i] + 8 * u));
+        for (int j = 0; j < kRows; ++j) acc[i][j] = _mm512_fnmadd_ps(rs[j].mins, s, acc[i][j]);
       }
     }
     for (int g = 0; g < F::kSteps; ++g) {
@@ -245,7 +237,6 @@ inline void tile(const QuantGemmProblem& p, int64_t t0, int64_t r0) {
     float* y = p.y + (t0 + i) * p.y_stride + r0;
     for (int j = 0; j < kRows; ++j) {
       float sum = reduce(acc[i][j]);
-      if constexpr (F::kHasMins) sum += reduce(min_acc[i][j]);
       if (p.bias) sum += p.bias[r0 + j];
       y[j] = sum;
     }
