@@ -40,12 +40,15 @@ struct LoadOptions {
   std::string dtype;    // "" keeps the stored dtype; else "float32", "bfloat16", "float16"
 };
 
-// Loads config.json + safetensors weights from a model directory.
-Result<std::unique_ptr<CausalLm>> load_causal_lm(const std::filesystem::path& model_dir,
+// Loads config.json + safetensors weights from a model directory, or a GGUF file (config from its
+// metadata, weights used in place whatever their encoding).
+Result<std::unique_ptr<CausalLm>> load_causal_lm(const std::filesystem::path& model_path,
                                                  const LoadOptions& options = {});
-// Same, with a config parsed elsewhere (e.g. from a GGUF file's metadata or config.v4.json).
+// Same, with a config parsed elsewhere (e.g. config.v4.json); `model_path` as above.
 Result<std::unique_ptr<CausalLm>> load_causal_lm_with_config(ModelConfig config,
-                                                             const std::filesystem::path& model_dir,
+                                                             const std::filesystem::path& model_path,
                                                              const LoadOptions& options = {});
+// A regular file named *.gguf or starting with the GGUF magic (what load_causal_lm reads as GGUF).
+bool is_gguf_file(const std::filesystem::path& path);
 
 }  // namespace tgi::model

@@ -31,7 +31,7 @@ kernels::ActivationKind activation_kind(Activation a) {
 
 }  // namespace
 
-DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<formats::SafetensorsModel> tensors,
+DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<TensorSource> tensors,
                            ModelWeights weights, int num_threads)
     : config_(std::move(config)),
       tensors_(std::move(tensors)),

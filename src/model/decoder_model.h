@@ -7,11 +7,11 @@
 #include <span>
 #include <vector>
 
-#include "formats/safetensors.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/thread_pool.h"
 #include "model/causal_lm.h"
 #include "model/rope.h"
+#include "model/tensor_source.h"
 #include "model/weights.h"
 
 namespace tgi::model {
@@ -20,7 +20,7 @@ class PagedKvCache;
 
 class DecoderModel final : public CausalLm {
  public:
-  DecoderModel(ModelConfig config, std::unique_ptr<formats::SafetensorsModel> tensors, ModelWeights weights,
+  DecoderModel(ModelConfig config, std::unique_ptr<TensorSource> tensors, ModelWeights weights,
                int num_threads);
 
   const ModelConfig& config() const override { return config_; }
@@ -48,7 +48,7 @@ class DecoderModel final : public CausalLm {
   void apply_norm(const Norm& norm, const float* x, float* out, int64_t n) const;
 
   ModelConfig config_;
-  std::unique_ptr<formats::SafetensorsModel> tensors_;  // owns the mmap the weight views point into
+  std::unique_ptr<TensorSource> tensors_;  // owns the mapped file the weight views point into
   ModelWeights weights_;
   mutable kernels::ThreadPool pool_;
   RotaryEmbedding rope_full_;

@@ -1,5 +1,7 @@
 #include "model/weight_loader.h"
 
+#include "model/safetensors_tensor_source.h"
+
 #include <cstring>
 
 #include <fmt/format.h>
@@ -9,8 +11,6 @@
 namespace tgi::model {
 namespace {
 
-using formats::DType;
-using formats::TensorView;
 using kernels::WeightFormat;
 using kernels::WeightView;
 
@@ -112,40 +112,47 @@ TensorNaming naming_for(const ModelConfig& c) {
 
 std::string shape_string(const std::vector<int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
-Result<WeightFormat> weight_format(const TensorView& t) {
-  switch (t.dtype) {
-    case DType::kF32: return WeightFormat::kF32;
-    case DType::kBF16: return WeightFormat::kBF16;
-    case DType::kF16: return WeightFormat::kF16;
-    default:
-      return Error::make(ErrorKind::kUnsupported, "tensor \"{}\" has dtype {}, which this model cannot use (F32, BF16, F16)",
-                         t.name, formats::dtype_name(t.dtype));
-  }
+Result<WeightFormat> weight_format(const SourceTensor& t) {
+  if (t.format) return *t.format;
+  return Error::make(ErrorKind::kUnsupported, "tensor \"{}\" has dtype {}, which this model cannot use (F32, BF16, F16)",
+                     t.name, t.stored_type);
 }
 
-Result<void> check_shape(const TensorView& t, const std::vector<int64_t>& expected) {
+Result<void> check_shape(const SourceTensor& t, const std::vector<int64_t>& expected) {
   if (t.shape != expected)
     return Error::make(ErrorKind::kInvalidArgument, "tensor \"{}\" has shape {} but the config implies {}", t.name,
                        shape_string(t.shape), shape_string(expected));
-  if (t.nbytes < static_cast<size_t>(t.num_elements()) * formats::dtype_size(t.dtype))
+  if (!t.format) return {};  // weight_format() names the problem
+  // Rows are the innermost dimension; block formats must fill whole blocks (llama.cpp's rule too).
+  const int64_t cols = t.shape.empty() ? 1 : t.shape.back();
+  const int64_t block = kernels::weight_format_block_elements(*t.format);
+  if (cols % block != 0)
+    return Error::make(ErrorKind::kCorruptData, "tensor \"{}\" has rows of {} elements, not whole {}-element {} blocks",
+                       t.name, cols, block, t.stored_type);
+  int64_t rows = 1;
+  for (size_t d = 0; d + 1 < t.shape.size(); ++d) rows *= t.shape[d];
+  if (t.nbytes < static_cast<size_t>(rows) * static_cast<size_t>(kernels::weight_row_bytes(*t.format, cols)))
     return Error::make(ErrorKind::kCorruptData, "tensor \"{}\" holds fewer bytes than its shape", t.name);
   return {};
 }
 
+// Bytes between rows of `cols` elements, in any format.
+int64_t row_bytes(WeightFormat f, int64_t cols) { return kernels::weight_row_bytes(f, cols); }
+
 class Loader {
  public:
-  Loader(const ModelConfig& c, const formats::SafetensorsModel& tensors, ModelWeights& out)
+  Loader(const ModelConfig& c, const TensorSource& tensors, ModelWeights& out)
       : c_(c), tensors_(tensors), out_(out), naming_(naming_for(c)) {}
 
-  Result<const TensorView*> tensor(const std::string& name, const std::vector<int64_t>& shape) {
-    TGI_ASSIGN_OR_RETURN(const TensorView* t, tensors_.require(name));
+  Result<const SourceTensor*> tensor(const std::string& name, const std::vector<int64_t>& shape) {
+    TGI_ASSIGN_OR_RETURN(const SourceTensor* t, tensors_.require(name));
     TGI_TRY(check_shape(*t, shape));
     TGI_TRY(weight_format(*t));
     return t;
   }
 
   Result<std::vector<float>> vector(const std::string& name, int64_t n) {
-    TGI_ASSIGN_OR_RETURN(const TensorView* t, tensor(name, {n}));
+    TGI_ASSIGN_OR_RETURN(const SourceTensor* t, tensor(name, {n}));
     TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(*t));
     std::vector<float> v(static_cast<size_t>(n));
     kernels::dequantize_row(WeightView{f, 1, n, t->data, 0}, 0, v.data());
@@ -155,13 +162,13 @@ class Loader {
   // A [rows][cols] matrix as the kernels want it. gpt2's Conv1D stores [cols][rows]: repacked.
   Result<WeightView> matrix(const std::string& name, int64_t rows, int64_t cols) {
     if (!naming_.conv1d) {
-      TGI_ASSIGN_OR_RETURN(const TensorView* t, tensor(name, {rows, cols}));
+      TGI_ASSIGN_OR_RETURN(const SourceTensor* t, tensor(name, {rows, cols}));
       TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(*t));
-      return WeightView{f, rows, cols, t->data, cols * static_cast<int64_t>(kernels::weight_format_element_bytes(f))};
+      return WeightView{f, rows, cols, t->data, row_bytes(f, cols)};
     }
-    TGI_ASSIGN_OR_RETURN(const TensorView* t, tensor(name, {cols, rows}));
+    TGI_ASSIGN_OR_RETURN(const SourceTensor* t, tensor(name, {cols, rows}));
     TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(*t));
-    const WeightView stored{f, cols, rows, t->data, rows * static_cast<int64_t>(kernels::weight_format_element_bytes(f))};
+    const WeightView stored{f, cols, rows, t->data, row_bytes(f, rows)};
     auto buffer = std::make_unique<std::vector<std::byte>>(static_cast<size_t>(rows * cols) * sizeof(float));
     auto* dst = reinterpret_cast<float*>(buffer->data());
     std::vector<float> row(static_cast<size_t>(rows));
@@ -295,11 +302,11 @@ class Loader {
 
   // Columns begin, begin + step, ... (count of them) of expert e's [in][out] slice of a stacked
   // [experts][in][out] tensor, repacked as a [count][in] f32 matrix the kernels can read.
-  Result<WeightView> stacked_columns(const TensorView& t, int64_t e, int64_t begin, int64_t step, int64_t count) {
+  Result<WeightView> stacked_columns(const SourceTensor& t, int64_t e, int64_t begin, int64_t step, int64_t count) {
     TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(t));
     const int64_t in = t.shape[1], out = t.shape[2];
-    const auto elem = static_cast<int64_t>(kernels::weight_format_element_bytes(f));
-    const WeightView stored{f, in, out, t.data + e * in * out * elem, out * elem};
+    const int64_t stride = row_bytes(f, out);
+    const WeightView stored{f, in, out, t.data + e * in * stride, stride};
     auto buffer = std::make_unique<std::vector<std::byte>>(static_cast<size_t>(count * in) * sizeof(float));
     auto* dst = reinterpret_cast<float*>(buffer->data());
     std::vector<float> row(static_cast<size_t>(out));
@@ -314,11 +321,11 @@ class Loader {
 
   Result<std::vector<float>> stacked_bias(const std::string& name, int64_t e, int64_t width, int64_t begin, int64_t step,
                                           int64_t count) {
-    TGI_ASSIGN_OR_RETURN(const TensorView* t, tensor(name, {c_.num_experts, width}));
+    TGI_ASSIGN_OR_RETURN(const SourceTensor* t, tensor(name, {c_.num_experts, width}));
     TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(*t));
     std::vector<float> all(static_cast<size_t>(width)), out(static_cast<size_t>(count));
     kernels::dequantize_row(WeightView{f, c_.num_experts, width, t->data,
-                                       width * static_cast<int64_t>(kernels::weight_format_element_bytes(f))},
+                                       row_bytes(f, width)},
                             e, all.data());
     for (int64_t r = 0; r < count; ++r) out[r] = all[begin + r * step];
     return out;
@@ -326,8 +333,8 @@ class Loader {
 
   Result<void> load_stacked_experts(const std::string& p, MoeWeights& moe) {
     const int64_t E = c_.num_experts, H = c_.hidden_size, I = c_.moe_intermediate_size;
-    TGI_ASSIGN_OR_RETURN(const TensorView* gate_up, tensor(p + naming_.stacked_gate_up, {E, H, 2 * I}));
-    TGI_ASSIGN_OR_RETURN(const TensorView* down, tensor(p + naming_.stacked_down, {E, I, H}));
+    TGI_ASSIGN_OR_RETURN(const SourceTensor* gate_up, tensor(p + naming_.stacked_gate_up, {E, H, 2 * I}));
+    TGI_ASSIGN_OR_RETURN(const SourceTensor* down, tensor(p + naming_.stacked_down, {E, I, H}));
     const bool il = naming_.stacked_gate_up_interleaved;
     const int64_t gate_begin = 0, up_begin = il ? 1 : I, step = il ? 2 : 1;
     for (int64_t e = 0; e < E; ++e) {
@@ -364,9 +371,9 @@ class Loader {
     TGI_ASSIGN_OR_RETURN(L.mla.kv_a, linear(p + "self_attn.kv_a_proj_with_mqa", rank + c_.qk_rope_head_dim, H, c_.qkv_bias));
     TGI_ASSIGN_OR_RETURN(L.mla.kv_a_norm, rms(p + "self_attn.kv_a_layernorm.weight", rank));
     const int64_t kv_b_rows = nh * (c_.qk_nope_head_dim + c_.v_head_dim);
-    TGI_ASSIGN_OR_RETURN(const TensorView* kv_b, tensor(p + "self_attn.kv_b_proj.weight", {kv_b_rows, rank}));
+    TGI_ASSIGN_OR_RETURN(const SourceTensor* kv_b, tensor(p + "self_attn.kv_b_proj.weight", {kv_b_rows, rank}));
     TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(*kv_b));
-    const WeightView view{f, kv_b_rows, rank, kv_b->data, rank * static_cast<int64_t>(kernels::weight_format_element_bytes(f))};
+    const WeightView view{f, kv_b_rows, rank, kv_b->data, row_bytes(f, rank)};
     L.mla.kv_b.resize(static_cast<size_t>(kv_b_rows * rank));
     for (int64_t r = 0; r < kv_b_rows; ++r) kernels::dequantize_row(view, r, &L.mla.kv_b[r * rank]);
     return {};
@@ -398,25 +405,29 @@ class Loader {
 
   // Embedding-like tables are [rows][cols] in every layout (gpt2 included).
   Result<WeightView> plain_matrix(const std::string& name, int64_t rows, int64_t cols) {
-    TGI_ASSIGN_OR_RETURN(const TensorView* t, tensor(name, {rows, cols}));
+    TGI_ASSIGN_OR_RETURN(const SourceTensor* t, tensor(name, {rows, cols}));
     TGI_ASSIGN_OR_RETURN(WeightFormat f, weight_format(*t));
-    return WeightView{f, rows, cols, t->data, cols * static_cast<int64_t>(kernels::weight_format_element_bytes(f))};
+    return WeightView{f, rows, cols, t->data, row_bytes(f, cols)};
   }
 
   const ModelConfig& c_;
-  const formats::SafetensorsModel& tensors_;
+  const TensorSource& tensors_;
   ModelWeights& out_;
   TensorNaming naming_;
 };
 
 }  // namespace
 
-Result<ModelWeights> load_weights(const ModelConfig& config, const formats::SafetensorsModel& tensors) {
+Result<ModelWeights> load_weights(const ModelConfig& config, const TensorSource& tensors) {
 
   ModelWeights weights;
   Loader loader(config, tensors, weights);
   TGI_TRY(loader.load());
   return weights;
+}
+
+Result<ModelWeights> load_weights(const ModelConfig& config, const formats::SafetensorsModel& tensors) {
+  return load_weights(config, SafetensorsTensorSource(tensors));
 }
 
 }  // namespace tgi::model

@@ -1,0 +1,298 @@
+// GGUF files as models: the golden checkpoints converted with the library code `tgi convert`
+// uses (model::export_gguf), loaded back through load_causal_lm, must reproduce the transformers
+// references — within the golden tolerances for F32/F16, within a quantization bound for Q8_0.
+// Broken files must fail with an error that says what is wrong.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "formats/gguf_file.h"
+#include "formats/gguf_writer.h"
+#include "golden.h"
+#include "model/gguf_export.h"
+#include "model/gguf_model_config.h"
+#include "model/rope.h"
+
+namespace tgi::model::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The golden tests' tolerances (golden_forward_test.cpp): float64 reference, f32 activations.
+constexpr double kGoldenTolerance = 1e-3;
+
+fs::path temp_path(const std::string& name) {
+  return fs::temp_directory_path() / ("tgi_gguf_" + std::to_string(::getpid()) + "_" + name);
+}
+
+struct TempFile {
+  fs::path path;
+  ~TempFile() { fs::remove(path); }
+};
+
+TempFile convert(const std::string& model, const std::string& type) {
+  TempFile file{temp_path(model + "_" + type + ".gguf")};
+  auto written = export_gguf(kModelsDir / model, type, file.path);
+  EXPECT_TRUE(written.ok()) << written.error().message;
+  return file;
+}
+
+std::unique_ptr<CausalLm> load_gguf(const fs::path& path) {
+  LoadOptions options;
+  options.num_threads = 2;
+  auto model = load_causal_lm(path, options);
+  EXPECT_TRUE(model.ok()) << model.error().message;
+  return model.ok() ? std::move(*model) : nullptr;
+}
+
+// Worst deviations of a run from the golden prompt: every prompt row's logprob of the next
+// token, the last row's raw logits, and the greedy continuation's logprobs while it agrees.
+struct Deviation {
+  double logit = 0, logprob = 0, logit_scale = 0;
+  bool greedy_diverged_with_margin = false;
+  double greedy_margin_at_divergence = 0;
+};
+
+Deviation compare(const GoldenPrompt& g, const PromptRun& run, int64_t vocab, double margin_floor) {
+  Deviation d;
+  const auto& last = run.prompt_logits.back();
+  for (size_t i = 0; i < last.size(); ++i) {
+    d.logit = std::max(d.logit, std::abs(double{last[i]} - g.last_logits[i]));
+    d.logit_scale = std::max(d.logit_scale, std::abs(double{g.last_logits[i]}));
+  }
+  for (size_t pos = 1; pos < g.ids.size(); ++pos) {
+    if (!g.prompt_logprobs[pos]) continue;
+    const double lp = log_softmax(run.prompt_logits[pos - 1].data(), vocab)[g.ids[pos]];
+    d.logprob = std::max(d.logprob, std::abs(lp - *g.prompt_logprobs[pos]));
+  }
+  for (size_t i = 0; i < g.greedy_ids.size() && i < run.generated.size(); ++i) {
+    if (run.generated[i] != g.greedy_ids[i]) {
+      d.greedy_diverged_with_margin = g.greedy_margins[i] > margin_floor;
+      d.greedy_margin_at_divergence = g.greedy_margins[i];
+      break;  // a near-tie took another path; what follows is a different continuation
+    }
+    d.logprob = std::max(d.logprob, std::abs(run.generated_logprobs[i] - g.greedy_logprobs[i]));
+  }
+  return d;
+}
+
+// How far a converted model may stray from the float64 reference.
+struct Bounds {
+  double logit_fraction = 0;  // of the reference logits' largest magnitude; 0: use `logit`
+  double logit = kGoldenTolerance;
+  double logprob = kGoldenTolerance;
+  double greedy_margin = 1e-2;  // greedy tokens must agree where the reference margin exceeds this
+};
+
+// F32, and F16 of a checkpoint stored in F16/BF16 (every value exact in F16): the same weights
+// as the golden tests, so their tolerances.
+// F16 of a float32 checkpoint (llama3) rounds each weight by up to 2^-11 of itself: ~1/16 of
+// Q8_0's step below, so a tenth of its bounds (measured here: 0.006 on logits and logprobs).
+// Q8_0 stores a weight with an error of up to half its 32-weight block's step (max|w|/127),
+// ~0.5% RMS of the weights. Every projection, the embedding and the LM head carry it, and these
+// hidden-64 random-weight checkpoints amplify it layer by layer: with the exact (dequantizing)
+// kernel the logits move by up to 3% of their scale and logprobs by up to 0.32 nats. The int8
+// activations of the fast kernels round the other operand about as much (x sqrt(2)), so the
+// bounds are 5% and 0.5 nats. A q/k row-order mistake moves logprobs by more than that
+// (GgufBounds.CatchAWrongRowOrder shows it).
+Bounds bounds_for(const std::string& model, const std::string& type) {
+  if (type == "q8_0") return {.logit_fraction = 0.05, .logprob = 0.5, .greedy_margin = 0.5};
+  auto config = load_model_config(kModelsDir / model);
+  const bool lossy_f16 = type == "f16" && config.ok() && config->torch_dtype == "float32";
+  if (lossy_f16) return {.logit = 0.01, .logprob = 0.01, .greedy_margin = 0.05};
+  return {};
+}
+
+// The worst deviation over the golden prompts, and whether it stays within `b`.
+struct Verdict {
+  double logit = 0, logit_allowed = 0, logprob = 0;
+  bool greedy_ok = true;
+  bool within(const Bounds& b) const { return logit <= logit_allowed && logprob <= b.logprob && greedy_ok; }
+};
+
+Verdict judge(CausalLm& model, const std::string& name, const Bounds& b) {
+  Verdict v;
+  const Golden golden = load_golden(name);
+  EXPECT_EQ(golden.prompts.size(), 3u);
+  for (const GoldenPrompt& g : golden.prompts) {
+    const PromptRun run = run_prompt(model, g.ids, static_cast<int>(g.greedy_ids.size()));
+    EXPECT_EQ(run.prompt_logits.size(), g.ids.size());
+    if (run.prompt_logits.size() != g.ids.size()) return v;
+    const Deviation d = compare(g, run, model.vocab_size(), b.greedy_margin);
+    v.logit = std::max(v.logit, d.logit);
+    v.logit_allowed = std::max(v.logit_allowed, b.logit_fraction > 0 ? b.logit_fraction * d.logit_scale : b.logit);
+    v.logprob = std::max(v.logprob, d.logprob);
+    v.greedy_ok = v.greedy_ok && !d.greedy_diverged_with_margin;
+  }
+  return v;
+}
+
+struct Case {
+  std::string model;
+  std::string type;
+};
+
+std::string case_name(const ::testing::TestParamInfo<Case>& info) { return info.param.model + "_" + info.param.type; }
+
+class GgufGolden : public ::testing::TestWithParam<Case> {};
+
+TEST_P(GgufGolden, MatchesReference) {
+  const Case& c = GetParam();
+  const TempFile file = convert(c.model, c.type);
+  auto model = load_gguf(file.path);
+  ASSERT_NE(model, nullptr);
+  const Bounds b = bounds_for(c.model, c.type);
+  const Verdict v = judge(*model, c.model, b);
+  EXPECT_LE(v.logit, v.logit_allowed) << "max |logit - reference| at the last prompt positions";
+  EXPECT_LE(v.logprob, b.logprob) << "max |logprob - reference| (prompt and greedy)";
+  EXPECT_TRUE(v.greedy_ok) << "greedy decoding diverged where the reference margin exceeds " << b.greedy_margin;
+}
+
+INSTANTIATE_TEST_SUITE_P(Converted, GgufGolden,
+                         ::testing::Values(Case{"llama3", "f32"}, Case{"llama3", "f16"}, Case{"llama3", "q8_0"},
+                                           Case{"qwen2", "f32"}, Case{"qwen2", "f16"}, Case{"qwen2", "q8_0"},
+                                           Case{"qwen3", "f32"}, Case{"qwen3", "f16"}, Case{"qwen3", "q8_0"},
+                                           Case{"mistral", "f32"}, Case{"mistral", "f16"}, Case{"mistral", "q8_0"}),
+                         case_name);
+
+// The GGUF config carries what the golden configs say, including the parts a config.json
+// equivalent cannot: mistral's sliding window and llama3's rope as frequency divisors.
+TEST(GgufConfig, KeepsSlidingWindowAndLlama3Rope) {
+  const TempFile mistral = convert("mistral", "f16");
+  auto file = formats::GgufFile::open(mistral.path);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  auto config = gguf_model_config(**file);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  auto reference = load_model_config(kModelsDir / "mistral");
+  ASSERT_TRUE(reference.ok());
+  EXPECT_EQ(config->sliding_window, reference->sliding_window);
+  EXPECT_EQ(config->layer_types, reference->layer_types);
+
+  const TempFile llama3 = convert("llama3", "f32");
+  auto llama3_file = formats::GgufFile::open(llama3.path);
+  ASSERT_TRUE(llama3_file.ok());
+  auto llama3_config = gguf_model_config(**llama3_file);
+  ASSERT_TRUE(llama3_config.ok()) << llama3_config.error().message;
+  auto llama3_reference = load_model_config(kModelsDir / "llama3");
+  ASSERT_TRUE(llama3_reference.ok());
+  const int64_t dim = llama3_reference->rotary_dim();
+  const auto ours = compute_rope_frequencies(llama3_config->rope, dim, llama3_config->max_position_embeddings, 100);
+  const auto theirs =
+      compute_rope_frequencies(llama3_reference->rope, dim, llama3_reference->max_position_embeddings, 100);
+  ASSERT_EQ(ours.inv_freq.size(), theirs.inv_freq.size());
+  for (size_t i = 0; i < ours.inv_freq.size(); ++i) EXPECT_NEAR(ours.inv_freq[i] / theirs.inv_freq[i], 1.0, 1e-6) << i;
+  EXPECT_EQ(ours.attention_factor, 1.0);
+}
+
+// --- broken files ---------------------------------------------------------------------------
+
+// Rewrites a GGUF file: metadata kept, tensors copied unless `drop`ped; `replace` gets new F32
+// values; `misorder`'s rows (`heads` heads) are stored in Hugging Face order instead of
+// llama.cpp's, the mistake a converter that forgets the rope permutation makes.
+struct Rewrite {
+  std::string drop;
+  std::string replace;
+  std::vector<float> values;
+  std::string misorder;
+  int64_t heads = 0;
+};
+
+std::vector<std::byte> rows_in_hf_order(const formats::GgufTensor& t, int64_t heads) {
+  const int64_t rows = t.dims[1], head_rows = rows / heads, half = head_rows / 2;
+  const size_t row_bytes = t.nbytes / static_cast<size_t>(rows);
+  std::vector<std::byte> out(t.nbytes);
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < half; ++i)
+      for (int64_t j = 0; j < 2; ++j)
+        std::memcpy(out.data() + (h * head_rows + j * half + i) * row_bytes,
+                    t.data + (h * head_rows + 2 * i + j) * row_bytes, row_bytes);
+  return out;
+}
+
+void rewrite(const fs::path& from, const fs::path& to, const Rewrite& edit) {
+  auto file = formats::GgufFile::open(from);
+  ASSERT_TRUE(file.ok());
+  formats::GgufWriter writer((*file)->alignment());
+  for (const auto& [key, value] : (*file)->metadata()) {
+    if (key != "general.alignment") writer.set(key, value);
+  }
+  for (const auto& t : (*file)->tensors()) {
+    if (t.name == edit.drop) continue;
+    if (t.name == edit.replace) {
+      std::vector<std::byte> bytes(edit.values.size() * sizeof(float));
+      std::memcpy(bytes.data(), edit.values.data(), bytes.size());
+      ASSERT_TRUE(writer.add_tensor(t.name, formats::GgmlType::kF32, {static_cast<int64_t>(edit.values.size())}, bytes).ok());
+      continue;
+    }
+    std::vector<std::byte> bytes(t.data, t.data + t.nbytes);
+    if (t.name == edit.misorder) bytes = rows_in_hf_order(t, edit.heads);
+    ASSERT_TRUE(writer.add_tensor(t.name, t.type, t.dims, std::move(bytes)).ok());
+  }
+  auto written = writer.write_file(to);
+  ASSERT_TRUE(written.ok()) << written.error().message;
+}
+
+// The Q8_0 bounds are loose enough for quantization noise, yet catch a q/k row-order mistake.
+TEST(GgufBounds, CatchAWrongRowOrder) {
+  const TempFile good = convert("llama3", "q8_0");
+  const TempFile broken{temp_path("misordered.gguf")};
+  rewrite(good.path, broken.path, {.misorder = "blk.0.attn_k.weight", .heads = 2});
+  auto model = load_gguf(broken.path);
+  ASSERT_NE(model, nullptr);
+  const Verdict v = judge(*model, "llama3", bounds_for("llama3", "q8_0"));
+  EXPECT_FALSE(v.within(bounds_for("llama3", "q8_0"))) << "logit " << v.logit << " (allowed " << v.logit_allowed
+                                                       << "), logprob " << v.logprob;
+}
+
+TEST(GgufBroken, TruncatedFileIsAnError) {
+  const TempFile good = convert("qwen3", "q8_0");
+  const TempFile cut{temp_path("truncated.gguf")};
+  const auto size = fs::file_size(good.path);
+  for (const uintmax_t keep : {uintmax_t{3}, uintmax_t{64}, size / 2, size - 1}) {
+    fs::copy_file(good.path, cut.path, fs::copy_options::overwrite_existing);
+    fs::resize_file(cut.path, keep);
+    auto model = load_causal_lm(cut.path);
+    ASSERT_FALSE(model.ok()) << "kept " << keep << " bytes";
+    EXPECT_FALSE(model.error().message.empty());
+  }
+}
+
+TEST(GgufBroken, MissingTensorIsNamedBothWays) {
+  const TempFile good = convert("llama3", "q8_0");
+  const TempFile broken{temp_path("missing.gguf")};
+  rewrite(good.path, broken.path, {.drop = "blk.1.ffn_up.weight"});
+  auto model = load_causal_lm(broken.path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.error().message.find("model.layers.1.mlp.up_proj.weight"), std::string::npos) << model.error().message;
+  EXPECT_NE(model.error().message.find("blk.1.ffn_up.weight"), std::string::npos) << model.error().message;
+}
+
+TEST(GgufBroken, RopeFrequencyDivisorsOfTheWrongLengthAreRejected) {
+  const TempFile good = convert("llama3", "f16");
+  const TempFile broken{temp_path("rope_freqs.gguf")};
+  rewrite(good.path, broken.path, {.replace = "rope_freqs.weight", .values = {1.0f, 2.0f, 4.0f}});
+  auto model = load_causal_lm(broken.path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.error().message.find("rope_freqs.weight"), std::string::npos) << model.error().message;
+
+  rewrite(good.path, broken.path, {.replace = "rope_freqs.weight", .values = {1.0f, 2.0f, 0.0f, 1.0f}});
+  model = load_causal_lm(broken.path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.error().message.find("positive"), std::string::npos) << model.error().message;
+}
+
+TEST(GgufBroken, NotAGgufFileSaysSo) {
+  const TempFile junk{temp_path("junk.gguf")};
+  std::ofstream(junk.path) << "GGUF but not really";
+  auto model = load_causal_lm(junk.path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_FALSE(model.error().message.empty());
+}
+
+}  // namespace
+}  // namespace tgi::model::testing
