@@ -172,7 +172,7 @@ void add_bench_command(CLI::App& app) {
   auto flags = std::make_shared<BenchFlags>();
   auto lists = std::make_shared<std::array<std::string, 3>>(std::array<std::string, 3>{"1,8,32", "512", "0"});
   auto* cmd = app.add_subcommand("bench", "Benchmark prefill and decode over a grid of batch sizes");
-  cmd->add_option("--model-id", flags->model_dir, "Model directory (config.json + safetensors)");
+  cmd->add_option("--model-id", flags->model_dir, "Model directory (config.json + safetensors) or .gguf file");
   cmd->add_option("--batch-sizes", (*lists)[0], "Decode batch sizes, comma-separated")->capture_default_str();
   cmd->add_option("--prompt-lengths", (*lists)[1], "Prefill prompt lengths, comma-separated (0: none)")
       ->capture_default_str();

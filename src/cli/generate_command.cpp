@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "model/causal_lm.h"
+#include "server/model_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tgi::cli {
@@ -80,7 +81,7 @@ void run(const GenerateFlags& f) {
   std::unique_ptr<tokenizer::Tokenizer> tok;
   std::vector<int32_t> ids;
   if (!f.prompt.empty()) {
-    auto t = tokenizer::Tokenizer::from_model_dir(f.model_dir);
+    auto t = server::load_model_tokenizer(f.model_dir);
     if (!t.ok()) fail(t.error().message);
     tok = std::move(*t);
     auto enc = tok->encode(f.prompt, true);
@@ -167,7 +168,7 @@ void run(const GenerateFlags& f) {
 void add_generate_command(CLI::App& app) {
   auto flags = std::make_shared<GenerateFlags>();
   auto* cmd = app.add_subcommand("generate", "Greedy generation from a prompt or token ids (debugging)");
-  cmd->add_option("--model-id", flags->model_dir, "Model directory (config.json + safetensors)")->required();
+  cmd->add_option("--model-id", flags->model_dir, "Model directory (config.json + safetensors) or .gguf file")->required();
   cmd->add_option("--prompt", flags->prompt, "Prompt text (tokenized with the model's tokenizer.json)");
   cmd->add_option("--input-ids", flags->input_ids, "Comma-separated prompt token ids, e.g. 1,2,3");
   cmd->add_option("--max-new-tokens", flags->max_new_tokens, "Tokens to generate (default 20)");

@@ -29,7 +29,7 @@ CLI::Option* flag(CLI::App* cmd, const std::string& name, bool& target, const st
 void add_serve_command(CLI::App& app) {
   auto o = std::make_shared<server::LaunchOptions>();
   auto* cmd = app.add_subcommand("serve", "Serve a model over HTTP (TGI and OpenAI APIs); TGI launcher flags");
-  option(cmd, "model-id", o->model_id, "Local model directory or Hub id (default: the bundled tiny model)");
+  option(cmd, "model-id", o->model_id, "Local model directory, .gguf file or Hub id (default: the bundled tiny model)");
   option(cmd, "revision", o->revision, "Hub revision (branch, tag or commit)");
   option(cmd, "validation-workers", o->validation_workers, "Tokenizer workers (kept for compatibility)")->capture_default_str();
   option(cmd, "sharded", o->sharded, "Shard the model across devices (true needs tensor parallelism)");

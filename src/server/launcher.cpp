@@ -20,6 +20,7 @@
 #include "server/api.h"
 #include "server/engine_backend.h"
 #include "server/http_server.h"
+#include "server/model_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tgi::server {
@@ -107,7 +108,9 @@ int run_server(const LaunchOptions& o) {
 
   // Model files.
   std::filesystem::path model_dir = o.model_id.value_or(TGI_DEFAULT_MODEL_DIR);
-  if (o.model_id) {
+  if (o.model_id && model::is_gguf_file(*o.model_id)) {
+    model_dir = std::filesystem::absolute(*o.model_id);  // a GGUF file: the model in one file
+  } else if (o.model_id) {
     auto resolve = formats::ResolveOptions::from_environment();
     if (o.revision) resolve.revision = *o.revision;
     if (o.huggingface_hub_cache) resolve.cache_dir = *o.huggingface_hub_cache;
@@ -118,14 +121,14 @@ int run_server(const LaunchOptions& o) {
     }
     model_dir = *resolved;
   }
-  auto tok = tokenizer::Tokenizer::from_model_dir(model_dir);
+  auto tok = load_model_tokenizer(model_dir);
   if (!tok.ok()) {
     spdlog::error("cannot load the tokenizer from {}: {}", model_dir.string(), tok.error().message);
     return 1;
   }
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer = std::move(*tok);
   std::optional<chat::ChatTemplate> chat_template;
-  if (auto source = find_chat_template(model_dir, *tokenizer, o.tokenizer_config_path)) {
+  if (auto source = find_chat_template(tokenizer_dir_for(model_dir), *tokenizer, o.tokenizer_config_path)) {
     auto parsed = chat::ChatTemplate::parse(*source);
     if (parsed.ok()) chat_template = std::move(*parsed);
     else spdlog::warn("the chat template does not compile, chat requests will fail: {}", parsed.error().message);
@@ -155,6 +158,13 @@ int run_server(const LaunchOptions& o) {
   engine_config.max_waiting_tokens = static_cast<int32_t>(o.max_waiting_tokens);
   engine_config.waiting_served_ratio = static_cast<float>(o.waiting_served_ratio);
   for (int64_t id : model_config.eos_token_ids) engine_config.eos_token_ids.push_back(static_cast<int32_t>(id));
+  // generation_config.json often lists more end tokens than config.json (llama3's <|eot_id|>);
+  // TGI stops on all of them.
+  if (auto generation = model::load_generation_config(model_dir); generation.ok()) {
+    for (int64_t id : generation->eos_token_ids) engine_config.eos_token_ids.push_back(static_cast<int32_t>(id));
+  } else {
+    spdlog::warn("ignoring generation_config.json: {}", generation.error().message);
+  }
   engine_config.sliding_window = static_cast<int32_t>(model_config.sliding_window);
   auto created = engine::Engine::create(std::move(*loaded), tokenizer, engine_config);
   if (!created.ok()) {

@@ -1,0 +1,18 @@
+#pragma once
+// The tokenizer of what --model-id names: a model directory's tokenizer.json, or for a GGUF file
+// the one beside it. (A GGUF file also carries its tokenizer in tokenizer.ggml.* metadata; reading
+// that plugs in here.)
+#include <filesystem>
+#include <memory>
+
+#include "core/error.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tgi::server {
+
+// Where the tokenizer's side files (tokenizer_config.json, chat_template.json, ...) are looked up.
+std::filesystem::path tokenizer_dir_for(const std::filesystem::path& model_path);
+
+Result<std::unique_ptr<tokenizer::Tokenizer>> load_model_tokenizer(const std::filesystem::path& model_path);
+
+}  // namespace tgi::server
