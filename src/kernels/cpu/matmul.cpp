@@ -75,15 +75,18 @@ void matmul_int8_activations(qgemm::QuantFormat format, const float* x, int64_t 
   // Per calling thread, grown to the largest call and then reused: no allocation per step.
   thread_local std::vector<int8_t> q;
   thread_local std::vector<float> scales;
+  thread_local std::vector<int32_t> sums;
   const int64_t padded_cols = (w.cols + 63) / 64 * 64;
   const int64_t padded_blocks = padded_cols / 32;
   if (q.size() < static_cast<size_t>(num_tokens * padded_cols)) q.resize(static_cast<size_t>(num_tokens * padded_cols));
   if (scales.size() < static_cast<size_t>(2 * num_tokens * padded_blocks))
     scales.resize(static_cast<size_t>(2 * num_tokens * padded_blocks));
+  if (sums.size() < static_cast<size_t>(num_tokens * padded_blocks)) sums.resize(static_cast<size_t>(num_tokens * padded_blocks));
   qgemm::QuantizedActivations xq;
   xq.q = q.data();
   xq.scale = scales.data();
   xq.scaled_sum = scales.data() + num_tokens * padded_blocks;
+  xq.sum = sums.data();
   xq.q_stride = padded_cols;
   xq.scale_stride = padded_blocks;
   const int64_t cols = w.cols;

@@ -155,6 +155,31 @@ TEST_P(Int8MatmulTest, TokenResultDoesNotDependOnBatchOrThreads) {
   }
 }
 
+// Rows longer than the kernels' chunks (the 16-row kernel transposes 64 blocks at a time and
+// parks partial sums in y between chunks).
+TEST_P(Int8MatmulTest, LongRowsMatchReferenceAndStayBatchInvariant) {
+  const WeightFormat format = GetParam();
+  std::mt19937 rng(17);
+  const int64_t block = weight_format_block_elements(format);
+  const int64_t rows = 21, cols = (format == WeightFormat::kQ8_0 || format == WeightFormat::kQ4_0 ? 131 : 17) * block;
+  const int64_t tokens = 6;
+  const Weights w = make_weights(format, rows, cols, rng);
+  const auto x = random_activations(tokens * cols, rng);
+  const auto bias = random_activations(rows, rng);
+  ThreadPool one(1), two(2);
+  for (const CpuIsa isa : isas_to_test()) {
+    IsaGuard guard(isa);
+    std::vector<float> y(tokens * rows), single(rows);
+    matmul(x.data(), tokens, w.view(), bias.data(), y.data(), two);
+    expect_matches_int8_reference(w, x, cols, tokens, bias, y, rows, std::string(to_string(isa)) + " long rows");
+    if (HasFatalFailure()) return;
+    for (int64_t t = 0; t < tokens; ++t) {
+      matmul(x.data() + t * cols, 1, w.view(), bias.data(), single.data(), one);
+      for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(y[t * rows + r], single[r]) << to_string(isa) << " token " << t;
+    }
+  }
+}
+
 TEST_P(Int8MatmulTest, IsasAgreeAndStayCloseToTheF32Reference) {
   const WeightFormat format = GetParam();
   std::mt19937 rng(9);
@@ -193,7 +218,14 @@ TEST(QuantizeActivations, MatchesScalarDefinitionAndPadsWithZeroBlocks) {
   x[70] = 1e-30f;
   std::vector<int8_t> q(rows * padded_cols, 99);
   std::vector<float> scale(rows * padded_blocks, 99.0f), scaled_sum(rows * padded_blocks, 99.0f);
-  const qgemm::QuantizedActivations out{q.data(), scale.data(), scaled_sum.data(), padded_cols, padded_blocks};
+  std::vector<int32_t> sums(rows * padded_blocks, 99);
+  qgemm::QuantizedActivations out;
+  out.q = q.data();
+  out.scale = scale.data();
+  out.scaled_sum = scaled_sum.data();
+  out.sum = sums.data();
+  out.q_stride = padded_cols;
+  out.scale_stride = padded_blocks;
   qgemm::quantize_activation_rows(x.data(), cols, cols, out, 0, rows);
   for (int64_t t = 0; t < rows; ++t) {
     for (int64_t b = 0; b < cols / 32; ++b) {
@@ -207,10 +239,12 @@ TEST(QuantizeActivations, MatchesScalarDefinitionAndPadsWithZeroBlocks) {
         ASSERT_LE(std::abs(int{expected[i]}), 127);
         sum += expected[i];
       }
+      EXPECT_EQ(sums[t * padded_blocks + b], sum);
       EXPECT_EQ(scaled_sum[t * padded_blocks + b], expected_scale * static_cast<float>(sum));
     }
     EXPECT_EQ(scale[t * padded_blocks + 3], 0.0f);
     EXPECT_EQ(scaled_sum[t * padded_blocks + 3], 0.0f);
+    EXPECT_EQ(sums[t * padded_blocks + 3], 0);
     for (int64_t i = cols; i < padded_cols; ++i) EXPECT_EQ(q[t * padded_cols + i], 0);
   }
   EXPECT_EQ(scale[1], 0.0f);  // the zero block of row 0

@@ -26,12 +26,13 @@ inline constexpr int64_t kQ6_KD = 208;
 
 // Activation rows quantized once per call, per row, in blocks of 32: x ≈ scale[b] * q[32b + i]
 // with q in [-127, 127]. Rows are padded with zero blocks (scale 0) to a multiple of 64 elements
-// so kernels may always take blocks in pairs. scaled_sum[b] = scale[b] * Σ q of block b (for the
-// weight formats with a per-block minimum).
+// so kernels may always take blocks in pairs. sum[b] = Σ q of block b (to cancel a weight code
+// offset exactly); scaled_sum[b] = scale[b] * sum[b] (for the formats with a per-block minimum).
 struct QuantizedActivations {
   int8_t* q = nullptr;  // [rows][q_stride]
   float* scale = nullptr;       // [rows][scale_stride]
   float* scaled_sum = nullptr;  // [rows][scale_stride]
+  int32_t* sum = nullptr;       // [rows][scale_stride]: Σ q of each block
   int64_t q_stride = 0;         // elements: cols rounded up to 64
   int64_t scale_stride = 0;     // blocks: q_stride / 32
 };
@@ -59,5 +60,8 @@ struct QuantGemmProblem {
 // tile it lands in (batch invariance). The two ISAs may differ from each other in the last bits.
 void qgemm_rows_avx2(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end);
 void qgemm_rows_avx512_vnni(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end);
+// Q8_0 and Q4_0 sixteen rows per vector (qgemm_rows16_avx512_vnni.cpp); the VNNI entry point
+// above sends those formats there.
+void qgemm_rows16_avx512_vnni(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end);
 
 }  // namespace tgi::kernels::qgemm

@@ -23,7 +23,7 @@ inline float horizontal_max(__m256 v) {
   return _mm_cvtss_f32(m);
 }
 
-void quantize_block(const float* x, int8_t* q, float* scale, float* scaled_sum) {
+void quantize_block(const float* x, int8_t* q, float* scale, float* scaled_sum, int32_t* q_sum) {
   const __m256 sign_bit = _mm256_set1_ps(-0.0f);
   __m256 v[4];
   __m256 amax = _mm256_setzero_ps();
@@ -46,6 +46,7 @@ void quantize_block(const float* x, int8_t* q, float* scale, float* scaled_sum) 
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), bytes);
   *scale = d;
   *scaled_sum = d * static_cast<float>(sum);
+  *q_sum = sum;
 }
 
 }  // namespace
@@ -58,11 +59,13 @@ void quantize_activation_rows(const float* x, int64_t x_stride, int64_t cols, co
     int8_t* q = out.q + t * out.q_stride;
     float* scale = out.scale + t * out.scale_stride;
     float* scaled_sum = out.scaled_sum + t * out.scale_stride;
-    for (int64_t b = 0; b < blocks; ++b) quantize_block(row + 32 * b, q + 32 * b, scale + b, scaled_sum + b);
+    int32_t* sum = out.sum + t * out.scale_stride;
+    for (int64_t b = 0; b < blocks; ++b) quantize_block(row + 32 * b, q + 32 * b, scale + b, scaled_sum + b, sum + b);
     for (int64_t b = blocks; b < out.scale_stride; ++b) {
       std::memset(q + 32 * b, 0, 32);
       scale[b] = 0.0f;
       scaled_sum[b] = 0.0f;
+      sum[b] = 0;
     }
   }
 }
