@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "golden.h"
 #include "model/gguf_export.h"
 #include "model/gguf_model_config.h"
+#include "model/gguf_tensor_source.h"
 #include "model/rope.h"
 
 namespace tgi::model::testing {
@@ -200,6 +202,7 @@ struct Rewrite {
   std::vector<float> values;
   std::string misorder;
   int64_t heads = 0;
+  std::map<std::string, formats::GgufValue> metadata;  // replaced values
 };
 
 std::vector<std::byte> rows_in_hf_order(const formats::GgufTensor& t, int64_t heads) {
@@ -221,6 +224,7 @@ void rewrite(const fs::path& from, const fs::path& to, const Rewrite& edit) {
   for (const auto& [key, value] : (*file)->metadata()) {
     if (key != "general.alignment") writer.set(key, value);
   }
+  for (const auto& [key, value] : edit.metadata) writer.set(key, value);
   for (const auto& t : (*file)->tensors()) {
     if (t.name == edit.drop) continue;
     if (t.name == edit.replace) {
@@ -247,6 +251,57 @@ TEST(GgufBounds, CatchAWrongRowOrder) {
   const Verdict v = judge(*model, "llama3", bounds_for("llama3", "q8_0"));
   EXPECT_FALSE(v.within(bounds_for("llama3", "q8_0"))) << "logit " << v.logit << " (allowed " << v.logit_allowed
                                                        << "), logprob " << v.logprob;
+}
+
+// Q8_0 matrices are used in place and llama's q/k rows moved as whole blocks: every row the
+// source answers decodes to the F32 file's row within Q8_0's rounding (half a step of its block
+// scale max|w|/127, plus the scale's own F16 rounding: 0.6 steps).
+TEST(GgufTensorSource, BlockRowsMatchTheFloatFileWithinQuantization) {
+  const TempFile f32 = convert("llama3", "f32");
+  const TempFile q8 = convert("llama3", "q8_0");
+  auto f32_file = formats::GgufFile::open(f32.path);
+  auto q8_file = formats::GgufFile::open(q8.path);
+  ASSERT_TRUE(f32_file.ok() && q8_file.ok());
+  auto exact = GgufTensorSource::open(std::move(*f32_file));
+  auto quantized = GgufTensorSource::open(std::move(*q8_file));
+  ASSERT_TRUE(exact.ok() && quantized.ok());
+  int checked = 0;
+  for (const std::string name : {"model.layers.0.self_attn.q_proj.weight", "model.layers.2.self_attn.k_proj.weight",
+                                 "model.layers.1.mlp.down_proj.weight", "model.embed_tokens.weight"}) {
+    SCOPED_TRACE(name);
+    auto a = (*exact)->require(name);
+    auto b = (*quantized)->require(name);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ((*b)->format, kernels::WeightFormat::kQ8_0);
+    ASSERT_EQ((*a)->shape, (*b)->shape);
+    const int64_t rows = (*a)->shape[0], cols = (*a)->shape[1];
+    const kernels::WeightView va{kernels::WeightFormat::kF32, rows, cols, (*a)->data, cols * 4};
+    const kernels::WeightView vb{kernels::WeightFormat::kQ8_0, rows, cols, (*b)->data,
+                                 kernels::weight_row_bytes(kernels::WeightFormat::kQ8_0, cols)};
+    std::vector<float> ra(static_cast<size_t>(cols)), rb(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      kernels::dequantize_row(va, r, ra.data());
+      kernels::dequantize_row(vb, r, rb.data());
+      for (int64_t block = 0; block < cols; block += 32) {
+        float largest = 0;
+        for (int64_t i = block; i < block + 32; ++i) largest = std::max(largest, std::abs(ra[i]));
+        for (int64_t i = block; i < block + 32; ++i) {
+          ASSERT_LE(std::abs(ra[i] - rb[i]), 0.6f * largest / 127.0f + 1e-9f) << "row " << r << " col " << i;
+        }
+      }
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4);
+}
+
+TEST(GgufBroken, HeadCountThatDoesNotDivideTheRowsIsAnError) {
+  const TempFile good = convert("llama3", "q8_0");
+  const TempFile broken{temp_path("heads.gguf")};
+  rewrite(good.path, broken.path, {.metadata = {{"llama.attention.head_count_kv", formats::GgufValue::u32(3)}}});
+  auto model = load_causal_lm(broken.path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_FALSE(model.error().message.empty());
 }
 
 TEST(GgufBroken, TruncatedFileIsAnError) {
