@@ -283,15 +283,9 @@ void rows_for_batch(const QuantGemmProblem& p, int64_t row_begin, int64_t row_en
 }  // namespace
 
 void qgemm_rows_avx512_vnni(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
-  // The 16-row kernel addresses its rows with 32-bit gather offsets.
-  const bool rows16 = p.w_row_stride <= (int64_t{1} << 31) / 16;
   switch (p.format) {
     case QuantFormat::kQ8_0:
-      rows16 ? qgemm_rows16_avx512_vnni(p, row_begin, row_end) : rows_for_batch<Q8_0>(p, row_begin, row_end);
-      break;
-    case QuantFormat::kQ4_0:
-      rows16 ? qgemm_rows16_avx512_vnni(p, row_begin, row_end) : rows_for_batch<Q4_0>(p, row_begin, row_end);
-      break;
+    case QuantFormat::kQ4_0: qgemm_rows16_avx512_vnni(p, row_begin, row_end); break;
     case QuantFormat::kQ4_K: rows_for_batch<Q4_K>(p, row_begin, row_end); break;
     case QuantFormat::kQ6_K: rows_for_batch<Q6_K>(p, row_begin, row_end); break;
   }

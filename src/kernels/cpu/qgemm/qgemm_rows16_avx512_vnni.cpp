@@ -37,10 +37,12 @@ inline int32_t load_i32(const void* p) {
   return v;
 }
 
-// Block scales (f16 at byte `offset` of each row's block) of the 16 rows, as floats.
-inline __m512 gather_scales(const std::byte* base, __m512i row_offsets) {
-  const __m512i words = _mm512_i32gather_epi32(row_offsets, base, 1);
-  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words));
+// The f16 block scales at byte `at` of the 16 rows, as floats (scalar loads: cheaper than a
+// gather on the CPUs measured).
+inline __m512 load_scales(const std::byte* const rows[kLanes], int64_t at) {
+  alignas(32) uint16_t h[kLanes];
+  for (int r = 0; r < kLanes; ++r) __builtin_memcpy(&h[r], rows[r] + at, 2);
+  return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h)));
 }
 
 // z[i] = [row i | row i+8], eight dwords each -> out[k] lane r = dword k of row r.
@@ -66,7 +68,7 @@ inline void transpose_8x8_pairs(const __m512i z[8], __m512i out[8]) {
 struct Q8_0 {
   static constexpr int64_t kBlockBytes = kQ8_0Bytes;
   static constexpr int kOffset = 128;  // codes stored as w + 128
-  static void pack(const std::byte* const rows[kLanes], __m512i row_offsets, int64_t b, PackedBlock* out) {
+  static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
     const int64_t at = b * kBlockBytes;
     __m512i z[8];
     for (int i = 0; i < 8; ++i)
@@ -77,14 +79,14 @@ struct Q8_0 {
     transpose_8x8_pairs(z, w);
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
     for (int k = 0; k < 8; ++k) out->w[k] = _mm512_xor_si512(w[k], flip);
-    out->d = gather_scales(rows[0] + at, row_offsets);
+    out->d = load_scales(rows, at);
   }
 };
 
 struct Q4_0 {
   static constexpr int64_t kBlockBytes = kQ4_0Bytes;
   static constexpr int kOffset = 8;
-  static void pack(const std::byte* const rows[kLanes], __m512i row_offsets, int64_t b, PackedBlock* out) {
+  static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
     const int64_t at = b * kBlockBytes + 2;
     // z[i] 128-bit lane L = the 16 code bytes of row i + 4L; a 4×4 dword transpose per lane.
     __m512i z[4];
@@ -104,7 +106,7 @@ struct Q4_0 {
       out->w[k] = _mm512_and_si512(v[k], mask);
       out->w[k + 4] = _mm512_and_si512(_mm512_srli_epi16(v[k], 4), mask);
     }
-    out->d = gather_scales(rows[0] + b * kBlockBytes, row_offsets);
+    out->d = load_scales(rows, b * kBlockBytes);
   }
 };
 
@@ -155,16 +157,10 @@ void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
     const auto valid = static_cast<__mmask16>((1u << count) - 1);
     // Lanes past the range repeat its last row: read in bounds, computed, never stored.
     const std::byte* rows[kLanes];
-    alignas(64) int32_t offsets[kLanes];
-    for (int r = 0; r < kLanes; ++r) {
-      const int64_t row = r < count ? r : count - 1;
-      rows[r] = p.w + (r0 + row) * p.w_row_stride;
-      offsets[r] = static_cast<int32_t>(row * p.w_row_stride);
-    }
-    const __m512i row_offsets = _mm512_load_si512(offsets);
+    for (int r = 0; r < kLanes; ++r) rows[r] = p.w + (r0 + (r < count ? r : count - 1)) * p.w_row_stride;
     for (int64_t c = 0; c < blocks; c += kChunkBlocks) {
       const int64_t c_end = c + kChunkBlocks < blocks ? c + kChunkBlocks : blocks;
-      for (int64_t b = c; b < c_end; ++b) F::pack(rows, row_offsets, b, &packed[b - c]);
+      for (int64_t b = c; b < c_end; ++b) F::pack(rows, b, &packed[b - c]);
       const bool first = c == 0, last = c_end == blocks;
       int64_t t = 0;
       for (; t + kTokens <= p.num_tokens; t += kTokens) token_tile<F, kTokens>(p, packed, c, c_end, t, r0, valid, first, last);
