@@ -21,10 +21,8 @@ Result<std::unique_ptr<TokenizerPipeline>> TokenizerPipeline::from_json(Tokenize
   TGI_ASSIGN_OR_RETURN(p->model, parse_model(field(root, "model"), parsed));
   TGI_ASSIGN_OR_RETURN(p->post_processor, parse_post_processor(field(root, "post_processor")));
   TGI_ASSIGN_OR_RETURN(p->decoder, parse_decoder(field(root, "decoder")));
-  if (const auto& t = field(root, "truncation"); !t.is_null())
-    return Error::make(ErrorKind::kUnsupported, "tokenizer.json truncation settings are not supported");
-  if (const auto& pad = field(root, "padding"); !pad.is_null())
-    return Error::make(ErrorKind::kUnsupported, "tokenizer.json padding settings are not supported");
+  TGI_ASSIGN_OR_RETURN(p->truncation, parse_truncation(field(root, "truncation")));
+  TGI_ASSIGN_OR_RETURN(p->padding, parse_padding(field(root, "padding")));
   std::vector<AddedToken> added;
   if (const auto& list = field(root, "added_tokens"); !list.is_null()) {
     if (!list.is_array()) return Error::make(ErrorKind::kInvalidArgument, "\"added_tokens\" must be a list");
@@ -48,6 +46,16 @@ Result<std::unique_ptr<TokenizerPipeline>> TokenizerPipeline::from_json(Tokenize
   TGI_TRY(p->added.add_tokens(added, *p->model, p->normalizer.get()));
   TGI_ASSIGN_OR_RETURN(p->byte_level_fast_path, ByteLevelFastPath::plan(root));
   return p;
+}
+
+Result<void> TokenizerPipeline::finish(Encoding& e, bool add_special_tokens) const {
+  if (truncation) {
+    const size_t special = add_special_tokens && post_processor ? post_processor->added_tokens() : 0;
+    TGI_TRY(truncate(e, *truncation, special));
+  }
+  if (post_processor) post_processor->process(e, add_special_tokens);
+  if (padding) pad(e, *padding);
+  return {};
 }
 
 }  // namespace tgi::tokenizer

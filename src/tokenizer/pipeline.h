@@ -13,6 +13,7 @@
 #include "tokenizer/post_processors.h"
 #include "tokenizer/pre_tokenizers.h"
 #include "tokenizer/tokenizer_json_reader.h"
+#include "tokenizer/truncation_padding.h"
 
 namespace tgi::tokenizer {
 
@@ -25,6 +26,11 @@ class TokenizerPipeline {
   std::unique_ptr<Decoder> decoder;
   AddedVocabulary added;
   std::optional<ByteLevelFastPath> byte_level_fast_path;  // set when the pipeline has that shape
+  std::optional<TruncationParams> truncation;
+  std::optional<PaddingParams> padding;
+
+  // Truncation, post-processing and padding of one encoded sequence, in the reference's order.
+  Result<void> finish(Encoding& e, bool add_special_tokens) const;
 
   static Result<std::unique_ptr<TokenizerPipeline>> from_json(TokenizerJson parsed);
 };

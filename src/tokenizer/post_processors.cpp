@@ -44,6 +44,11 @@ class TemplateProcessor final : public PostProcessor {
     }
     e = std::move(out);
   }
+  size_t added_tokens() const override {
+    size_t n = 0;
+    for (const auto& item : items_) n += item.is_sequence ? 0 : item.special.ids.size();
+    return n;
+  }
 
  private:
   std::vector<TemplateItem> items_;
@@ -96,6 +101,7 @@ class ClsSepProcessor final : public PostProcessor {
     e.tokens.push_back(sep_.first);
     e.offsets.push_back({0, 0});
   }
+  size_t added_tokens() const override { return 2; }
 
  private:
   std::pair<std::string, int32_t> cls_, sep_;
@@ -107,6 +113,11 @@ class SequenceProcessor final : public PostProcessor {
   explicit SequenceProcessor(std::vector<std::unique_ptr<PostProcessor>> parts) : parts_(std::move(parts)) {}
   void process(Encoding& e, bool add_special_tokens) const override {
     for (const auto& p : parts_) p->process(e, add_special_tokens);
+  }
+  size_t added_tokens() const override {
+    size_t n = 0;
+    for (const auto& p : parts_) n += p->added_tokens();
+    return n;
   }
 
  private:

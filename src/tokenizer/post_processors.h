@@ -17,6 +17,9 @@ class PostProcessor {
  public:
   virtual ~PostProcessor() = default;
   virtual void process(Encoding& encoding, bool add_special_tokens) const = 0;
+  // How many special tokens process() adds to a single sequence (tokenizers' added_tokens(false));
+  // truncation keeps room for them.
+  virtual size_t added_tokens() const { return 0; }
 };
 
 // null -> nullptr. `token_to_id` resolves the ids Roberta/Bert processors name by string.

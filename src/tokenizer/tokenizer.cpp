@@ -72,6 +72,20 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_json_string(std::string_view 
   return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(pipeline), TokenizerConfig{}));
 }
 
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_json(const nlohmann::json& tokenizer_json,
+                                                     const nlohmann::json& tokenizer_config) {
+  // Through text, so one reader (and its checks) serves files and built documents alike; token
+  // strings that are not UTF-8 become U+FFFD instead of making dump() throw.
+  const std::string text = tokenizer_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  TGI_ASSIGN_OR_RETURN(auto tokenizer, from_json_string(text));
+  if (tokenizer_config.is_object()) {
+    const std::string config_text = tokenizer_config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    TGI_ASSIGN_OR_RETURN(tokenizer->config_, parse_tokenizer_config(config_text, *tokenizer));
+    TGI_TRY(apply_tgi_post_processor_override(*tokenizer->pipeline_, tokenizer->config_, *tokenizer));
+  }
+  return tokenizer;
+}
+
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_file(const std::filesystem::path& tokenizer_json) {
   TGI_ASSIGN_OR_RETURN(std::string text, read_file(tokenizer_json));
   auto t = from_json_string(text);
@@ -104,7 +118,7 @@ Result<Encoding> Tokenizer::encode(std::string_view input, bool add_special_toke
     TGI_ASSIGN_OR_RETURN(std::optional<Encoding> fast, p.byte_level_fast_path->encode(text, p));
     if (fast) {
       for (auto& o : fast->offsets) o = char_offsets.convert(o);
-      if (p.post_processor) p.post_processor->process(*fast, add_special_tokens);
+      TGI_TRY(p.finish(*fast, add_special_tokens));
       return std::move(*fast);
     }
   }
@@ -131,7 +145,7 @@ Result<Encoding> Tokenizer::encode(std::string_view input, bool add_special_toke
       e.offsets.push_back(char_offsets.convert(bytes));
     }
   }
-  if (p.post_processor) p.post_processor->process(e, add_special_tokens);
+  TGI_TRY(p.finish(e, add_special_tokens));
   return e;
 }
 

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "core/error.h"
 
 namespace tgi::tokenizer {
@@ -58,6 +60,10 @@ class Tokenizer {
   // from add_bos_token/add_eos_token.
   static Result<std::unique_ptr<Tokenizer>> from_model_dir(const std::filesystem::path& dir);
   static Result<std::unique_ptr<Tokenizer>> from_json_string(std::string_view json);
+  // A tokenizer.json document built in memory (e.g. from GGUF metadata) and, when it is an
+  // object, the tokenizer_config.json facts that go with it.
+  static Result<std::unique_ptr<Tokenizer>> from_json(const nlohmann::json& tokenizer_json,
+                                                      const nlohmann::json& tokenizer_config);
 
   ~Tokenizer();
   Tokenizer(const Tokenizer&) = delete;
