@@ -1,12 +1,14 @@
 // Int8 kernels for block-quantized weights with AVX-512-VNNI (vpdpbusd: u8 × s8, 4-way, into
-// int32). This file alone is compiled for that target (pragma below) and is only called after
-// cpu_isa.cpp found the CPU has it; it includes nothing but intrinsics and the plain-data header.
+// int32): the entry point for every format, and the per-row kernel Q6_K uses (Q8_0, Q4_0 and
+// Q4_K go to the sixteen-rows-per-vector kernel in qgemm_rows16_avx512_vnni.cpp). This file
+// alone is compiled for that target (pragma below) and is only called after cpu_isa.cpp found
+// the CPU has it; it includes nothing but intrinsics and the plain-data header.
 //
-// Every step takes 64 elements (two 32-element blocks) into one 512-bit register: int32 lane l
-// sums 4 consecutive elements, lanes 0-7 the first block, 8-15 the second. Weights are made
-// unsigned (Q8_0: +128; Q4_0/Q6_K: their stored unsigned codes) and the constant offset c they
-// carry is cancelled exactly by starting each lane at -c · Σ x, computed once per token and step.
-// Scales are then applied in float per lane: acc += float(Σ w·x) · (weight scale · activation scale).
+// Each output row keeps its own vector here. Every step takes 64 elements (two 32-element
+// blocks) into one 512-bit register: int32 lane l sums 4 consecutive elements, lanes 0-7 the
+// first block, 8-15 the second. Q6_K's unsigned 6-bit codes carry an offset of 32, cancelled
+// exactly by starting each lane at -32 · Σ x, computed once per token and step. Scales are then
+// applied in float per lane: acc += float(Σ w·x) · (weight scale · activation scale).
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
 // gcc 12 flags its own AVX-512 intrinsics (their _mm512_undefined_* placeholders) as uninitialized.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -33,12 +35,6 @@ inline uint16_t load_u16(const std::byte* p) {
   return v;
 }
 
-// Two f16 scales as [a ×8, b ×8].
-inline __m512 pair_scale(uint16_t a, uint16_t b) {
-  const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(a | (static_cast<uint32_t>(b) << 16))));
-  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), _mm512_castps128_ps512(f));
-}
-
 // Activation scales of blocks 2p, 2p+1 as [a ×8, b ×8].
 inline __m512 activation_pair_scale(const float* scale) {
   const __m128 two = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(scale)));
@@ -53,90 +49,6 @@ inline __m512i offset_start(__m512i x, char offset) {
 // --- formats -------------------------------------------------------------------------------
 // Each describes a "unit" of weights (a pair of 32-blocks, or a 256-element super-block of 4
 // steps): per-row state prepared once per unit, then one (weights, weight scale) per step.
-
-struct Q8_0 {
-  static constexpr int64_t kUnitElements = 64;
-  static constexpr int kSteps = 1;
-  static constexpr bool kHasMins = false;
-  static constexpr char kOffset = static_cast<char>(128);
-  struct Row {};
-  static Row prepare(const std::byte*, int64_t) { return {}; }
-  // `second` false: the row has an odd block count and this is its last block.
-  template <bool kSecond>
-  static void step(const std::byte* row, int64_t unit, int, const Row&, __m512i* w, __m512* scale) {
-    const std::byte* a = row + 2 * unit * kQ8_0Bytes;
-    const std::byte* b = a + kQ8_0Bytes;
-    const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2));
-    const __m256i qb = kSecond ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2)) : _mm256_setzero_si256();
-    *w = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(qa), qb, 1), _mm512_set1_epi8(static_cast<char>(0x80)));
-    *scale = pair_scale(load_u16(a), kSecond ? load_u16(b) : 0);
-  }
-};
-
-struct Q4_0 {
-  static constexpr int64_t kUnitElements = 64;
-  static constexpr int kSteps = 1;
-  static constexpr bool kHasMins = false;
-  static constexpr char kOffset = 8;
-  struct Row {};
-  static Row prepare(const std::byte*, int64_t) { return {}; }
-  template <bool kSecond>
-  static void step(const std::byte* row, int64_t unit, int, const Row&, __m512i* w, __m512* scale) {
-    const std::byte* a = row + 2 * unit * kQ4_0Bytes;
-    const std::byte* b = a + kQ4_0Bytes;
-    const __m128i qa = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 2));
-    const __m128i qb = kSecond ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2)) : _mm_setzero_si128();
-    const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(qa), qb, 1);   // [a | b]
-    const __m256i high = _mm256_srli_epi16(both, 4);                                     // [a>>4 | b>>4]
-    // [a low, a high, b low, b high] in 128-bit lanes = elements 0-31 of a, then of b.
-    const __m512i order = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
-    *w = _mm512_and_si512(_mm512_permutex2var_epi64(_mm512_castsi256_si512(both), order, _mm512_castsi256_si512(high)),
-                          _mm512_set1_epi8(0x0F));
-    *scale = pair_scale(load_u16(a), kSecond ? load_u16(b) : 0);
-  }
-};
-
-// x = d·sc_j·q − dmin·m_j over 8 sub-blocks of 32: the scale rides on each step, the min term is
-// Σ_j dmin·m_j · (activation scale · Σ q) per super-block, one 8-lane FMA per output.
-struct Q4_K {
-  static constexpr int64_t kUnitElements = 256;
-  static constexpr int kSteps = 4;
-  static constexpr bool kHasMins = true;
-  static constexpr char kOffset = 0;
-  struct Row {
-    __m256 scales;  // d · sc_j
-    __m512 mins;    // dmin · m_j in lanes 0-7, zero above
-  };
-  static Row prepare(const std::byte* row, int64_t unit) {
-    const std::byte* blk = row + unit * kQ4_KBytes;
-    // The 12 packed bytes as three words: bytes 0-3 hold sc0-3 (low 6 bits) and the top bits of
-    // sc4-7, bytes 4-7 likewise m0-3 and m4-7, bytes 8-11 the low nibbles of sc4-7 and m4-7.
-    uint32_t packed[3];
-    __builtin_memcpy(packed, blk + kQ4_KScales, 12);
-    const uint64_t sc = (packed[0] & 0x3F3F3F3Fu) |
-                        static_cast<uint64_t>((packed[2] & 0x0F0F0F0Fu) | (((packed[0] >> 6) & 0x03030303u) << 4)) << 32;
-    const uint64_t mn = (packed[1] & 0x3F3F3F3Fu) |
-                        static_cast<uint64_t>(((packed[2] >> 4) & 0x0F0F0F0Fu) | (((packed[1] >> 6) & 0x03030303u) << 4)) << 32;
-    const __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(load_u16(blk) | (static_cast<uint32_t>(load_u16(blk + 2)) << 16))));
-    Row r;
-    r.scales = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(sc)))),
-                             _mm256_broadcastss_ps(d));
-    const __m256 mins = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(mn)))),
-                                      _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d), _mm256_set1_epi32(1)));
-    r.mins = _mm512_insertf32x8(_mm512_setzero_ps(), mins, 0);
-    return r;
-  }
-  template <bool>
-  static void step(const std::byte* row, int64_t unit, int g, const Row& r, __m512i* w, __m512* scale) {
-    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + unit * kQ4_KBytes + kQ4_KQs + 32 * g));
-    const __m256i mask = _mm256_set1_epi8(0x0F);
-    *w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(q, mask)),
-                            _mm256_and_si256(_mm256_srli_epi16(q, 4), mask), 1);
-    const __m512i idx = _mm512_add_epi32(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
-                                         _mm512_set1_epi32(2 * g));
-    *scale = _mm512_permutexvar_ps(idx, _mm512_castps256_ps512(r.scales));
-  }
-};
 
 // 16 sub-blocks of 16 with int8 scales; 6-bit codes q with x = d·sc·(q − 32).
 struct Q6_K {
@@ -285,8 +197,8 @@ void rows_for_batch(const QuantGemmProblem& p, int64_t row_begin, int64_t row_en
 void qgemm_rows_avx512_vnni(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
   switch (p.format) {
     case QuantFormat::kQ8_0:
-    case QuantFormat::kQ4_0: qgemm_rows16_avx512_vnni(p, row_begin, row_end); break;
-    case QuantFormat::kQ4_K: rows_for_batch<Q4_K>(p, row_begin, row_end); break;
+    case QuantFormat::kQ4_0:
+    case QuantFormat::kQ4_K: qgemm_rows16_avx512_vnni(p, row_begin, row_end); break;
     case QuantFormat::kQ6_K: rows_for_batch<Q6_K>(p, row_begin, row_end); break;
   }
 }

@@ -22,13 +22,14 @@ namespace tgi::kernels::qgemm {
 namespace {
 
 constexpr int kLanes = 16;
-// Blocks transposed at a time: 64 × 576 bytes = 36 KiB, resident in L1/L2 while every token
+// Blocks transposed at a time (a multiple of 8, whole Q4_K super-blocks): 64 × 640 bytes = 40 KiB, resident in L1/L2 while every token
 // passes over them.
 constexpr int64_t kChunkBlocks = 64;
 
 struct alignas(64) PackedBlock {
   __m512i w[8];  // w[k] lane r: unsigned weight codes k·4 .. k·4+3 of row r
   __m512 d;      // lane r: the row's block scale
+  __m512 m;      // lane r: the row's block minimum (Q4_K: dmin · m_j), subtracted per unit of Σx
 };
 
 inline int32_t load_i32(const void* p) {
@@ -68,6 +69,8 @@ inline void transpose_8x8_pairs(const __m512i z[8], __m512i out[8]) {
 struct Q8_0 {
   static constexpr int64_t kBlockBytes = kQ8_0Bytes;
   static constexpr int kOffset = 128;  // codes stored as w + 128
+  static constexpr int64_t kPackBlocks = 1;
+  static constexpr bool kHasMins = false;
   static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
     const int64_t at = b * kBlockBytes;
     __m512i z[8];
@@ -86,6 +89,8 @@ struct Q8_0 {
 struct Q4_0 {
   static constexpr int64_t kBlockBytes = kQ4_0Bytes;
   static constexpr int kOffset = 8;
+  static constexpr int64_t kPackBlocks = 1;
+  static constexpr bool kHasMins = false;
   static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
     const int64_t at = b * kBlockBytes + 2;
     // z[i] 128-bit lane L = the 16 code bytes of row i + 4L; a 4×4 dword transpose per lane.
@@ -107,6 +112,59 @@ struct Q4_0 {
       out->w[k + 4] = _mm512_and_si512(_mm512_srli_epi16(v[k], 4), mask);
     }
     out->d = load_scales(rows, b * kBlockBytes);
+  }
+};
+
+// x = d·sc_j·q − dmin·m_j, sub-blocks j of 32 = the activation blocks. Packs a whole super-block
+// (8 blocks): scales and mins are unpacked for 16 rows at once, lanes = rows.
+struct Q4_K {
+  static constexpr int kOffset = 0;
+  static constexpr int64_t kPackBlocks = 8;
+  static constexpr bool kHasMins = true;
+  static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
+    const int64_t at = b / 8 * kQ4_KBytes;
+    alignas(32) uint16_t d_half[kLanes], dmin_half[kLanes];
+    alignas(64) uint32_t packed[3][kLanes];
+    for (int r = 0; r < kLanes; ++r) {
+      __builtin_memcpy(&d_half[r], rows[r] + at, 2);
+      __builtin_memcpy(&dmin_half[r], rows[r] + at + 2, 2);
+      for (int i = 0; i < 3; ++i) __builtin_memcpy(&packed[i][r], rows[r] + at + kQ4_KScales + 4 * i, 4);
+    }
+    const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d_half)));
+    const __m512 dmin = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dmin_half)));
+    const __m512i p0 = _mm512_load_si512(packed[0]), p1 = _mm512_load_si512(packed[1]), p2 = _mm512_load_si512(packed[2]);
+    // Byte j of each word: scales/mins 0-3, and 4-7 from the low/high nibbles of p2 plus the top
+    // two bits of p0/p1 (see qgemm_avx512_vnni.cpp, Q4_K::prepare).
+    const __m512i six = _mm512_set1_epi32(0x3F3F3F3F), four = _mm512_set1_epi32(0x0F0F0F0F), two = _mm512_set1_epi32(0x03030303);
+    const __m512i sc_low = _mm512_and_si512(p0, six), mn_low = _mm512_and_si512(p1, six);
+    const __m512i sc_high = _mm512_or_si512(_mm512_and_si512(p2, four),
+                                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(p0, 6), two), 4));
+    const __m512i mn_high = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(p2, 4), four),
+                                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(p1, 6), two), 4));
+    const __m512i byte = _mm512_set1_epi32(0xFF);
+    for (int j = 0; j < 4; ++j) {
+      const auto pick = [&](__m512i v) { return _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, 8 * j), byte)); };
+      out[j].d = _mm512_mul_ps(d, pick(sc_low));
+      out[j].m = _mm512_mul_ps(dmin, pick(mn_low));
+      out[j + 4].d = _mm512_mul_ps(d, pick(sc_high));
+      out[j + 4].m = _mm512_mul_ps(dmin, pick(mn_high));
+    }
+    // Chunk g of 32 code bytes: low nibbles are block 2g, high nibbles block 2g + 1.
+    const __m512i mask = _mm512_set1_epi8(0x0F);
+    for (int g = 0; g < 4; ++g) {
+      const int64_t q = at + kQ4_KQs + 32 * g;
+      __m512i z[8];
+      for (int i = 0; i < 8; ++i)
+        z[i] = _mm512_inserti64x4(
+            _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + q))),
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i + 8] + q)), 1);
+      __m512i codes[8];
+      transpose_8x8_pairs(z, codes);
+      for (int k = 0; k < 8; ++k) {
+        out[2 * g].w[k] = _mm512_and_si512(codes[k], mask);
+        out[2 * g + 1].w[k] = _mm512_and_si512(_mm512_srli_epi16(codes[k], 4), mask);
+      }
+    }
   }
 };
 
@@ -138,6 +196,8 @@ inline void token_tile(const QuantGemmProblem& p, const PackedBlock* packed, int
     for (int i = 0; i < kTokens; ++i) {
       const __m512 scale = _mm512_mul_ps(pb.d, _mm512_set1_ps(p.x.scale[(t0 + i) * p.x.scale_stride + b]));
       acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even[i], odd[i])), scale, acc[i]);
+      if constexpr (F::kHasMins)
+        acc[i] = _mm512_fnmadd_ps(pb.m, _mm512_set1_ps(p.x.scaled_sum[(t0 + i) * p.x.scale_stride + b]), acc[i]);
     }
   }
   const __m512 bias = last_chunk && p.bias ? _mm512_maskz_loadu_ps(valid, p.bias + r0) : _mm512_setzero_ps();
@@ -160,7 +220,7 @@ void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
     for (int r = 0; r < kLanes; ++r) rows[r] = p.w + (r0 + (r < count ? r : count - 1)) * p.w_row_stride;
     for (int64_t c = 0; c < blocks; c += kChunkBlocks) {
       const int64_t c_end = c + kChunkBlocks < blocks ? c + kChunkBlocks : blocks;
-      for (int64_t b = c; b < c_end; ++b) F::pack(rows, b, &packed[b - c]);
+      for (int64_t b = c; b < c_end; b += F::kPackBlocks) F::pack(rows, b, &packed[b - c]);
       const bool first = c == 0, last = c_end == blocks;
       int64_t t = 0;
       for (; t + kTokens <= p.num_tokens; t += kTokens) token_tile<F, kTokens>(p, packed, c, c_end, t, r0, valid, first, last);
@@ -180,7 +240,8 @@ void qgemm_rows16_avx512_vnni(const QuantGemmProblem& p, int64_t row_begin, int6
   switch (p.format) {
     case QuantFormat::kQ8_0: rows16<Q8_0>(p, row_begin, row_end); break;
     case QuantFormat::kQ4_0: rows16<Q4_0>(p, row_begin, row_end); break;
-    default: break;  // K-quants: qgemm_rows_avx512_vnni
+    case QuantFormat::kQ4_K: rows16<Q4_K>(p, row_begin, row_end); break;
+    default: break;  // Q6_K: qgemm_rows_avx512_vnni
   }
 }
 
