@@ -1,7 +1,7 @@
 #pragma once
 // The tokenizer of what --model-id names: a model directory's tokenizer.json, or for a GGUF file
-// the one beside it. (A GGUF file also carries its tokenizer in tokenizer.ggml.* metadata; reading
-// that plugs in here.)
+// the one its tokenizer.ggml.* metadata describes (formats::gguf_tokenizer), else the
+// tokenizer.json beside the file.
 #include <filesystem>
 #include <memory>
 
