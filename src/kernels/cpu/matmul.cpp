@@ -81,12 +81,14 @@ void matmul_int8_activations(qgemm::QuantFormat format, const float* x, int64_t 
   if (q.size() < static_cast<size_t>(num_tokens * padded_cols)) q.resize(static_cast<size_t>(num_tokens * padded_cols));
   if (scales.size() < static_cast<size_t>(2 * num_tokens * padded_blocks))
     scales.resize(static_cast<size_t>(2 * num_tokens * padded_blocks));
-  if (sums.size() < static_cast<size_t>(num_tokens * padded_blocks)) sums.resize(static_cast<size_t>(num_tokens * padded_blocks));
+  if (sums.size() < static_cast<size_t>(3 * num_tokens * padded_blocks))
+    sums.resize(static_cast<size_t>(3 * num_tokens * padded_blocks));
   qgemm::QuantizedActivations xq;
   xq.q = q.data();
   xq.scale = scales.data();
   xq.scaled_sum = scales.data() + num_tokens * padded_blocks;
   xq.sum = sums.data();
+  xq.half_sum = sums.data() + num_tokens * padded_blocks;
   xq.q_stride = padded_cols;
   xq.scale_stride = padded_blocks;
   const int64_t cols = w.cols;

@@ -218,12 +218,13 @@ TEST(QuantizeActivations, MatchesScalarDefinitionAndPadsWithZeroBlocks) {
   x[70] = 1e-30f;
   std::vector<int8_t> q(rows * padded_cols, 99);
   std::vector<float> scale(rows * padded_blocks, 99.0f), scaled_sum(rows * padded_blocks, 99.0f);
-  std::vector<int32_t> sums(rows * padded_blocks, 99);
+  std::vector<int32_t> sums(rows * padded_blocks, 99), half_sums(2 * rows * padded_blocks, 99);
   qgemm::QuantizedActivations out;
   out.q = q.data();
   out.scale = scale.data();
   out.scaled_sum = scaled_sum.data();
   out.sum = sums.data();
+  out.half_sum = half_sums.data();
   out.q_stride = padded_cols;
   out.scale_stride = padded_blocks;
   qgemm::quantize_activation_rows(x.data(), cols, cols, out, 0, rows);
@@ -233,12 +234,15 @@ TEST(QuantizeActivations, MatchesScalarDefinitionAndPadsWithZeroBlocks) {
       float expected_scale;
       quantize_block_scalar(&x[t * cols + 32 * b], expected, &expected_scale);
       EXPECT_EQ(scale[t * padded_blocks + b], expected_scale);
-      int sum = 0;
+      int sum = 0, first_half = 0;
       for (int i = 0; i < 32; ++i) {
         ASSERT_EQ(q[t * padded_cols + 32 * b + i], expected[i]) << t << " " << b << " " << i;
         ASSERT_LE(std::abs(int{expected[i]}), 127);
         sum += expected[i];
+        if (i < 16) first_half += expected[i];
       }
+      EXPECT_EQ(half_sums[2 * (t * padded_blocks + b)], first_half);
+      EXPECT_EQ(half_sums[2 * (t * padded_blocks + b) + 1], sum - first_half);
       EXPECT_EQ(sums[t * padded_blocks + b], sum);
       EXPECT_EQ(scaled_sum[t * padded_blocks + b], expected_scale * static_cast<float>(sum));
     }

@@ -43,7 +43,9 @@ inline __m256i lane_sums(__m256i u8, __m256i s8) {
 
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-// --- formats (see qgemm_avx512_vnni.cpp for the unit/step scheme) -------------------------
+// --- formats ---------------------------------------------------------------------------------
+// Each describes a "unit" of weights (one 32-block, or a 256-element super-block of 8 blocks):
+// per-row state prepared once per unit, then one (weight codes, lane scales) per 32-block step.
 
 struct Q8_0 {
   static constexpr int64_t kUnitElements = 32;
@@ -89,7 +91,8 @@ struct Q4_K {
   };
   static Row prepare(const std::byte* row, int64_t unit) {
     const std::byte* blk = row + unit * kQ4_KBytes;
-    // See qgemm_avx512_vnni.cpp: the 12 packed bytes as three words, 8 scales and 8 mins at once.
+    // The 12 packed bytes as three words: bytes 0-3 hold sc0-3 (low 6 bits) and the top bits of
+    // sc4-7, bytes 4-7 likewise m0-3 and m4-7, bytes 8-11 the low nibbles of sc4-7 and m4-7.
     uint32_t packed[3];
     __builtin_memcpy(packed, blk + kQ4_KScales, 12);
     const uint64_t sc = (packed[0] & 0x3F3F3F3Fu) |

@@ -1,16 +1,20 @@
-// Int8 kernels for block-quantized weights with AVX-512-VNNI (vpdpbusd: u8 × s8, 4-way, into
-// int32): the entry point for every format, and the per-row kernel Q6_K uses (Q8_0, Q4_0 and
-// Q4_K go to the sixteen-rows-per-vector kernel in qgemm_rows16_avx512_vnni.cpp). This file
-// alone is compiled for that target (pragma below) and is only called after cpu_isa.cpp found
-// the CPU has it; it includes nothing but intrinsics and the plain-data header.
+// Int8 kernels for block-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) with AVX-512-VNNI
+// (vpdpbusd: u8 × s8, 4-way, into int32), sixteen weight rows per vector. Each 32-element block
+// of 16 rows is transposed (in registers, into a stack buffer) so that int32 lane r belongs to
+// row r: one vpdpbusd then multiplies 4 weights of each of 16 rows by the same 4 activations,
+// broadcast from memory. A block costs 8 vpdpbusd and ~3 float ops per token for 16 rows, against
+// 8 and 24 when each row keeps its own vector, and the transpose is paid once per block for all
+// tokens. Weight codes are unsigned (Q8_0 stored +128); their offset is cancelled exactly in int32.
 //
-// Each output row keeps its own vector here. Every step takes 64 elements (two 32-element
-// blocks) into one 512-bit register: int32 lane l sums 4 consecutive elements, lanes 0-7 the
-// first block, 8-15 the second. Q6_K's unsigned 6-bit codes carry an offset of 32, cancelled
-// exactly by starting each lane at -32 · Σ x, computed once per token and step. Scales are then
-// applied in float per lane: acc += float(Σ w·x) · (weight scale · activation scale).
+// Per output (token t, row r) the arithmetic is fixed: over the blocks b in order,
+// acc = fma(float(Σ_b w·x), d_w[b] · d_x[b], acc), the integer sum exact (Q6_K: one such step per
+// 16-element sub-block; Q4_K: then acc −= m_w[b] · d_x[b]·Σx_b); finally y = acc + bias.
+// Tiling, chunking and the thread split only change when it happens, never what (a partial acc
+// parked in y between chunks is stored and reloaded exactly), so results are batch invariant.
+//
+// Compiled for AVX-512-VNNI (pragma below), called only after cpu_isa.cpp found it; includes
+// nothing but intrinsics and the plain-data header.
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
-// gcc 12 flags its own AVX-512 intrinsics (their _mm512_undefined_* placeholders) as uninitialized.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -20,175 +24,279 @@
 namespace tgi::kernels::qgemm {
 namespace {
 
-inline float reduce(__m512 v) {
-  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0x4E));
-  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0xB1));
-  __m128 s = _mm512_castps512_ps128(v);
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
+constexpr int kLanes = 16;
+// Blocks transposed at a time (a multiple of 8, whole Q4_K super-blocks): 64 × 704 bytes = 44 KiB, resident in L1/L2 while every token
+// passes over them.
+constexpr int64_t kChunkBlocks = 64;
 
-inline uint16_t load_u16(const std::byte* p) {
-  uint16_t v;
-  __builtin_memcpy(&v, p, 2);
+struct alignas(64) PackedBlock {
+  __m512i w[8];  // w[k] lane r: unsigned weight codes k·4 .. k·4+3 of row r
+  __m512 d;      // lane r: the row's block scale (Q6_K: of the block's first 16 elements)
+  __m512 d2;     // Q6_K: lane r: the scale of the block's last 16 elements
+  __m512 m;      // Q4_K: lane r: the row's block minimum dmin · m_j, subtracted per unit of Σx
+};
+
+inline int32_t load_i32(const void* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
   return v;
 }
 
-// Activation scales of blocks 2p, 2p+1 as [a ×8, b ×8].
-inline __m512 activation_pair_scale(const float* scale) {
-  const __m128 two = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(scale)));
-  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), _mm512_castps128_ps512(two));
+// The f16 block scales at byte `at` of the 16 rows, as floats (scalar loads: cheaper than a
+// gather on the CPUs measured).
+inline __m512 load_scales(const std::byte* const rows[kLanes], int64_t at) {
+  alignas(32) uint16_t h[kLanes];
+  for (int r = 0; r < kLanes; ++r) __builtin_memcpy(&h[r], rows[r] + at, 2);
+  return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h)));
 }
 
-// -offset · (sum of each lane's 4 activations).
-inline __m512i offset_start(__m512i x, char offset) {
-  return _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(offset), x));
-}
-
-// --- formats -------------------------------------------------------------------------------
-// Each describes a "unit" of weights (a pair of 32-blocks, or a 256-element super-block of 4
-// steps): per-row state prepared once per unit, then one (weights, weight scale) per step.
-
-// 16 sub-blocks of 16 with int8 scales; 6-bit codes q with x = d·sc·(q − 32).
-struct Q6_K {
-  static constexpr int64_t kUnitElements = 256;
-  static constexpr int kSteps = 4;
-  static constexpr bool kHasMins = false;
-  static constexpr char kOffset = 32;
-  struct Row {
-    __m512 scales;  // d · sc for the 16 sub-blocks
-  };
-  static Row prepare(const std::byte* row, int64_t unit) {
-    const std::byte* blk = row + unit * kQ6_KBytes;
-    const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ6_KScales));
-    const float d = _cvtsh_ss(load_u16(blk + kQ6_KD));
-    return {_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc)), _mm512_set1_ps(d))};
+// z[i] = [row i | row i+8], eight dwords each -> out[k] lane r = dword k of row r.
+inline void transpose_8x8_pairs(const __m512i z[8], __m512i out[8]) {
+  __m512i u[8];
+  for (int i = 0; i < 4; ++i) {
+    u[2 * i] = _mm512_unpacklo_epi32(z[2 * i], z[2 * i + 1]);
+    u[2 * i + 1] = _mm512_unpackhi_epi32(z[2 * i], z[2 * i + 1]);
   }
-  // Step g covers elements 64g..64g+63: half h = g/2 of the super-block; within it the low
-  // nibbles of ql (g even) or the high nibbles (g odd), with qh's matching bit pairs.
-  template <bool>
-  static void step(const std::byte* row, int64_t unit, int g, const Row& r, __m512i* w, __m512* scale) {
-    const std::byte* blk = row + unit * kQ6_KBytes;
-    const int h = g >> 1;
-    const __m512i ql = _mm512_loadu_si512(blk + 64 * h);  // ql[0..63] of this half
-    const __m256i qh256 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ6_KQh + 32 * h));
-    const __m512i qh = _mm512_inserti64x4(_mm512_castsi256_si512(qh256), qh256, 1);
-    __m512i low, high;
-    if ((g & 1) == 0) {
-      low = _mm512_and_si512(ql, _mm512_set1_epi8(0x0F));
-      // bits 0-1 (elements 0-31) and 2-3 (32-63) of qh moved to bits 4-5.
-      high = _mm512_sllv_epi16(qh, _mm512_setr_epi64(0x0004000400040004, 0x0004000400040004, 0x0004000400040004,
-                                                     0x0004000400040004, 0x0002000200020002, 0x0002000200020002,
-                                                     0x0002000200020002, 0x0002000200020002));
-    } else {
-      low = _mm512_and_si512(_mm512_srli_epi16(ql, 4), _mm512_set1_epi8(0x0F));
-      // bits 4-5 (elements 64-95) stay; bits 6-7 (96-127) move down to 4-5.
-      high = _mm512_srlv_epi16(qh, _mm512_setr_epi64(0, 0, 0, 0, 0x0002000200020002, 0x0002000200020002,
-                                                     0x0002000200020002, 0x0002000200020002));
-    }
-    *w = _mm512_or_si512(low, _mm512_and_si512(high, _mm512_set1_epi8(0x30)));
-    const __m512i idx = _mm512_add_epi32(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
-                                         _mm512_set1_epi32(4 * g));
-    *scale = _mm512_permutexvar_ps(idx, r.scales);
+  // t[k]: rows 0-3 (and 8-11) of dwords k and k+4; s[k]: rows 4-7 (and 12-15).
+  const __m512i t[4] = {_mm512_unpacklo_epi64(u[0], u[2]), _mm512_unpackhi_epi64(u[0], u[2]),
+                        _mm512_unpacklo_epi64(u[1], u[3]), _mm512_unpackhi_epi64(u[1], u[3])};
+  const __m512i s[4] = {_mm512_unpacklo_epi64(u[4], u[6]), _mm512_unpackhi_epi64(u[4], u[6]),
+                        _mm512_unpacklo_epi64(u[5], u[7]), _mm512_unpackhi_epi64(u[5], u[7])};
+  const __m512i low = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+  const __m512i high = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+  for (int k = 0; k < 4; ++k) {
+    out[k] = _mm512_permutex2var_epi64(t[k], low, s[k]);
+    out[k + 4] = _mm512_permutex2var_epi64(t[k], high, s[k]);
+  }
+}
+
+// Bytes [at, at + 32) of the 16 rows -> out[k] lane r = bytes 4k .. 4k+3 of row r.
+inline void transpose_rows_32(const std::byte* const rows[kLanes], int64_t at, __m512i out[8]) {
+  __m512i z[8];
+  for (int i = 0; i < 8; ++i)
+    z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + at))),
+                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i + 8] + at)), 1);
+  transpose_8x8_pairs(z, out);
+}
+
+// Bytes [at, at + 16) of the 16 rows -> out[k] lane r = bytes 4k .. 4k+3 of row r.
+inline void transpose_rows_16(const std::byte* const rows[kLanes], int64_t at, __m512i out[4]) {
+  // z[i] 128-bit lane L = row i + 4L; then a 4×4 dword transpose within each lane.
+  __m512i z[4];
+  for (int i = 0; i < 4; ++i) {
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[i] + at)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[i + 4] + at)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[i + 8] + at)), 2);
+    z[i] = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[i + 12] + at)), 3);
+  }
+  const __m512i u0 = _mm512_unpacklo_epi32(z[0], z[1]), u1 = _mm512_unpackhi_epi32(z[0], z[1]);
+  const __m512i u2 = _mm512_unpacklo_epi32(z[2], z[3]), u3 = _mm512_unpackhi_epi32(z[2], z[3]);
+  out[0] = _mm512_unpacklo_epi64(u0, u2);
+  out[1] = _mm512_unpackhi_epi64(u0, u2);
+  out[2] = _mm512_unpacklo_epi64(u1, u3);
+  out[3] = _mm512_unpackhi_epi64(u1, u3);
+}
+
+struct Q8_0 {
+  static constexpr int64_t kBlockBytes = kQ8_0Bytes;
+  static constexpr int kOffset = 128;  // codes stored as w + 128
+  static constexpr int64_t kPackBlocks = 1;
+  static constexpr bool kHasMins = false;
+  static constexpr bool kHalfScales = false;
+  static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
+    const int64_t at = b * kBlockBytes;
+    __m512i w[8];
+    transpose_rows_32(rows, at + 2, w);
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    for (int k = 0; k < 8; ++k) out->w[k] = _mm512_xor_si512(w[k], flip);
+    out->d = load_scales(rows, at);
   }
 };
 
-// --- tiles ---------------------------------------------------------------------------------
-
-template <typename F, int kTokens, int kRows>
-inline void tile(const QuantGemmProblem& p, int64_t t0, int64_t r0) {
-  __m512 acc[kTokens][kRows];
-  for (int i = 0; i < kTokens; ++i)
-    for (int j = 0; j < kRows; ++j) acc[i][j] = _mm512_setzero_ps();
-  const std::byte* w_row[kRows];
-  for (int j = 0; j < kRows; ++j) w_row[j] = p.w + (r0 + j) * p.w_row_stride;
-  const int8_t* xq[kTokens];
-  const float* xs[kTokens];
-  const float* xsum[kTokens];
-  for (int i = 0; i < kTokens; ++i) {
-    xq[i] = p.x.q + (t0 + i) * p.x.q_stride;
-    xs[i] = p.x.scale + (t0 + i) * p.x.scale_stride;
-    xsum[i] = p.x.scaled_sum + (t0 + i) * p.x.scale_stride;
+struct Q4_0 {
+  static constexpr int64_t kBlockBytes = kQ4_0Bytes;
+  static constexpr int kOffset = 8;
+  static constexpr int64_t kPackBlocks = 1;
+  static constexpr bool kHasMins = false;
+  static constexpr bool kHalfScales = false;
+  static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
+    __m512i v[4];
+    transpose_rows_16(rows, b * kBlockBytes + 2, v);
+    // Byte j of a block's codes holds element j (low nibble) and j + 16 (high nibble).
+    const __m512i mask = _mm512_set1_epi8(0x0F);
+    for (int k = 0; k < 4; ++k) {
+      out->w[k] = _mm512_and_si512(v[k], mask);
+      out->w[k + 4] = _mm512_and_si512(_mm512_srli_epi16(v[k], 4), mask);
+    }
+    out->d = load_scales(rows, b * kBlockBytes);
   }
+};
 
-  auto unit_body = [&]<bool kSecond>(int64_t u) {
-    typename F::Row rs[kRows];
-    for (int j = 0; j < kRows; ++j) rs[j] = F::prepare(w_row[j], u);
-    if constexpr (F::kHasMins) {
-      for (int i = 0; i < kTokens; ++i) {
-        // The min term rides in the same accumulator (lanes 0-7; the zero lanes above add
-        // nothing), once per super-block: −Σ_j dmin·m_j · scale_j·Σq_j.
-        const __m512 s = _mm512_castps256_ps512(_mm256_loadu_ps(xsum[i] + 8 * u));
-        for (int j = 0; j < kRows; ++j) acc[i][j] = _mm512_fnmadd_ps(rs[j].mins, s, acc[i][j]);
+// x = d·sc_j·q − dmin·m_j, sub-blocks j of 32 = the activation blocks. Packs a whole super-block
+// (8 blocks): scales and mins are unpacked for 16 rows at once, lanes = rows.
+struct Q4_K {
+  static constexpr int kOffset = 0;
+  static constexpr int64_t kPackBlocks = 8;
+  static constexpr bool kHasMins = true;
+  static constexpr bool kHalfScales = false;
+  static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
+    const int64_t at = b / 8 * kQ4_KBytes;
+    alignas(32) uint16_t d_half[kLanes], dmin_half[kLanes];
+    alignas(64) uint32_t packed[3][kLanes];
+    for (int r = 0; r < kLanes; ++r) {
+      __builtin_memcpy(&d_half[r], rows[r] + at, 2);
+      __builtin_memcpy(&dmin_half[r], rows[r] + at + 2, 2);
+      for (int i = 0; i < 3; ++i) __builtin_memcpy(&packed[i][r], rows[r] + at + kQ4_KScales + 4 * i, 4);
+    }
+    const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d_half)));
+    const __m512 dmin = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dmin_half)));
+    const __m512i p0 = _mm512_load_si512(packed[0]), p1 = _mm512_load_si512(packed[1]), p2 = _mm512_load_si512(packed[2]);
+    // Byte j of each word: scales/mins 0-3, and 4-7 from the low/high nibbles of p2 plus the top
+    // two bits of p0/p1 (see qgemm_avx2.cpp, Q4_K::prepare).
+    const __m512i six = _mm512_set1_epi32(0x3F3F3F3F), four = _mm512_set1_epi32(0x0F0F0F0F), two = _mm512_set1_epi32(0x03030303);
+    const __m512i sc_low = _mm512_and_si512(p0, six), mn_low = _mm512_and_si512(p1, six);
+    const __m512i sc_high = _mm512_or_si512(_mm512_and_si512(p2, four),
+                                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(p0, 6), two), 4));
+    const __m512i mn_high = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(p2, 4), four),
+                                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(p1, 6), two), 4));
+    const __m512i byte = _mm512_set1_epi32(0xFF);
+    for (int j = 0; j < 4; ++j) {
+      const auto pick = [&](__m512i v) { return _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, 8 * j), byte)); };
+      out[j].d = _mm512_mul_ps(d, pick(sc_low));
+      out[j].m = _mm512_mul_ps(dmin, pick(mn_low));
+      out[j + 4].d = _mm512_mul_ps(d, pick(sc_high));
+      out[j + 4].m = _mm512_mul_ps(dmin, pick(mn_high));
+    }
+    // Chunk g of 32 code bytes: low nibbles are block 2g, high nibbles block 2g + 1.
+    const __m512i mask = _mm512_set1_epi8(0x0F);
+    for (int g = 0; g < 4; ++g) {
+      __m512i codes[8];
+      transpose_rows_32(rows, at + kQ4_KQs + 32 * g, codes);
+      for (int k = 0; k < 8; ++k) {
+        out[2 * g].w[k] = _mm512_and_si512(codes[k], mask);
+        out[2 * g + 1].w[k] = _mm512_and_si512(_mm512_srli_epi16(codes[k], 4), mask);
       }
     }
-    for (int g = 0; g < F::kSteps; ++g) {
-      __m512i w[kRows];
-      __m512 ws[kRows];
-      for (int j = 0; j < kRows; ++j) F::template step<kSecond>(w_row[j], u, g, rs[j], &w[j], &ws[j]);
-      const int64_t pair = u * F::kSteps + g;
-      for (int i = 0; i < kTokens; ++i) {
-        const __m512i x = _mm512_loadu_si512(xq[i] + 64 * pair);
-        const __m512 x_scale = activation_pair_scale(xs[i] + 2 * pair);
-        const __m512i start = F::kOffset != 0 ? offset_start(x, F::kOffset) : _mm512_setzero_si512();
-        for (int j = 0; j < kRows; ++j) {
-          const __m512i dot = _mm512_dpbusd_epi32(start, w[j], x);
-          acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(ws[j], x_scale), acc[i][j]);
+  }
+};
+
+// x = d·sc·(q − 32) with an int8 scale per 16 elements: dwords 0-3 of a block are its first
+// sub-block, 4-7 its second, so the two integer chains are the two sub-blocks. Packs a whole
+// super-block (8 blocks).
+struct Q6_K {
+  static constexpr int kOffset = 32;
+  static constexpr int64_t kPackBlocks = 8;
+  static constexpr bool kHasMins = false;
+  static constexpr bool kHalfScales = true;
+  static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
+    const int64_t at = b / 8 * kQ6_KBytes;
+    alignas(32) uint16_t d_half[kLanes];
+    for (int r = 0; r < kLanes; ++r) __builtin_memcpy(&d_half[r], rows[r] + at + kQ6_KD, 2);
+    const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d_half)));
+    __m512i sc[4];  // sc[k] lane r: int8 scales 4k .. 4k+3 of row r
+    transpose_rows_16(rows, at + kQ6_KScales, sc);
+    for (int j = 0; j < 16; ++j) {
+      // Sign-extend byte j % 4 of each lane.
+      const __m512i v = _mm512_srai_epi32(_mm512_slli_epi32(sc[j / 4], 24 - 8 * (j % 4)), 24);
+      const __m512 scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(v));
+      if (j % 2 == 0) out[j / 2].d = scale; else out[j / 2].d2 = scale;
+    }
+    // Per half h of 128 elements: block 4h + c takes the low (c < 2) or high nibbles of
+    // ql[64h + 32·(c % 2) ...] and bit pair c of qh[32h ...] as bits 4-5.
+    const __m512i low4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(3);
+    for (int h = 0; h < 2; ++h) {
+      __m512i ql[2][8], qh[8];
+      transpose_rows_32(rows, at + 64 * h, ql[0]);
+      transpose_rows_32(rows, at + 64 * h + 32, ql[1]);
+      transpose_rows_32(rows, at + kQ6_KQh + 32 * h, qh);
+      for (int c = 0; c < 4; ++c) {
+        PackedBlock& o = out[4 * h + c];
+        for (int k = 0; k < 8; ++k) {
+          const __m512i nibbles = _mm512_and_si512(c < 2 ? ql[c % 2][k] : _mm512_srli_epi16(ql[c % 2][k], 4), low4);
+          const __m512i high = _mm512_and_si512(_mm512_srli_epi16(qh[k], 2 * c), two);
+          o.w[k] = _mm512_or_si512(nibbles, _mm512_slli_epi16(high, 4));
         }
       }
     }
-  };
+  }
+};
 
-  const int64_t blocks = p.cols / 32;
-  const int64_t full_units = blocks * 32 / F::kUnitElements;
-  for (int64_t u = 0; u < full_units; ++u) unit_body.template operator()<true>(u);
-  if (full_units * F::kUnitElements < blocks * 32) unit_body.template operator()<false>(full_units);
-
+template <typename F, int kTokens>
+inline void token_tile(const QuantGemmProblem& p, const PackedBlock* packed, int64_t b_begin, int64_t b_end, int64_t t0,
+                       int64_t r0, __mmask16 valid, bool first_chunk, bool last_chunk) {
+  __m512 acc[kTokens];
   for (int i = 0; i < kTokens; ++i) {
     float* y = p.y + (t0 + i) * p.y_stride + r0;
-    for (int j = 0; j < kRows; ++j) {
-      float sum = reduce(acc[i][j]);
-      if (p.bias) sum += p.bias[r0 + j];
-      y[j] = sum;
+    acc[i] = first_chunk ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(valid, y);
+  }
+  for (int64_t b = b_begin; b < b_end; ++b) {
+    const PackedBlock& pb = packed[b - b_begin];
+    // Two integer chains per token: dwords 0-3 and 4-7 of the block (Q6_K: its two sub-blocks),
+    // each started at -offset · Σx of its elements, which cancels the codes' offset exactly.
+    __m512i first[kTokens], second[kTokens];
+    for (int i = 0; i < kTokens; ++i) {
+      const int64_t at = (t0 + i) * p.x.scale_stride + b;
+      if constexpr (F::kHalfScales) {
+        first[i] = _mm512_set1_epi32(-F::kOffset * p.x.half_sum[2 * at]);
+        second[i] = _mm512_set1_epi32(-F::kOffset * p.x.half_sum[2 * at + 1]);
+      } else {
+        first[i] = _mm512_set1_epi32(-F::kOffset * p.x.sum[at]);
+        second[i] = _mm512_setzero_si512();
+      }
+    }
+    for (int k = 0; k < 4; ++k) {
+      const __m512i w0 = _mm512_load_si512(&pb.w[k]);
+      const __m512i w1 = _mm512_load_si512(&pb.w[k + 4]);
+      for (int i = 0; i < kTokens; ++i) {
+        const int8_t* x = p.x.q + (t0 + i) * p.x.q_stride + 32 * b + 4 * k;
+        first[i] = _mm512_dpbusd_epi32(first[i], w0, _mm512_set1_epi32(load_i32(x)));
+        second[i] = _mm512_dpbusd_epi32(second[i], w1, _mm512_set1_epi32(load_i32(x + 16)));
+      }
+    }
+    for (int i = 0; i < kTokens; ++i) {
+      const int64_t at = (t0 + i) * p.x.scale_stride + b;
+      const __m512 x_scale = _mm512_set1_ps(p.x.scale[at]);
+      if constexpr (F::kHalfScales) {
+        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(first[i]), _mm512_mul_ps(pb.d, x_scale), acc[i]);
+        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(second[i]), _mm512_mul_ps(pb.d2, x_scale), acc[i]);
+      } else {
+        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(first[i], second[i])), _mm512_mul_ps(pb.d, x_scale),
+                                 acc[i]);
+      }
+      if constexpr (F::kHasMins) acc[i] = _mm512_fnmadd_ps(pb.m, _mm512_set1_ps(p.x.scaled_sum[at]), acc[i]);
     }
   }
-}
-
-// Tokens are taken in chunks whose quantized activations stay in L2 while every row tile of
-// the range passes over them.
-constexpr int64_t kTokenChunk = 64;
-
-template <typename F, int kTokens, int kRows>
-inline void token_tile_over_rows(const QuantGemmProblem& p, int64_t t, int64_t row_begin, int64_t row_end) {
-  int64_t r = row_begin;
-  for (; r + kRows <= row_end; r += kRows) tile<F, kTokens, kRows>(p, t, r);
-  for (; r < row_end; ++r) tile<F, kTokens, 1>(p, t, r);
-}
-
-template <typename F, int kTokens, int kRows>
-void rows(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
-  for (int64_t c = 0; c < p.num_tokens; c += kTokenChunk) {
-    const int64_t c_end = c + kTokenChunk < p.num_tokens ? c + kTokenChunk : p.num_tokens;
-    int64_t t = c;
-    for (; t + kTokens <= c_end; t += kTokens) token_tile_over_rows<F, kTokens, kRows>(p, t, row_begin, row_end);
-    switch (c_end - t) {
-      case 3: if constexpr (kTokens > 3) token_tile_over_rows<F, 3, kRows>(p, t, row_begin, row_end); break;
-      case 2: if constexpr (kTokens > 2) token_tile_over_rows<F, 2, kRows>(p, t, row_begin, row_end); break;
-      case 1: if constexpr (kTokens > 1) token_tile_over_rows<F, 1, kRows>(p, t, row_begin, row_end); break;
-      default: break;
-    }
+  const __m512 bias = last_chunk && p.bias ? _mm512_maskz_loadu_ps(valid, p.bias + r0) : _mm512_setzero_ps();
+  for (int i = 0; i < kTokens; ++i) {
+    float* y = p.y + (t0 + i) * p.y_stride + r0;
+    _mm512_mask_storeu_ps(y, valid, last_chunk && p.bias ? _mm512_add_ps(acc[i], bias) : acc[i]);
   }
 }
 
 template <typename F>
-void rows_for_batch(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
-  // One token: several rows in flight so weight streams overlap. More tokens: a 4×4 tile reuses
-  // every decoded weight step four times and every activation step four times.
-  if (p.num_tokens == 1) {
-    rows<F, 1, 4>(p, row_begin, row_end);
-  } else {
-    rows<F, 4, 4>(p, row_begin, row_end);
+void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
+  constexpr int kTokens = 4;
+  PackedBlock packed[kChunkBlocks];
+  const int64_t blocks = p.cols / 32;
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += kLanes) {
+    const int64_t count = row_end - r0 < kLanes ? row_end - r0 : kLanes;
+    const auto valid = static_cast<__mmask16>((1u << count) - 1);
+    // Lanes past the range repeat its last row: read in bounds, computed, never stored.
+    const std::byte* rows[kLanes];
+    for (int r = 0; r < kLanes; ++r) rows[r] = p.w + (r0 + (r < count ? r : count - 1)) * p.w_row_stride;
+    for (int64_t c = 0; c < blocks; c += kChunkBlocks) {
+      const int64_t c_end = c + kChunkBlocks < blocks ? c + kChunkBlocks : blocks;
+      for (int64_t b = c; b < c_end; b += F::kPackBlocks) F::pack(rows, b, &packed[b - c]);
+      const bool first = c == 0, last = c_end == blocks;
+      int64_t t = 0;
+      for (; t + kTokens <= p.num_tokens; t += kTokens) token_tile<F, kTokens>(p, packed, c, c_end, t, r0, valid, first, last);
+      switch (p.num_tokens - t) {
+        case 3: token_tile<F, 3>(p, packed, c, c_end, t, r0, valid, first, last); break;
+        case 2: token_tile<F, 2>(p, packed, c, c_end, t, r0, valid, first, last); break;
+        case 1: token_tile<F, 1>(p, packed, c, c_end, t, r0, valid, first, last); break;
+        default: break;
+      }
+    }
   }
 }
 
@@ -196,10 +304,10 @@ void rows_for_batch(const QuantGemmProblem& p, int64_t row_begin, int64_t row_en
 
 void qgemm_rows_avx512_vnni(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
   switch (p.format) {
-    case QuantFormat::kQ8_0:
-    case QuantFormat::kQ4_0:
-    case QuantFormat::kQ4_K: qgemm_rows16_avx512_vnni(p, row_begin, row_end); break;
-    case QuantFormat::kQ6_K: rows_for_batch<Q6_K>(p, row_begin, row_end); break;
+    case QuantFormat::kQ8_0: rows16<Q8_0>(p, row_begin, row_end); break;
+    case QuantFormat::kQ4_0: rows16<Q4_0>(p, row_begin, row_end); break;
+    case QuantFormat::kQ4_K: rows16<Q4_K>(p, row_begin, row_end); break;
+    case QuantFormat::kQ6_K: rows16<Q6_K>(p, row_begin, row_end); break;
   }
 }
 

@@ -33,6 +33,7 @@ struct QuantizedActivations {
   float* scale = nullptr;       // [rows][scale_stride]
   float* scaled_sum = nullptr;  // [rows][scale_stride]
   int32_t* sum = nullptr;       // [rows][scale_stride]: Σ q of each block
+  int32_t* half_sum = nullptr;  // [rows][2 * scale_stride]: Σ q of each 16-element half block
   int64_t q_stride = 0;         // elements: cols rounded up to 64
   int64_t scale_stride = 0;     // blocks: q_stride / 32
 };
@@ -55,13 +56,11 @@ struct QuantGemmProblem {
 };
 
 // Output columns (weight rows) [row_begin, row_end) for every token. Block products are exact in
-// int32; each output then has one float accumulator fed block by block in increasing k order and
-// reduced in a fixed order, so it is bitwise the same whatever num_tokens, the row range or the
-// tile it lands in (batch invariance). The two ISAs may differ from each other in the last bits.
+// int32; each output then has one float accumulator (AVX2: 8 lanes, reduced in a fixed order;
+// VNNI: one lane of a 16-row vector) fed block by block in increasing k order, so it is bitwise
+// the same whatever num_tokens, the row range or the tile it lands in (batch invariance). The two
+// ISAs differ from each other in the last bits.
 void qgemm_rows_avx2(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end);
 void qgemm_rows_avx512_vnni(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end);
-// Q8_0 and Q4_0 sixteen rows per vector (qgemm_rows16_avx512_vnni.cpp); the VNNI entry point
-// above sends those formats there.
-void qgemm_rows16_avx512_vnni(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end);
 
 }  // namespace tgi::kernels::qgemm

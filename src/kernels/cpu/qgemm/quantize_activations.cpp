@@ -23,7 +23,7 @@ inline float horizontal_max(__m256 v) {
   return _mm_cvtss_f32(m);
 }
 
-void quantize_block(const float* x, int8_t* q, float* scale, float* scaled_sum, int32_t* q_sum) {
+void quantize_block(const float* x, int8_t* q, float* scale, float* scaled_sum, int32_t* q_sum, int32_t* half_sum) {
   const __m256 sign_bit = _mm256_set1_ps(-0.0f);
   __m256 v[4];
   __m256 amax = _mm256_setzero_ps();
@@ -37,7 +37,9 @@ void quantize_block(const float* x, int8_t* q, float* scale, float* scaled_sum, 
   const __m256 mul = _mm256_set1_ps(inverse);
   __m256i qi[4];
   for (int i = 0; i < 4; ++i) qi[i] = _mm256_cvtps_epi32(_mm256_mul_ps(v[i], mul));  // nearest even
-  const int32_t sum = horizontal_sum(_mm256_add_epi32(_mm256_add_epi32(qi[0], qi[1]), _mm256_add_epi32(qi[2], qi[3])));
+  const int32_t first_half = horizontal_sum(_mm256_add_epi32(qi[0], qi[1]));
+  const int32_t second_half = horizontal_sum(_mm256_add_epi32(qi[2], qi[3]));
+  const int32_t sum = first_half + second_half;
   // packs interleave 128-bit lanes; the permute restores element order.
   const __m256i lo = _mm256_packs_epi32(qi[0], qi[1]);
   const __m256i hi = _mm256_packs_epi32(qi[2], qi[3]);
@@ -47,6 +49,8 @@ void quantize_block(const float* x, int8_t* q, float* scale, float* scaled_sum, 
   *scale = d;
   *scaled_sum = d * static_cast<float>(sum);
   *q_sum = sum;
+  half_sum[0] = first_half;
+  half_sum[1] = second_half;
 }
 
 }  // namespace
@@ -60,12 +64,15 @@ void quantize_activation_rows(const float* x, int64_t x_stride, int64_t cols, co
     float* scale = out.scale + t * out.scale_stride;
     float* scaled_sum = out.scaled_sum + t * out.scale_stride;
     int32_t* sum = out.sum + t * out.scale_stride;
-    for (int64_t b = 0; b < blocks; ++b) quantize_block(row + 32 * b, q + 32 * b, scale + b, scaled_sum + b, sum + b);
+    int32_t* half_sum = out.half_sum + 2 * t * out.scale_stride;
+    for (int64_t b = 0; b < blocks; ++b)
+      quantize_block(row + 32 * b, q + 32 * b, scale + b, scaled_sum + b, sum + b, half_sum + 2 * b);
     for (int64_t b = blocks; b < out.scale_stride; ++b) {
       std::memset(q + 32 * b, 0, 32);
       scale[b] = 0.0f;
       scaled_sum[b] = 0.0f;
       sum[b] = 0;
+      half_sum[2 * b] = half_sum[2 * b + 1] = 0;
     }
   }
 }
