@@ -25,9 +25,12 @@ namespace tgi::kernels::qgemm {
 namespace {
 
 constexpr int kLanes = 16;
-// Blocks transposed at a time (a multiple of 8, whole Q4_K super-blocks): 64 × 704 bytes = 44 KiB, resident in L1/L2 while every token
-// passes over them.
+// Blocks transposed at a time (a multiple of 8: whole K-quant super-blocks): 64 × 704 bytes =
+// 44 KiB, resident in L1/L2 while every token passes over them.
 constexpr int64_t kChunkBlocks = 64;
+// With fewer tokens than a tile the transposed blocks are each used once: a chunk small enough
+// to stay in L1 (11 KiB) is faster. Chunking never changes the arithmetic (see above).
+constexpr int64_t kFewTokensChunkBlocks = 16;
 
 struct alignas(64) PackedBlock {
   __m512i w[8];  // w[k] lane r: unsigned weight codes k·4 .. k·4+3 of row r
@@ -284,8 +287,9 @@ void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
     // Lanes past the range repeat its last row: read in bounds, computed, never stored.
     const std::byte* rows[kLanes];
     for (int r = 0; r < kLanes; ++r) rows[r] = p.w + (r0 + (r < count ? r : count - 1)) * p.w_row_stride;
-    for (int64_t c = 0; c < blocks; c += kChunkBlocks) {
-      const int64_t c_end = c + kChunkBlocks < blocks ? c + kChunkBlocks : blocks;
+    const int64_t chunk = p.num_tokens < kTokens ? kFewTokensChunkBlocks : kChunkBlocks;
+    for (int64_t c = 0; c < blocks; c += chunk) {
+      const int64_t c_end = c + chunk < blocks ? c + chunk : blocks;
       for (int64_t b = c; b < c_end; b += F::kPackBlocks) F::pack(rows, b, &packed[b - c]);
       const bool first = c == 0, last = c_end == blocks;
       int64_t t = 0;
