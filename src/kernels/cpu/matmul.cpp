@@ -144,7 +144,7 @@ void matmul(const float* x, int64_t num_tokens, int64_t x_stride, const WeightVi
   if (num_tokens <= 0 || w.rows <= 0) return;
   if (is_block_format(w.format)) {
     const auto int8_format = int8_kernel_format(w.format);
-    if (int8_format && w.cols % weight_format_block_elements(w.format) == 0) {
+    if (int8_format && w.cols > 0 && w.cols % weight_format_block_elements(w.format) == 0) {
       matmul_int8_activations(*int8_format, x, num_tokens, x_stride, w, bias, y, y_stride, pool);
       return;
     }

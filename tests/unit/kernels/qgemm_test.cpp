@@ -205,6 +205,17 @@ TEST_P(Int8MatmulTest, IsasAgreeAndStayCloseToTheF32Reference) {
       ASSERT_NEAR(results[k][i], results[0][i], 1e-4 * (1.0 + std::abs(results[0][i])));
 }
 
+TEST_P(Int8MatmulTest, ZeroColumnsGiveTheBias) {
+  const WeightFormat format = GetParam();
+  const std::vector<float> bias{1.5f, -2.0f, 0.25f};
+  const WeightView view{format, 3, 0, nullptr, 0};
+  ThreadPool pool(2);
+  std::vector<float> y(6, 99.0f);
+  const float x[1] = {0.0f};
+  matmul(x, 2, 0, view, bias.data(), y.data(), 3, pool);
+  EXPECT_EQ(y, (std::vector<float>{1.5f, -2.0f, 0.25f, 1.5f, -2.0f, 0.25f}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, Int8MatmulTest,
                          ::testing::Values(WeightFormat::kQ8_0, WeightFormat::kQ4_0, WeightFormat::kQ4_K,
                                            WeightFormat::kQ6_K),
