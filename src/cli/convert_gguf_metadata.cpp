@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/gguf_tokenizer.h"
+
 namespace tgi::cli {
 namespace {
 
@@ -40,6 +42,31 @@ std::optional<std::string> special_token_text(const json& config, const char* ke
   if (it->is_string()) return it->get<std::string>();
   if (it->is_object() && it->contains("content") && (*it)["content"].is_string()) return (*it)["content"].get<std::string>();
   return std::nullopt;
+}
+
+// Whether a SentencePiece tokenizer.json puts "▁" before the text: a Prepend normalizer, or a
+// Metaspace pre-tokenizer that prepends.
+bool prepends_space_mark(const json& tokenizer) {
+  bool prepends = false;
+  auto visit = [&](const json& node, auto&& self) -> void {
+    if (node.is_array()) {
+      for (const auto& item : node) self(item, self);
+      return;
+    }
+    if (!node.is_object()) return;
+    const std::string type = node.value("type", "");
+    if (type == "Prepend") prepends = true;
+    if (type == "Metaspace") {
+      const std::string scheme = node.value("prepend_scheme", node.value("add_prefix_space", true) ? "always" : "never");
+      if (scheme != "never") prepends = true;
+    }
+    for (const char* key : {"normalizers", "pretokenizers"}) {
+      if (node.contains(key)) self(node[key], self);
+    }
+  };
+  visit(tokenizer.value("normalizer", json()), visit);
+  visit(tokenizer.value("pre_tokenizer", json()), visit);
+  return prepends;
 }
 
 bool is_byte_token(const std::string& token) {
@@ -140,6 +167,29 @@ Result<void> add_tokenizer_metadata(GgufWriter& writer, const std::filesystem::p
       added_types[id] = added.value("special", false) ? kControl : kUserDefined;
     }
   }
+  // llama.cpp (and our reader) rank SentencePiece merges by the score of the merged piece, so a
+  // piece's score is minus the rank of the first merge that makes it; pieces no merge makes
+  // (characters, bytes) rank below every merge. Scores of -id would lose the order of files whose
+  // merges are not in id order (llama2 merges its runs of "▁" last).
+  std::map<std::string, int64_t> first_merge_rank;
+  if (sentencepiece && model.contains("merges") && model["merges"].is_array()) {
+    int64_t rank = 0;
+    for (const auto& merge : model["merges"]) {
+      std::string merged;
+      if (merge.is_string()) {
+        const std::string text = merge.get<std::string>();
+        const size_t space = text.find(' ');
+        if (space == std::string::npos) return Error::make(ErrorKind::kCorruptData, "tokenizer.json has a malformed merge");
+        merged = text.substr(0, space) + text.substr(space + 1);
+      } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
+        merged = merge[0].get<std::string>() + merge[1].get<std::string>();
+      } else {
+        return Error::make(ErrorKind::kCorruptData, "tokenizer.json has a malformed merge");
+      }
+      first_merge_rank.emplace(std::move(merged), rank++);
+    }
+  }
+  const auto merge_count = static_cast<int64_t>(first_merge_rank.size());
   const int64_t highest = by_id.empty() ? -1 : by_id.rbegin()->first;
   const int64_t count = std::max(config.vocab_size, highest + 1);
   if (count > (int64_t{1} << 24)) return Error::make(ErrorKind::kCorruptData, "vocabulary of {} tokens is implausible", count);
@@ -156,7 +206,8 @@ Result<void> add_tokenizer_metadata(GgufWriter& writer, const std::filesystem::p
       continue;
     }
     tokens[id] = it->second;
-    scores[id] = -static_cast<float>(id);  // earlier SentencePiece pieces merge first
+    const auto rank = first_merge_rank.find(it->second);
+    scores[id] = -static_cast<float>(rank != first_merge_rank.end() ? rank->second : merge_count + id);
     if (const auto added = added_types.find(id); added != added_types.end()) {
       types[id] = added->second;
       scores[id] = 0.0f;
@@ -165,7 +216,14 @@ Result<void> add_tokenizer_metadata(GgufWriter& writer, const std::filesystem::p
     if (sentencepiece && is_byte_token(tokens[id])) types[id] = kByte;
   }
   writer.set("tokenizer.ggml.model", GgufValue::string(sentencepiece ? "llama" : "gpt2"));
-  writer.set("tokenizer.ggml.pre", GgufValue::string(sentencepiece ? "default" : bpe_pre_tokenizer_name(config.model_type)));
+  std::string pre_name = "default";
+  if (!sentencepiece) {
+    const auto from_regexes = formats::gguf_pre_tokenizer_name(tokenizer.value("pre_tokenizer", json()));
+    pre_name = from_regexes ? *from_regexes : bpe_pre_tokenizer_name(config.model_type);
+  }
+  writer.set("tokenizer.ggml.pre", GgufValue::string(pre_name));
+  // llama.cpp prepends "▁" to SentencePiece input unless told otherwise; gemma's tokenizer does not.
+  if (sentencepiece) writer.set("tokenizer.ggml.add_space_prefix", GgufValue::boolean(prepends_space_mark(tokenizer)));
   writer.set("tokenizer.ggml.tokens", GgufValue::string_array(tokens));
   if (sentencepiece) writer.set("tokenizer.ggml.scores", GgufValue::f32_array(scores));
   writer.set("tokenizer.ggml.token_type", GgufValue::i32_array(types));

@@ -5,6 +5,10 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "formats/gguf_file.h"
+#include "formats/gguf_tokenizer.h"
+#include "model/causal_lm.h"
+#include "server/model_tokenizer.h"
 #include "tokenizer/tokenize_stream.h"
 #include "tokenizer/tokenizer.h"
 
@@ -20,6 +24,19 @@ struct TokenizeFlags {
   bool skip_special = false;
 };
 
+// The tokenizer a GGUF file carries in its tokenizer.ggml.* metadata.
+Result<std::unique_ptr<tokenizer::Tokenizer>> tokenizer_from_gguf(const std::string& path) {
+  TGI_ASSIGN_OR_RETURN(auto file, formats::GgufFile::open(path));
+  TGI_ASSIGN_OR_RETURN(auto rebuilt, formats::gguf_tokenizer(*file));
+  return tokenizer::Tokenizer::from_json(rebuilt.tokenizer_json, rebuilt.tokenizer_config);
+}
+
+Result<std::unique_ptr<tokenizer::Tokenizer>> load(const TokenizeFlags& flags) {
+  if (!flags.model_dir.empty()) return server::load_model_tokenizer(flags.model_dir);
+  if (model::is_gguf_file(flags.tokenizer_file)) return tokenizer_from_gguf(flags.tokenizer_file);
+  return tokenizer::Tokenizer::from_file(flags.tokenizer_file);
+}
+
 }  // namespace
 
 void add_tokenize_command(CLI::App& app) {
@@ -27,8 +44,8 @@ void add_tokenize_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("tokenize",
                                  "Tokenize JSON strings read from stdin, one per line (or decode id arrays with --decode)");
   auto* model = cmd->add_option("--model-id", flags->model_dir,
-                                "Model directory with tokenizer.json (and tokenizer_config.json)");
-  auto* file = cmd->add_option("--tokenizer", flags->tokenizer_file, "A tokenizer.json file");
+                                "Model directory with tokenizer.json (and tokenizer_config.json), or a .gguf file");
+  auto* file = cmd->add_option("--tokenizer", flags->tokenizer_file, "A tokenizer.json file, or a .gguf file (its tokenizer.ggml.* metadata)");
   model->excludes(file);
   cmd->add_flag("--no-special", flags->no_special, "Do not add special tokens (bos/eos) when encoding");
   cmd->add_flag("--decode", flags->decode, "Read JSON arrays of token ids and write {\"text\": ...}");
@@ -38,8 +55,7 @@ void add_tokenize_command(CLI::App& app) {
       fmt::print(stderr, "tgi tokenize: give exactly one of --model-id DIR or --tokenizer FILE\n");
       throw CLI::RuntimeError(2);
     }
-    auto tokenizer = flags->model_dir.empty() ? tokenizer::Tokenizer::from_file(flags->tokenizer_file)
-                                              : tokenizer::Tokenizer::from_model_dir(flags->model_dir);
+    auto tokenizer = load(*flags);
     if (!tokenizer.ok()) {
       fmt::print(stderr, "tgi tokenize: {}\n", tokenizer.error().message);
       throw CLI::RuntimeError(1);
