@@ -41,7 +41,7 @@ Result<void> GgufTensorSource::index() {
                    t.shape(), t.data, t.nbytes};
     if (mapping->unpermute_heads > 0) {
       // Rows of a matrix, or elements of a bias vector (those must be plain floats).
-      const int64_t rows = s.shape.front(), heads = mapping->unpermute_heads;
+      const int64_t rows = s.shape.empty() ? 0 : s.shape.front(), heads = mapping->unpermute_heads;
       if (s.shape.size() > 2 || rows <= 0 || rows % heads != 0 || (rows / heads) % 2 != 0)
         return Error::make(ErrorKind::kCorruptData, "GGUF tensor '{}' has {} rows, not {} heads of an even size", t.name,
                            rows, heads);
