@@ -1119,8 +1119,8 @@ Value global_range(Renderer& renderer, CallArgs& args) {
   return Value(std::move(out));
 }
 
-Value global_namespace(Renderer&, CallArgs& args) {
-  auto ns = std::make_shared<Namespace>();
+Value global_namespace(Renderer& renderer, CallArgs& args) {
+  auto ns = renderer.new_namespace();
   for (const auto& a : args.args) {
     if (!a.is_dict()) fail(ErrorType::kType, "namespace() positional argument must be a mapping");
     for (const auto& [k, v] : a.as_dict().entries) ns->attributes.set(k, v);

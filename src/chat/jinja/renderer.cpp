@@ -117,6 +117,20 @@ Renderer::Renderer(const Program& program, const Limits& limits, std::tm now)
   frames_.emplace_back();
 }
 
+Renderer::~Renderer() {
+  // Hold every surviving namespace first, so clearing one cannot free another mid-loop.
+  std::vector<std::shared_ptr<Namespace>> alive;
+  for (const auto& weak : namespaces_)
+    if (auto ns = weak.lock()) alive.push_back(std::move(ns));
+  for (const auto& ns : alive) ns->attributes = Dict{};
+}
+
+std::shared_ptr<Namespace> Renderer::new_namespace() {
+  auto ns = std::make_shared<Namespace>();
+  namespaces_.push_back(ns);
+  return ns;
+}
+
 void Renderer::set_variable(std::string name, Value value) { bind(frames_[0], name, std::move(value)); }
 
 std::string Renderer::render() {

@@ -31,6 +31,11 @@ struct CallArgs {
 class Renderer {
  public:
   Renderer(const Program& program, const Limits& limits, std::tm now);
+  // Empties every namespace this render created: a template may store a namespace inside itself
+  // (`{% set ns.me = ns %}`), a shared_ptr cycle that would otherwise outlive the render.
+  ~Renderer();
+  Renderer(const Renderer&) = delete;
+  Renderer& operator=(const Renderer&) = delete;
 
   // Variables visible to the whole template (messages, tools, add_generation_prompt, ...).
   void set_variable(std::string name, Value value);
@@ -43,6 +48,8 @@ class Renderer {
   void check_size(size_t bytes) const;
   void count_iterations(int64_t n);
   const std::tm& now() const { return now_; }
+  // namespace(): a new namespace owned by this render (see ~Renderer).
+  std::shared_ptr<Namespace> new_namespace();
 
   // Macros and call-block callers: render a body in a fresh scope above the top level.
   std::string call_macro(const MacroStmt& macro, CallArgs& args);
@@ -79,6 +86,7 @@ class Renderer {
   int call_depth_ = 0;
   int depth_ = 0;
   int64_t iterations_ = 0;
+  std::vector<std::weak_ptr<Namespace>> namespaces_;
 };
 
 // Attribute and item access with jinja2's sandboxed lookup rules.
