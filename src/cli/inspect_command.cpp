@@ -102,12 +102,14 @@ ordered_json inspect(const std::string& model_id, const std::filesystem::path& d
   auto tensors = formats::SafetensorsModel::open_dir(dir);
   if (tensors.ok()) {
     int64_t parameters = 0;
+    int64_t routed_expert_parameters = 0;  // tensors of the routed experts (not shared experts)
     uint64_t bytes = 0;
     std::map<std::string, DtypeTally> by_dtype;
     std::map<std::tuple<std::string, std::string, std::vector<int64_t>>, int64_t> groups;
     std::vector<std::tuple<std::string, std::string, std::vector<int64_t>>> group_order;
     for (const formats::TensorView* view : (*tensors)->all()) {
       parameters += view->num_elements();
+      if (view->name.find(".experts.") != std::string::npos) routed_expert_parameters += view->num_elements();
       bytes += view->nbytes;
       auto& tally = by_dtype[std::string(formats::dtype_name(view->dtype))];
       ++tally.tensors;
@@ -117,6 +119,12 @@ ordered_json inspect(const std::string& model_id, const std::filesystem::path& d
       if (groups[key]++ == 0) group_order.push_back(key);
     }
     report["parameters"] = parameters;
+    // A token runs k of the E routed experts: the rest of their weights sit idle for it.
+    if (config.ok() && config->is_moe() && config->num_experts > 0 && routed_expert_parameters > 0) {
+      const int64_t idle = routed_expert_parameters / config->num_experts *
+                           (config->num_experts - config->num_experts_per_tok);
+      report["active_parameters_per_token"] = parameters - idle;
+    }
     report["bytes"] = bytes;
     report["num_tensors"] = (*tensors)->all().size();
     report["num_files"] = (*tensors)->files().size();
@@ -166,6 +174,10 @@ void print_text(const ordered_json& r) {
   }
   if (r.contains("parameters")) {
     fmt::print("parameters:   {} ({})\n", r["parameters"].get<int64_t>(), human_count(r["parameters"].get<int64_t>()));
+    if (r.contains("active_parameters_per_token")) {
+      const int64_t active = r["active_parameters_per_token"].get<int64_t>();
+      fmt::print("active:       {} ({}) per token\n", active, human_count(active));
+    }
     fmt::print("weights:      {} tensors in {} file(s), {}\n", r["num_tensors"].get<int64_t>(),
                r["num_files"].get<int64_t>(), human_bytes(r["bytes"].get<uint64_t>()));
     for (const auto& [dtype, tally] : r["dtypes"].items()) {

@@ -64,6 +64,26 @@ TEST(InspectCommand, DescribesEveryGoldenCheckpoint) {
   EXPECT_EQ(checked, 23);
 }
 
+// Mixture of experts: a token runs k of E routed experts, so (E - k) / E of the routed expert
+// weights are idle for it. Values worked out by hand from the checkpoints' tensor lists.
+TEST(InspectCommand, ReportsActiveParametersPerTokenForMixtureOfExperts) {
+  TempDir home("inspect-home");
+  const std::vector<std::pair<std::string, int64_t>> expected = {
+      {"qwen3_moe", 116096},   {"mixtral", 164672},     {"gpt_oss", 141264},
+      {"qwen2_moe", 140992},   {"deepseek_v3", 146408}, {"llama4_text", 139840}};
+  for (const auto& [model, active] : expected) {
+    auto run = run_tgi({"inspect", "--model-id", (kModels / model).string(), "--json"}, offline_env(home));
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const auto report = nlohmann::json::parse(run.out);
+    EXPECT_EQ(report.value("active_parameters_per_token", int64_t{-1}), active) << model;
+    EXPECT_LT(active, report["parameters"].get<int64_t>()) << model;
+    auto text = run_tgi({"inspect", (kModels / model).string()}, offline_env(home));
+    EXPECT_NE(text.out.find("active:       " + std::to_string(active) + " "), std::string::npos) << text.out;
+  }
+  auto dense = run_tgi({"inspect", "--model-id", (kModels / "llama3").string(), "--json"}, offline_env(home));
+  EXPECT_FALSE(nlohmann::json::parse(dense.out).contains("active_parameters_per_token"));
+}
+
 TEST(InspectCommand, GroupsLayerTensors) {
   TempDir home("inspect-home");
   auto run = run_tgi({"inspect", "--model-id", (kModels / "llama3").string()}, offline_env(home));
