@@ -477,7 +477,10 @@ void Engine::Impl::sample_and_emit(SequenceState& seq, std::span<float> row) {
     if (tokenizer) alt.text = tokenizer->decode(std::span<const int32_t>(&id, 1));
     event.top_tokens.push_back(std::move(alt));
   }
-  if (seq.stream_decoder) event.text_delta = seq.stop_matcher.push(seq.stream_decoder->push(sampled.id));
+  if (seq.stream_decoder) {
+    event.text_delta = seq.stream_decoder->push(sampled.id);
+    seq.stop_matcher.push(event.text_delta);
+  }
 
   const StoppingParams& stopping = seq.request->request.stopping;
   std::optional<FinishReason> reason;
@@ -488,11 +491,13 @@ void Engine::Impl::sample_and_emit(SequenceState& seq, std::span<float> row) {
   } else if (seq.stop_matcher.stopped()) {
     reason = FinishReason::kStopSequence;
   }
-  if (reason && !seq.stop_matcher.stopped() && seq.stream_decoder) {
-    // Release what was held back: an incomplete character, a possible stop-sequence prefix.
-    event.text_delta += seq.stop_matcher.push(seq.stream_decoder->flush());
-    if (!seq.stop_matcher.stopped()) event.text_delta += seq.stop_matcher.flush();
+  if (reason && seq.stream_decoder) {
+    // Release an incomplete character the decoder was holding (replacement characters).
+    std::string rest = seq.stream_decoder->flush();
+    seq.stop_matcher.push(rest);
+    event.text_delta += rest;
   }
+  event.last = reason.has_value();
   emit(*seq.request, std::move(event));
   if (reason) finish_sequence(seq, *reason);
 }

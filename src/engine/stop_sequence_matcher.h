@@ -1,7 +1,8 @@
 #pragma once
-// Stop sequences matched on the detokenized text as it streams, across token boundaries.
-// Text that might be the beginning of a stop sequence is held back until it is known not to be;
-// on a match the stop sequence and anything after it are dropped (never emitted).
+// Stop sequences as TGI applies them: after each decoded piece of text, the generation stops if
+// the text so far ends with one of the stop strings (spec §1.5). The stop string stays in the
+// generated text; a stop string that a token overshoots (".\n" when the stop is ".") does not
+// match, exactly as TGI's `stop$` regex does not.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,20 +13,16 @@ class StopSequenceMatcher {
  public:
   explicit StopSequenceMatcher(std::vector<std::string> stop_sequences);
 
-  // Appends newly decoded text; returns the text that is now safe to emit. Once stopped(),
-  // further pushes are ignored.
-  std::string push(std::string_view piece);
-  // The generation ended for another reason: releases what was held back.
-  std::string flush();
+  // Appends newly decoded text. Once stopped(), further pushes are ignored.
+  void push(std::string_view piece);
 
   bool stopped() const { return stopped_; }
-  // All text so far (up to, excluding, the stop sequence once stopped), emitted or held.
+  // All text so far, including the stop sequence that ended it.
   const std::string& text() const { return text_; }
 
  private:
   std::vector<std::string> stops_;
   std::string text_;
-  size_t emitted_ = 0;
   bool stopped_ = false;
 };
 

@@ -27,12 +27,14 @@ struct TokenEvent {
   std::vector<TokenInfo> prompt;        // kPrompt: the prompt tokens with their logprobs
   TokenInfo token;                      // kToken
   std::vector<TokenInfo> top_tokens;    // kToken: top_n_tokens alternatives
-  // kToken: newly completed text for streaming (skip_special_tokens). May be empty mid-UTF-8 or
-  // while the text could be the start of a stop sequence (held back, released later).
+  // kToken: the sequence ends with this token; its kEnd follows immediately. Streams send every
+  // other token at once and keep this one for the final event, which carries it (TGI's framing).
+  bool last = false;
+  // kToken: newly completed text for streaming (skip_special_tokens); empty mid-UTF-8.
   std::string text_delta;
   // kEnd:
   std::optional<FinishReason> finish_reason;
-  std::string generated_text;           // full text, stop sequence removed
+  std::string generated_text;           // full text, including a stop sequence that ended it (as TGI)
   int32_t generated_tokens = 0;
   int32_t prompt_tokens = 0;
   int32_t cached_prompt_tokens = 0;

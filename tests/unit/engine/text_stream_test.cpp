@@ -79,19 +79,26 @@ TEST_F(TextStream, DeltasAddUpToTheDecodedText) {
   EXPECT_EQ(run.end.finish_reason, FinishReason::kLength);
 }
 
-TEST_F(TextStream, StopSequenceAcrossTokensIsCutAndNotEmitted) {
+TEST_F(TextStream, StopSequenceEndsTheGenerationAndStaysInTheText) {
   const Run full = generate({}, 40);
-  const std::string& text = full.end.generated_text;
-  ASSERT_GT(text.size(), 12u);
-  // A stop string spanning several tokens from the middle of the greedy continuation.
-  const std::string stop = text.substr(text.size() / 2, 6);
-  const std::string expected = text.substr(0, text.find(stop));
+  ASSERT_EQ(full.ids.size(), 40u);
+  // A stop string spanning several tokens, taken from the end of the first 13 tokens' text. TGI
+  // checks after every token whether the text so far ends with it, so the generation must end at
+  // the first token where that holds, with the stop string kept.
+  auto text_through = [&](size_t k) {
+    return tokenizer_->decode(std::vector<int32_t>(full.ids.begin(), full.ids.begin() + k + 1), true);
+  };
+  const std::string sample = text_through(12);
+  ASSERT_GT(sample.size(), 8u);
+  const std::string stop = sample.substr(sample.size() - 8);
+  size_t k = 0;
+  while (!text_through(k).ends_with(stop)) ++k;
+  const std::string through_k = text_through(k);
   const Run cut = generate({stop}, 40);
   EXPECT_EQ(cut.end.finish_reason, FinishReason::kStopSequence);
-  EXPECT_EQ(cut.end.generated_text, expected);
-  EXPECT_EQ(cut.streamed, expected);
-  EXPECT_LT(cut.ids.size(), full.ids.size());
-  // The tokens are the same as the uncut run's, up to where it stopped.
+  EXPECT_EQ(cut.end.generated_text, through_k);
+  EXPECT_EQ(cut.streamed, through_k);
+  ASSERT_EQ(cut.ids.size(), k + 1);
   EXPECT_TRUE(std::equal(cut.ids.begin(), cut.ids.end(), full.ids.begin()));
 }
 
