@@ -34,8 +34,8 @@ HttpHeaders stream_headers(HttpHeaders base) {
   return base;
 }
 
-// Holds each token back until the next event shows whether it was the last one: TGI's final event
-// carries the last token together with generated_text and details.
+// Tokens go out as they are sampled, except the last one: TGI's final event carries it together
+// with generated_text and details, so it waits for the kEnd that follows it.
 struct StreamState {
   int64_t index = 0;
   std::optional<engine::TokenEvent> pending;
@@ -143,11 +143,11 @@ void Api::run_generate_stream(const HttpRequest& request, const nlohmann::ordere
   state->shape = ResponseShape{validated->details, false, validated->return_full_text, req.inputs};
   GenerationObserver observer;
   observer.on_token = [channel, state](const engine::TokenEvent& event) {
-    if (state->pending) {
-      channel->write(generate_stream_event(++state->index, state->pending->token, state->pending->top_tokens,
-                                           nullptr, state->shape));
+    if (event.last) {
+      state->pending = event;
+      return;
     }
-    state->pending = event;
+    channel->write(generate_stream_event(++state->index, event.token, event.top_tokens, nullptr, state->shape));
   };
   observer.on_end = [channel, state](GenerationResult& result, std::vector<GenerationResult>&) {
     if (!state->pending) {

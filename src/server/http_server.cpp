@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -42,6 +43,15 @@ std::string new_request_id() {
 
 }  // namespace
 
+// What stop() needs from a live connection, whatever its socket type.
+class LiveSession {
+ public:
+  virtual ~LiveSession() = default;
+  // Called once the io threads have stopped: closes the socket and cancels what is in flight,
+  // which also drops the request state that points back at the session.
+  virtual void abandon() = 0;
+};
+
 struct HttpServer::Impl {
   HttpServerOptions options;
   RequestHandler handler;
@@ -52,7 +62,17 @@ struct HttpServer::Impl {
   std::atomic<int64_t> in_flight{0};
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
 
+  std::mutex sessions_mutex;
+  std::vector<std::weak_ptr<LiveSession>> sessions;
+
   Impl(HttpServerOptions o, RequestHandler h) : options(o), handler(std::move(h)) {}
+
+  void track(const std::shared_ptr<LiveSession>& session) {
+    std::lock_guard lock(sessions_mutex);
+    if (sessions.size() >= 64 && (sessions.size() & (sessions.size() - 1)) == 0)
+      std::erase_if(sessions, [](const auto& weak) { return weak.expired(); });
+    sessions.push_back(session);
+  }
 
   template <typename Protocol>
   void accept(typename Protocol::acceptor& acceptor);
@@ -61,11 +81,11 @@ struct HttpServer::Impl {
 // One connection: reads a request, hands it to the handler, writes what the handler sends back
 // (a whole response or a chunked stream), then reads the next one (keep-alive).
 template <typename Protocol>
-class Session : public ResponseChannel, public std::enable_shared_from_this<Session<Protocol>> {
+class Session : public ResponseChannel, public LiveSession, public std::enable_shared_from_this<Session<Protocol>> {
  public:
   using Socket = typename Protocol::socket;
   Session(Socket socket, HttpServer::Impl& server)
-      : socket_(std::move(socket)), strand_(net::make_strand(server.io)), server_(server) {}
+      : socket_(std::move(socket)), strand_(net::make_strand(server.io)), server_(server), keep_alive_timer_(strand_) {}
 
   // Sockets accepted on the io_context are rebound to this session's strand.
   void start() {
@@ -96,6 +116,8 @@ class Session : public ResponseChannel, public std::enable_shared_from_this<Sess
       bytes += "\r\n";
       self->response_state_ = kStreaming;
       self->enqueue(std::move(bytes));
+      self->last_stream_write_ = std::chrono::steady_clock::now();
+      self->arm_keep_alive(self->server_.options.stream_keep_alive);
     });
   }
 
@@ -103,6 +125,7 @@ class Session : public ResponseChannel, public std::enable_shared_from_this<Sess
     if (chunk.empty()) return;  // an empty chunk would end the stream
     net::post(strand_, [self = this->shared_from_this(), chunk = std::move(chunk)] {
       if (self->response_state_ != kStreaming) return;
+      self->last_stream_write_ = std::chrono::steady_clock::now();
       self->enqueue(fmt::format("{:x}\r\n", chunk.size()) + chunk + "\r\n");
     });
   }
@@ -111,9 +134,12 @@ class Session : public ResponseChannel, public std::enable_shared_from_this<Sess
     net::post(strand_, [self = this->shared_from_this()] {
       if (self->response_state_ != kStreaming) return;
       self->response_state_ = kComplete;
+      self->keep_alive_timer_.cancel();
       self->enqueue("0\r\n\r\n");
     });
   }
+
+  void abandon() override { close(); }
 
   void post(std::function<void()> task) override {
     net::post(strand_, [self = this->shared_from_this(), task = std::move(task)] { task(); });
@@ -131,6 +157,22 @@ class Session : public ResponseChannel, public std::enable_shared_from_this<Sess
 
  private:
   enum ResponseState { kIdle, kPending, kStreaming, kComplete };
+
+  // Sends ":\n\n" whenever the stream has been silent for the keep-alive interval.
+  void arm_keep_alive(std::chrono::milliseconds wait) {
+    const auto interval = server_.options.stream_keep_alive;
+    if (interval.count() <= 0) return;
+    keep_alive_timer_.expires_after(wait);
+    keep_alive_timer_.async_wait([self = this->shared_from_this(), interval](error_code ec) {
+      if (ec || self->closed_ || self->response_state_ != kStreaming) return;
+      const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                              self->last_stream_write_);
+      if (idle < interval) return self->arm_keep_alive(interval - idle);
+      self->enqueue("3\r\n:\n\n\r\n");
+      self->last_stream_write_ = std::chrono::steady_clock::now();
+      self->arm_keep_alive(interval);
+    });
+  }
 
   void read_request() {
     parser_.emplace();
@@ -238,7 +280,10 @@ class Session : public ResponseChannel, public std::enable_shared_from_this<Sess
   }
 
   void on_client_gone() {
-    if (response_state_ == kComplete && outbox_.empty()) return;
+    if (response_state_ == kComplete && outbox_.empty()) {
+      disconnect_callbacks_.clear();  // nothing left to cancel; break the request-state cycle
+      return;
+    }
     closed_ = true;
     auto callbacks = std::move(disconnect_callbacks_);
     disconnect_callbacks_.clear();
@@ -296,14 +341,17 @@ class Session : public ResponseChannel, public std::enable_shared_from_this<Sess
   }
 
   void close() {
+    // Always drop the callbacks: they hold the request's state, which holds this session, and a
+    // cycle left behind would keep every finished connection alive.
+    auto callbacks = std::move(disconnect_callbacks_);
+    disconnect_callbacks_.clear();
     if (response_state_ != kIdle && response_state_ != kComplete) {
       closed_ = true;
-      auto callbacks = std::move(disconnect_callbacks_);
-      disconnect_callbacks_.clear();
       for (auto& callback : callbacks) callback();
     }
     finish_exchange();
     closed_ = true;
+    keep_alive_timer_.cancel();
     error_code ignored;
     socket_.shutdown(Socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -317,6 +365,8 @@ class Session : public ResponseChannel, public std::enable_shared_from_this<Sess
   char watch_buffer_[512];
   std::deque<std::string> outbox_;
   std::vector<std::function<void()>> disconnect_callbacks_;
+  net::steady_timer keep_alive_timer_;
+  std::chrono::steady_clock::time_point last_stream_write_;
   std::string method_;
   ResponseState response_state_ = kIdle;
   bool keep_alive_ = true;
@@ -331,7 +381,11 @@ template <typename Protocol>
 void HttpServer::Impl::accept(typename Protocol::acceptor& acceptor) {
   acceptor.async_accept(net::make_strand(io), [this, &acceptor](error_code ec, typename Protocol::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-    if (!ec) std::make_shared<Session<Protocol>>(std::move(socket), *this)->start();
+    if (!ec) {
+      auto session = std::make_shared<Session<Protocol>>(std::move(socket), *this);
+      track(session);
+      session->start();
+    }
     accept<Protocol>(acceptor);
   });
 }
@@ -401,6 +455,14 @@ void HttpServer::stop() {
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();
   impl_->threads.clear();
+  std::vector<std::shared_ptr<LiveSession>> live;
+  {
+    std::lock_guard lock(impl_->sessions_mutex);
+    for (const auto& weak : impl_->sessions)
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    impl_->sessions.clear();
+  }
+  for (const auto& session : live) session->abandon();
 }
 
 }  // namespace tgi::server

@@ -2,6 +2,7 @@
 // HTTP/1.1 on Boost.Beast: a few threads run every connection asynchronously (keep-alive, chunked
 // streaming, many idle connections), TCP and optionally a Unix socket. Routing and everything
 // TGI-specific live above it, in the RequestHandler.
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,6 +15,9 @@ namespace tgi::server {
 struct HttpServerOptions {
   int threads = 2;
   int64_t payload_limit = 2000000;  // larger bodies get 413
+  // A stream silent this long gets an SSE comment (":\n\n"), as TGI's axum keep-alive sends, so
+  // proxies do not cut a long prefill. Zero turns it off.
+  std::chrono::milliseconds stream_keep_alive{15000};
 };
 
 class HttpServer {

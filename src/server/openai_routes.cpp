@@ -170,8 +170,11 @@ void Api::run_chat(const HttpRequest& request, const nlohmann::ordered_json& bod
   GenerationObserver observer;
   observer.on_token = [channel, state](const engine::TokenEvent& event) {
     if (state->tool_mode) return;  // tool calls are parsed from the whole text at the end
-    if (state->pending) channel->write(state->token_chunk(*state->pending, nullptr));
-    state->pending = event;
+    if (event.last) {
+      state->pending = event;  // the final chunk carries it with the finish reason
+      return;
+    }
+    channel->write(state->token_chunk(event, nullptr));
   };
   observer.on_end = [channel, state](GenerationResult& result, std::vector<GenerationResult>&) {
     if (state->tool_mode) {
@@ -285,10 +288,11 @@ void Api::run_completions(const HttpRequest& request, const nlohmann::ordered_js
     const int64_t i = static_cast<int64_t>(index);
     observer.on_token = [channel, join, index](const engine::TokenEvent& event) {
       if (!join->stream || join->failed) return;
-      if (join->pending[index])
-        channel->write(sse_event(completion_chunk_json(join->id, static_cast<int64_t>(index),
-                                                       token_content(join->pending[index]->token))));
-      join->pending[index] = event;
+      if (event.last) {
+        join->pending[index] = event;  // the prompt's final chunk carries it
+        return;
+      }
+      channel->write(sse_event(completion_chunk_json(join->id, static_cast<int64_t>(index), token_content(event.token))));
     };
     observer.on_end = [channel, join, index, i](GenerationResult& result, std::vector<GenerationResult>&) {
       if (join->failed) return;

@@ -15,6 +15,8 @@ class FakeBackend : public Backend {
  public:
   int tokens_per_request = 3;
   std::chrono::milliseconds step_delay{0};
+  // Token i is produced only once i <= released_tokens (a test opens the gate step by step).
+  std::atomic<int> released_tokens{1 << 30};
   engine::FinishReason finish_reason = engine::FinishReason::kLength;
   std::atomic<int> cancelled{0};
   std::atomic<int> submitted{0};
@@ -86,6 +88,7 @@ class FakeBackend : public Backend {
       std::string text;
       for (int i = 1; i <= n; ++i) {
         std::this_thread::sleep_for(step_delay);
+        while (i > released_tokens.load() && !handle->flag) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         if (handle->flag) {
           cancelled++;
           engine::TokenEvent error;
@@ -100,6 +103,7 @@ class FakeBackend : public Backend {
         piece.append(std::to_string(i));
         token.token = engine::TokenInfo{i, piece, -0.5f * static_cast<float>(i), false};
         token.text_delta = token.token.text;
+        token.last = i == n;
         text += token.token.text;
         sink(token);
       }

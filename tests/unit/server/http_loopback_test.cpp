@@ -26,6 +26,9 @@ class Connection {
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    // A server that never answers fails the test instead of hanging it.
+    timeval timeout{30, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   }
   ~Connection() { close(); }
   void close() {
@@ -79,7 +82,9 @@ class LoopbackTest : public ::testing::Test {
     backend_ = std::make_shared<testing::FakeBackend>();
     api_ = std::make_unique<Api>(config);
     api_->set_backend(backend_);
-    server_ = std::make_unique<HttpServer>(HttpServerOptions{2, config.payload_limit}, api_->handler());
+    HttpServerOptions options{2, config.payload_limit};
+    options.stream_keep_alive = keep_alive_;
+    server_ = std::make_unique<HttpServer>(options, api_->handler());
     ASSERT_TRUE(server_->listen_tcp("127.0.0.1", 0).ok());
     server_->start();
   }
@@ -90,6 +95,7 @@ class LoopbackTest : public ::testing::Test {
     return c.read_all();
   }
 
+  std::chrono::milliseconds keep_alive_{15000};
   std::shared_ptr<testing::FakeBackend> backend_;
   std::unique_ptr<Api> api_;
   std::unique_ptr<HttpServer> server_;
@@ -146,6 +152,60 @@ TEST_F(LoopbackTest, GenerateStreamSseBytes) {
             std::string::npos)
       << r;
   EXPECT_TRUE(r.ends_with("0\r\n\r\n"));
+}
+
+// Each token is on the wire before the next one exists; only the last waits for its final event.
+TEST_F(LoopbackTest, StreamedTokenIsSentBeforeTheNextIsGenerated) {
+  backend_->released_tokens = 1;
+  Connection c(server_->port());
+  c.send(post("/generate_stream", R"({"inputs":"hi","parameters":{"max_new_tokens":3}})"));
+  std::string first = c.read_until("\"index\":1,");
+  ASSERT_NE(first.find("\"index\":1,"), std::string::npos) << first;
+  EXPECT_EQ(first.find("\"index\":2,"), std::string::npos);
+  backend_->released_tokens = 3;
+  std::string all = c.read_all();
+  EXPECT_NE(all.find("\"index\":3,\"token\":{\"id\":3,\"text\":\" tok3\""), std::string::npos) << all;
+  EXPECT_NE(all.find("\"generated_text\":\" tok1 tok2 tok3\""), std::string::npos) << all;
+}
+
+TEST_F(LoopbackTest, ChatStreamSendsTokensAsTheyAreGenerated) {
+  backend_->released_tokens = 1;
+  Connection c(server_->port());
+  c.send(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],"stream":true,"max_tokens":2})"));
+  std::string first = c.read_until(" tok1");
+  EXPECT_NE(first.find("\"content\":\" tok1\""), std::string::npos) << first;
+  backend_->released_tokens = 2;
+  std::string all = c.read_all();
+  EXPECT_NE(all.find("\"content\":\" tok2\""), std::string::npos) << all;
+  EXPECT_NE(all.find("data: [DONE]"), std::string::npos) << all;
+}
+
+// The raw bytes of a one-token stream whose backend stalls until the first keep-alive comment
+// (or, with keep-alive off, until the headers) has arrived.
+std::string stalled_stream(HttpServer& server, testing::FakeBackend& backend, bool expect_comment) {
+  backend.released_tokens = 0;
+  Connection c(server.port());
+  c.send(post("/generate_stream", R"({"inputs":"hi","parameters":{"max_new_tokens":1}})"));
+  c.read_until(expect_comment ? "3\r\n:\n\n\r\n" : "\r\n\r\n");
+  backend.released_tokens = 1;
+  return c.read_all();
+}
+
+// A silent stream gets SSE comments (TGI's keep-alive), which clients ignore.
+TEST_F(LoopbackTest, SilentStreamGetsKeepAliveComments) {
+  keep_alive_ = std::chrono::milliseconds(5);
+  start(ServerConfig{});
+  const std::string all = stalled_stream(*server_, *backend_, true);
+  EXPECT_NE(all.find("3\r\n:\n\n\r\n"), std::string::npos) << all;
+  EXPECT_NE(all.find("\"generated_text\":\" tok1\""), std::string::npos) << all;
+}
+
+TEST_F(LoopbackTest, KeepAliveOffMeansNoComments) {
+  keep_alive_ = std::chrono::milliseconds(0);
+  start(ServerConfig{});
+  const std::string all = stalled_stream(*server_, *backend_, false);
+  EXPECT_EQ(all.find("3\r\n:\n\n\r\n"), std::string::npos) << all;
+  EXPECT_NE(all.find("\"generated_text\":\" tok1\""), std::string::npos) << all;
 }
 
 TEST_F(LoopbackTest, StreamValidationErrorIsAnEventOn200) {
