@@ -95,11 +95,14 @@ void start_generation(Backend& backend, std::shared_ptr<Metrics> metrics, Valida
   state->request = std::move(request);
 
   // Events arrive on the engine thread; everything about them happens on the connection's strand.
+  // The sink holds the run only weakly: the connection owns it (through its disconnect callback),
+  // so a backend that outlives the server never keeps a connection alive past its io_context.
   std::weak_ptr<ResponseChannel> weak_channel = channel;
-  TokenEventSink sink = [state, weak_channel](engine::TokenEvent event) {
-    if (auto target = weak_channel.lock()) {
-      target->post([state, event = std::move(event)]() mutable { state->on_event(event); });
-    }
+  std::weak_ptr<RunState> weak_state = state;
+  TokenEventSink sink = [weak_state, weak_channel](engine::TokenEvent event) {
+    auto target = weak_channel.lock();
+    auto run = weak_state.lock();
+    if (target && run) target->post([run, event = std::move(event)]() mutable { run->on_event(event); });
   };
   auto submitted = backend.submit(std::move(engine_request), std::move(sink));
   if (!submitted.ok()) {
