@@ -5,10 +5,12 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "core/error.h"
+#include "kernels/weight_view.h"
 #include "model/batch.h"
 #include "model/model_config.h"
 
@@ -38,6 +40,9 @@ class CausalLm {
 struct LoadOptions {
   int num_threads = 0;  // 0: all cores
   std::string dtype;    // "" keeps the stored dtype; else "float32", "bfloat16", "float16"
+  // Re-encode float projection matrices at load (Q8_0, Q4_0 or Q4_K; see load_time_quantization.h).
+  // nullopt keeps every weight as stored. Block-format (GGUF) weights are never re-encoded.
+  std::optional<kernels::WeightFormat> quantize;
 };
 
 // Loads config.json + safetensors weights from a model directory, or a GGUF file (config from its

@@ -5,6 +5,7 @@
 #include "model/decoder_model.h"
 #include "model/gguf_model_config.h"
 #include "model/gguf_tensor_source.h"
+#include "model/load_time_quantization.h"
 #include "model/safetensors_tensor_source.h"
 #include "model/weight_loader.h"
 
@@ -37,6 +38,10 @@ Result<std::unique_ptr<CausalLm>> build_model(ModelConfig config, std::unique_pt
   auto weights = load_weights(config, *tensors);
   if (!weights.ok())
     return Error{weights.error().kind, fmt::format("{}: {}", model_path.string(), weights.error().message)};
+  if (options.quantize) {
+    kernels::ThreadPool pool(options.num_threads);
+    TGI_TRY(quantize_projections(*weights, *options.quantize, pool));
+  }
   return std::unique_ptr<CausalLm>(
       std::make_unique<DecoderModel>(std::move(config), std::move(tensors), std::move(*weights), options.num_threads));
 }
