@@ -75,64 +75,6 @@ bool is_byte_token(const std::string& token) {
 
 }  // namespace
 
-std::vector<float> llama3_rope_frequency_factors(const model::RopeParameters& rope, int64_t rotary_dim) {
-  const double old_context = static_cast<double>(rope.original_max_position_embeddings);
-  const double low_wavelength = old_context / rope.low_freq_factor;
-  const double high_wavelength = old_context / rope.high_freq_factor;
-  std::vector<float> factors;
-  for (int64_t i = 0; i < rotary_dim; i += 2) {
-    const double frequency = 1.0 / std::pow(rope.theta, static_cast<double>(i) / static_cast<double>(rotary_dim));
-    const double wavelength = 2.0 * M_PI / frequency;
-    double factor;
-    if (wavelength < high_wavelength) {
-      factor = 1.0;
-    } else if (wavelength > low_wavelength) {
-      factor = rope.factor;
-    } else {
-      const double smooth = (old_context / wavelength - rope.low_freq_factor) / (rope.high_freq_factor - rope.low_freq_factor);
-      factor = 1.0 / ((1.0 - smooth) / rope.factor + smooth);
-    }
-    factors.push_back(static_cast<float>(factor));
-  }
-  return factors;
-}
-
-Result<void> add_model_metadata(GgufWriter& writer, const model::ModelConfig& config, const std::string& arch,
-                                const std::string& model_name) {
-  writer.set("general.architecture", GgufValue::string(arch));
-  writer.set("general.name", GgufValue::string(model_name));
-  writer.set(arch + ".vocab_size", GgufValue::u32(u32(config.vocab_size)));
-  writer.set(arch + ".context_length", GgufValue::u32(u32(config.max_position_embeddings)));
-  writer.set(arch + ".embedding_length", GgufValue::u32(u32(config.hidden_size)));
-  writer.set(arch + ".block_count", GgufValue::u32(u32(config.num_hidden_layers)));
-  writer.set(arch + ".feed_forward_length", GgufValue::u32(u32(config.intermediate_size)));
-  writer.set(arch + ".attention.head_count", GgufValue::u32(u32(config.num_attention_heads)));
-  writer.set(arch + ".attention.head_count_kv", GgufValue::u32(u32(config.num_key_value_heads)));
-  writer.set(arch + ".attention.key_length", GgufValue::u32(u32(config.head_dim)));
-  writer.set(arch + ".attention.value_length", GgufValue::u32(u32(config.head_dim)));
-  writer.set(arch + ".attention.layer_norm_rms_epsilon", GgufValue::f32(static_cast<float>(config.norm_eps)));
-  writer.set(arch + ".rope.freq_base", GgufValue::f32(static_cast<float>(config.rope.theta)));
-  writer.set(arch + ".rope.dimension_count", GgufValue::u32(u32(config.rotary_dim())));
-  switch (config.rope.type) {
-    case model::RopeType::kDefault:
-    case model::RopeType::kLlama3: break;  // llama3 travels as the rope_freqs.weight tensor
-    case model::RopeType::kLinear:
-      writer.set(arch + ".rope.scaling.type", GgufValue::string("linear"));
-      writer.set(arch + ".rope.scaling.factor", GgufValue::f32(static_cast<float>(config.rope.factor)));
-      break;
-    case model::RopeType::kYarn:
-      writer.set(arch + ".rope.scaling.type", GgufValue::string("yarn"));
-      writer.set(arch + ".rope.scaling.factor", GgufValue::f32(static_cast<float>(config.rope.factor)));
-      writer.set(arch + ".rope.scaling.original_context_length",
-                 GgufValue::u32(u32(config.rope.original_max_position_embeddings)));
-      break;
-    default:
-      return Error::make(ErrorKind::kUnsupported, "rope scaling '{}' cannot be written to GGUF yet",
-                         model::to_string(config.rope.type));
-  }
-  return {};
-}
-
 Result<void> add_tokenizer_metadata(GgufWriter& writer, const std::filesystem::path& dir,
                                     const model::ModelConfig& config, const std::string& arch) {
   (void)arch;
