@@ -18,6 +18,7 @@
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/memory_bandwidth.h"
 #include "model/causal_lm.h"
+#include "model/load_time_quantization.h"
 
 namespace tgi::cli {
 namespace {
@@ -26,6 +27,7 @@ struct BenchFlags {
   std::string model_dir;
   BenchGrid grid;
   int threads = 0;
+  std::string quantize;  // "": weights as stored
   std::string json_path;
   bool bandwidth = false;
   std::string isa;
@@ -58,6 +60,16 @@ double weight_bytes_per_step(const std::filesystem::path& model_path, const mode
   const double mlp = 3.0 * H * static_cast<double>(c.intermediate_size);
   const double params = 2 * V * H + static_cast<double>(c.num_hidden_layers) * (attn + mlp);
   return params > 0 ? file_bytes * (1.0 - V * H / params) : file_bytes;
+}
+
+// Under --quantize the files no longer say what a step reads: the projections and the LM head are
+// re-encoded (the embedding is only looked up). Dense llama-style count, as above.
+double quantized_weight_bytes_per_step(const model::ModelConfig& c, kernels::WeightFormat format) {
+  const double H = static_cast<double>(c.hidden_size), V = static_cast<double>(c.vocab_size);
+  const double attn = H * static_cast<double>(c.head_dim) * static_cast<double>(2 * c.num_attention_heads + 2 * c.num_key_value_heads);
+  const double mlp = 3.0 * H * static_cast<double>(c.intermediate_size);
+  const double bytes_per_weight = static_cast<double>(kernels::weight_row_bytes(format, 256)) / 256.0;
+  return (V * H + static_cast<double>(c.num_hidden_layers) * (attn + mlp)) * bytes_per_weight;
 }
 
 std::vector<int> parse_list(const std::string& text) {
@@ -93,6 +105,14 @@ int run(const BenchFlags& flags) {
   if (flags.bf16_activations) kernels::set_matmul_precision(kernels::MatmulPrecision::kBf16Activations);
   model::LoadOptions options;
   options.num_threads = flags.threads;
+  if (!flags.quantize.empty()) {
+    auto format = model::parse_load_quantization(flags.quantize);
+    if (!format.ok()) {
+      fmt::print(stderr, "tgi bench: {}\n", format.error().message);
+      return 2;
+    }
+    options.quantize = *format;
+  }
   auto lm = model::load_causal_lm(flags.model_dir, options);
   if (!lm.ok()) {
     fmt::print(stderr, "tgi bench: {}\n", lm.error().message);
@@ -112,7 +132,8 @@ int run(const BenchFlags& flags) {
     kernels::ThreadPool pool(threads);
     bandwidth = 0.5 * (bandwidth + kernels::measure_read_bandwidth(pool).bytes_per_second);
   }
-  const double weight_bytes = weight_bytes_per_step(flags.model_dir, (*lm)->config());
+  const double weight_bytes = options.quantize ? quantized_weight_bytes_per_step((*lm)->config(), *options.quantize)
+                                               : weight_bytes_per_step(flags.model_dir, (*lm)->config());
 
   nlohmann::json json;
   json["model"] = flags.model_dir;
@@ -121,10 +142,12 @@ int run(const BenchFlags& flags) {
   json["bf16_activations"] = flags.bf16_activations && kernels::cpu_has_avx512_bf16();
   json["peak_rss_bytes"] = peak_rss_bytes();
   json["weight_bytes_per_step"] = weight_bytes;
+  json["quantize"] = flags.quantize.empty() ? nlohmann::json(nullptr) : nlohmann::json(flags.quantize);
   if (flags.bandwidth) json["read_bandwidth_bytes_per_s"] = bandwidth;
 
-  fmt::print("tgi bench: {} ({} threads, {} kernels{})\n", flags.model_dir, threads, json["isa"].get<std::string>(),
-             json["bf16_activations"].get<bool>() ? ", bf16 activations" : "");
+  fmt::print("tgi bench: {} ({} threads, {} kernels{}{})\n", flags.model_dir, threads, json["isa"].get<std::string>(),
+             json["bf16_activations"].get<bool>() ? ", bf16 activations" : "",
+             flags.quantize.empty() ? "" : ", weights quantized at load to " + flags.quantize);
   fmt::print("\n{:>8} {:>12} {:>10}\n", "prompt", "prefill t/s", "median ms");
   for (const auto& c : results->prefill) {
     fmt::print("{:>8} {:>12.1f} {:>10.1f}\n", c.prompt_length, c.tokens_per_second, 1e3 * percentile(c.seconds, 0.5));
@@ -182,6 +205,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--warmups", flags->grid.warmups, "Untimed runs/steps before measuring")->capture_default_str();
   cmd->add_option("--runs", flags->grid.runs, "Timed prefill runs")->capture_default_str();
   cmd->add_option("--threads", flags->threads, "Compute threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--quantize", flags->quantize, "Quantize float projection weights at load: q8_0, q4_0 or q4_k")
+      ->check(CLI::IsMember({"q8_0", "q4_0", "q4_k"}));
   cmd->add_option("--json", flags->json_path, "Also write the results as JSON to this file ('-': stdout)");
   cmd->add_flag("--bandwidth", flags->bandwidth, "Measure memory read bandwidth and report decode as a share of it");
   cmd->add_option("--isa", flags->isa, "Force the kernels' instruction set")->check(CLI::IsMember({"avx2", "avx512"}));

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "model/causal_lm.h"
+#include "model/load_time_quantization.h"
 #include "server/model_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 
@@ -23,6 +24,7 @@ struct GenerateFlags {
   int max_new_tokens = 20;
   int top_n = 5;
   int num_threads = 0;
+  std::string quantize;  // "": weights as stored
   bool json = false;
   bool ignore_eos = false;
 };
@@ -94,6 +96,11 @@ void run(const GenerateFlags& f) {
 
   model::LoadOptions options;
   options.num_threads = f.num_threads;
+  if (!f.quantize.empty()) {
+    auto format = model::parse_load_quantization(f.quantize);
+    if (!format.ok()) fail(format.error().message, 2);
+    options.quantize = *format;
+  }
   auto loaded = model::load_causal_lm(f.model_dir, options);
   if (!loaded.ok()) fail(loaded.error().message);
   model::CausalLm& lm = **loaded;
@@ -174,6 +181,8 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--max-new-tokens", flags->max_new_tokens, "Tokens to generate (default 20)");
   cmd->add_option("--top-n", flags->top_n, "Alternatives per prompt position in prompt_top (default 5)");
   cmd->add_option("--num-threads", flags->num_threads, "Worker threads (default: all cores)");
+  cmd->add_option("--quantize", flags->quantize, "Quantize float projection weights at load: q8_0, q4_0 or q4_k")
+      ->check(CLI::IsMember({"q8_0", "q4_0", "q4_k"}));
   cmd->add_flag("--json", flags->json, "Print one JSON object with ids, logprobs and top-n alternatives");
   cmd->add_flag("--ignore-eos", flags->ignore_eos, "Keep generating past the end-of-sequence token");
   cmd->callback([flags] { run(*flags); });

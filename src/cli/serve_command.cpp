@@ -34,7 +34,7 @@ void add_serve_command(CLI::App& app) {
   option(cmd, "validation-workers", o->validation_workers, "Tokenizer workers (kept for compatibility)")->capture_default_str();
   option(cmd, "sharded", o->sharded, "Shard the model across devices (true needs tensor parallelism)");
   option(cmd, "num-shard", o->num_shard, "Tensor-parallel degree (this build: 1)");
-  option(cmd, "quantize", o->quantize, "Quantization method (not supported by this build)");
+  option(cmd, "quantize", o->quantize, "Quantize float weights at load: q8_0 | q4_0 | q4_k (eetq, bitsandbytes -> q8_0; bitsandbytes-nf4/-fp4 -> q4_0)");
   option(cmd, "speculate", o->speculate, "Speculative tokens (not supported by this build)");
   option(cmd, "dtype", o->dtype, "float16 | bfloat16 | float32 (default: the model's)");
   option(cmd, "kv-cache-dtype", o->kv_cache_dtype, "KV cache dtype (not supported by this build)");

@@ -17,6 +17,17 @@ std::string show(const std::optional<T>& v) {
 
 }  // namespace
 
+std::optional<std::string> load_quantization_for(const std::string& method) {
+  if (method == "q8_0" || method == "q4_0" || method == "q4_k") return method;
+  // Both quantize float weights to 8 bits at load, weight-only; Q8_0's 32-weight blocks are finer
+  // than EETQ's per-channel scales, and LLM.int8's fp16 outlier columns are not reproduced.
+  if (method == "eetq" || method == "bitsandbytes") return "q8_0";
+  // 4-bit blockwise at load; Q4_0 is a uniform 4-bit grid over 32-weight blocks, not NF4/FP4's
+  // codebooks over 64.
+  if (method == "bitsandbytes-nf4" || method == "bitsandbytes-fp4") return "q4_0";
+  return std::nullopt;
+}
+
 Result<void> validate_launch_options(const LaunchOptions& o) {
   if (o.validation_workers == 0) return Error{ErrorKind::kInvalidArgument, "`validation_workers` must be > 0"};
   if (o.num_shard && *o.num_shard > 1)
@@ -26,9 +37,11 @@ Result<void> validate_launch_options(const LaunchOptions& o) {
   if (o.num_shard && *o.num_shard < 1) return Error{ErrorKind::kInvalidArgument, "--num-shard must be >= 1"};
   if (o.sharded && *o.sharded)
     return unsupported("--sharded true needs tensor parallelism across devices, which this build does not have");
-  if (o.quantize)
-    return unsupported(fmt::format("--quantize {} is not supported by this build: serve unquantized safetensors "
-                                   "weights (float32, float16 or bfloat16)",
+  if (o.quantize && !load_quantization_for(*o.quantize))
+    return unsupported(fmt::format("--quantize {} is not supported by this build: it quantizes float weights at "
+                                   "load with --quantize q8_0, q4_0 or q4_k (also accepted: eetq, bitsandbytes, "
+                                   "bitsandbytes-nf4, bitsandbytes-fp4); pre-quantized checkpoints are served as "
+                                   "GGUF files",
                                    *o.quantize));
   if (o.speculate && *o.speculate > 0) return unsupported("--speculate is not supported by this build");
   if (o.kv_cache_dtype) return unsupported(fmt::format("--kv-cache-dtype {} is not supported by this build", *o.kv_cache_dtype));

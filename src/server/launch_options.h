@@ -73,6 +73,11 @@ struct LaunchOptions {
 // Checks the options on their own (before anything is loaded); flags that need a backend this
 // build lacks are rejected here with a message that says so.
 Result<void> validate_launch_options(const LaunchOptions& options);
+// The load-time weight encoding `--quantize <method>` asks for ("q8_0", "q4_0" or "q4_k"): ours by
+// name, TGI's load-time methods mapped onto the nearest one (eetq, bitsandbytes -> q8_0;
+// bitsandbytes-nf4/-fp4 -> q4_0; see docs/flags.md). nullopt for anything else, which
+// validate_launch_options rejects (gptq, awq, ... need pre-quantized checkpoints).
+std::optional<std::string> load_quantization_for(const std::string& method);
 
 // The options as one printable line, TGI-style ("Args { model_id: ..., ... }").
 std::string describe_launch_options(const LaunchOptions& options);

@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "formats/model_id.h"
 #include "model/causal_lm.h"
+#include "model/load_time_quantization.h"
 #include "server/api.h"
 #include "server/engine_backend.h"
 #include "server/http_server.h"
@@ -138,6 +139,17 @@ int run_server(const LaunchOptions& o) {
   model::LoadOptions load;
   load.num_threads = static_cast<int>(o.num_threads);
   load.dtype = o.dtype.value_or("");
+  if (o.quantize) {
+    // validate_launch_options accepted the method, so it maps onto one of ours.
+    auto format = model::parse_load_quantization(load_quantization_for(*o.quantize).value_or(*o.quantize));
+    if (!format.ok()) {
+      spdlog::error("{}", format.error().message);
+      return 1;
+    }
+    load.quantize = *format;
+    spdlog::info("quantizing float projection weights to {} at load (--quantize {})", kernels::to_string(*format),
+                 *o.quantize);
+  }
   auto loaded = model::load_causal_lm(model_dir, load);
   if (!loaded.ok()) {
     spdlog::error("cannot load the model from {}: {}", model_dir.string(), loaded.error().message);

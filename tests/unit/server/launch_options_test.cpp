@@ -34,6 +34,23 @@ TEST(LaunchOptions, UnsupportedBackendsAreRejectedClearly) {
   EXPECT_NE(error_of(o), "");
 }
 
+TEST(LaunchOptions, LoadTimeQuantizationMethodsAreAccepted) {
+  for (const std::string method : {"q8_0", "q4_0", "q4_k", "eetq", "bitsandbytes", "bitsandbytes-nf4",
+                                   "bitsandbytes-fp4"}) {
+    LaunchOptions o;
+    o.quantize = method;
+    EXPECT_EQ(error_of(o), "") << method;
+  }
+  EXPECT_EQ(load_quantization_for("q4_k"), "q4_k");
+  EXPECT_EQ(load_quantization_for("eetq"), "q8_0");
+  EXPECT_EQ(load_quantization_for("bitsandbytes"), "q8_0");
+  EXPECT_EQ(load_quantization_for("bitsandbytes-nf4"), "q4_0");
+  EXPECT_EQ(load_quantization_for("bitsandbytes-fp4"), "q4_0");
+  for (const std::string method : {"awq", "gptq", "marlin", "exl2", "fp8", "Q8_0", ""}) {
+    EXPECT_EQ(load_quantization_for(method), std::nullopt) << method;
+  }
+}
+
 TEST(LaunchOptions, InconsistentLimitsAreRejected) {
   LaunchOptions o;
   o.max_input_tokens = 10;
