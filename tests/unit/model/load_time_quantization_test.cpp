@@ -44,7 +44,8 @@ double correlation(const std::vector<float>& a, const std::vector<float>& b) {
 // The GGUF Q8_0 golden tests (gguf_model_test.cpp) measured what that does to these hidden-64
 // random-weight checkpoints with the embedding quantized too and the int8-activation kernels:
 // logits within 5% of their scale, logprobs within 0.5 nats, greedy agreeing where the reference
-// margin exceeds 0.5. Here the embedding stays as stored, so the same bounds hold with room.
+// margin exceeds 0.5. Here the embedding stays as stored, so the same bounds hold with room
+// (measured: logits within 1.2-3.0% of their scale, logprobs within 0.05-0.23 nats).
 // Unrelated logits (a wrong model) break them by far.
 TEST(LoadTimeQ8_0, MatchesReference) {
   for (const std::string name : {"llama3", "qwen3", "qwen3_moe", "gpt2"}) {
@@ -81,7 +82,8 @@ TEST(LoadTimeQ8_0, MatchesReference) {
 // 4-bit moves a weight by up to 1/14 of its block's largest: too coarse for per-logit bounds on
 // toy models, so (as for the GGUF 4-bit files) the model must stay the same function: the last
 // position's logits correlate with the reference's (unrelated logits correlate near 0).
-// Q4_K's 256-element super-blocks are longer than these rows, so q4_k falls back to Q4_0 here.
+// Q4_K's 256-element super-blocks are longer than these rows, so q4_k falls back to Q4_0 here
+// (measured: 0.976-0.990); Q4KRowsAreReallyQ4K covers the real Q4_K path.
 TEST(LoadTimeFourBit, StaysTheSameFunction) {
   for (const WeightFormat format : {WeightFormat::kQ4_0, WeightFormat::kQ4_K}) {
     for (const std::string name : {"llama3", "qwen3", "qwen3_moe"}) {
@@ -192,6 +194,33 @@ TEST(LoadTimeQuantization, RepackedFloatCopiesAreReleased) {
   // Q8_0 is 34 bytes per 32 weights against f32's 128: the owned memory must shrink to ~27% plus
   // the (untied here) LM head; the f32 copies would keep it above the original.
   EXPECT_LT(owned_bytes(gpt2.weights), float_bytes);
+}
+
+// Rows of 256 weights take the real Q4_K encoding (the golden checkpoints' rows are too short).
+// Q4_K stores each 32-weight sub-block as a 4-bit grid over [min, max] with 6-bit quantized
+// scale and min: a weight moves by at most about half a step of its sub-block's range / 15, plus
+// the scales' rounding; a tenth of the row's range bounds that generously yet catches a wrong
+// layout (errors of the order of the weights themselves).
+TEST(LoadTimeQuantization, Q4KRowsAreReallyQ4K) {
+  constexpr int64_t kRows = 4, kCols = 512;
+  std::vector<float> values(static_cast<size_t>(kRows * kCols));
+  for (size_t i = 0; i < values.size(); ++i) values[i] = std::sin(0.37f * static_cast<float>(i)) * (1.0f + (i % 7) * 0.1f);
+  ModelWeights w;
+  w.lm_head.weight = {WeightFormat::kF32, kRows, kCols, reinterpret_cast<const std::byte*>(values.data()),
+                      kCols * static_cast<int64_t>(sizeof(float))};
+  kernels::ThreadPool pool(2);
+  auto summary = quantize_projections(w, WeightFormat::kQ4_K, pool);
+  ASSERT_TRUE(summary.ok()) << summary.error().message;
+  EXPECT_EQ(summary->matrices_quantized, 1);
+  ASSERT_EQ(w.lm_head.weight.format, WeightFormat::kQ4_K);
+  EXPECT_EQ(w.lm_head.weight.row_stride, kernels::weight_row_bytes(WeightFormat::kQ4_K, kCols));
+  std::vector<float> row(kCols);
+  double worst = 0;
+  for (int64_t r = 0; r < kRows; ++r) {
+    kernels::dequantize_row(w.lm_head.weight, r, row.data());
+    for (int64_t i = 0; i < kCols; ++i) worst = std::max(worst, double{std::abs(row[i] - values[r * kCols + i])});
+  }
+  EXPECT_LT(worst, 0.1 * 3.2) << "rows span about [-1.6, 1.6]";
 }
 
 TEST(LoadTimeQuantization, FormatChoice) {
