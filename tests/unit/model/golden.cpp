@@ -107,4 +107,41 @@ PromptRun run_prompt(CausalLm& model, const std::vector<int32_t>& ids, int new_t
   return run;
 }
 
+Deviation compare(const GoldenPrompt& g, const PromptRun& run, int64_t vocab, double margin_floor) {
+  Deviation d;
+  const auto& last = run.prompt_logits.back();
+  for (size_t i = 0; i < last.size(); ++i) {
+    d.logit = std::max(d.logit, std::abs(double{last[i]} - g.last_logits[i]));
+    d.logit_scale = std::max(d.logit_scale, std::abs(double{g.last_logits[i]}));
+  }
+  for (size_t pos = 1; pos < g.ids.size(); ++pos) {
+    if (!g.prompt_logprobs[pos]) continue;
+    const double lp = log_softmax(run.prompt_logits[pos - 1].data(), vocab)[g.ids[pos]];
+    d.logprob = std::max(d.logprob, std::abs(lp - *g.prompt_logprobs[pos]));
+  }
+  for (size_t i = 0; i < g.greedy_ids.size() && i < run.generated.size(); ++i) {
+    if (run.generated[i] != g.greedy_ids[i]) {
+      d.greedy_diverged_with_margin = g.greedy_margins[i] > margin_floor;
+      d.greedy_margin_at_divergence = g.greedy_margins[i];
+      break;  // a near-tie took another path; what follows is a different continuation
+    }
+    d.logprob = std::max(d.logprob, std::abs(run.generated_logprobs[i] - g.greedy_logprobs[i]));
+  }
+  return d;
+}
+
+double correlation(const std::vector<float>& a, const std::vector<float>& b) {
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
+  ma /= static_cast<double>(a.size());
+  mb /= static_cast<double>(b.size());
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) * (a[i] - ma);
+    bb += (b[i] - mb) * (b[i] - mb);
+  }
+  return ab / std::sqrt(aa * bb);
+}
+
 }  // namespace tgi::model::testing

@@ -45,4 +45,17 @@ struct PromptRun {
 PromptRun run_prompt(CausalLm& model, const std::vector<int32_t>& ids, int new_tokens, int32_t block_size = 16,
                      int32_t chunk = 0);
 
+// How far one prompt's run strays from its golden reference: the last prompt row's logits, every
+// prompt logprob, and the greedy continuation's logprobs up to the first divergence (a divergence
+// counts only where the reference's margin exceeded `margin_floor`: near-ties may go either way).
+struct Deviation {
+  double logit = 0, logprob = 0, logit_scale = 0;  // logit_scale: the reference logits' largest |value|
+  bool greedy_diverged_with_margin = false;
+  double greedy_margin_at_divergence = 0;
+};
+Deviation compare(const GoldenPrompt& g, const PromptRun& run, int64_t vocab, double margin_floor);
+
+// Pearson correlation of two logit rows (unrelated rows score near 0).
+double correlation(const std::vector<float>& a, const std::vector<float>& b);
+
 }  // namespace tgi::model::testing
