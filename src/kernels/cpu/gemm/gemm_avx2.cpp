@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include "kernels/cpu/gemm/gemm_problem.h"
+#include "kernels/cpu/gemm/tile_schedule.h"
 
 namespace tgi::kernels::gemm {
 namespace {
@@ -91,22 +92,11 @@ inline void tile(const GemmProblem& p, int64_t t0, int64_t r0) {
 constexpr int64_t kGroupRows = 40;
 
 template <ElementType kType, int kTokens, int kRows>
-inline void token_tile_over_rows(const GemmProblem& p, int64_t t, int64_t row_begin, int64_t row_end) {
-  int64_t r = row_begin;
-  for (; r + kRows <= row_end; r += kRows) tile<kType, kTokens, kRows>(p, t, r);
-  for (; r < row_end; ++r) tile<kType, kTokens, 1>(p, t, r);
-}
-
-template <ElementType kType, int kTokens, int kRows>
 void rows(const GemmProblem& p, int64_t row_begin, int64_t row_end) {
-  static_assert(kTokens <= 2, "the token tail below handles one leftover token");
+  auto tile_at = [&p]<int kT, int kR>(int64_t t, int64_t r) { tile<kType, kT, kR>(p, t, r); };
   for (int64_t g = row_begin; g < row_end; g += kGroupRows) {
     const int64_t g_end = g + kGroupRows < row_end ? g + kGroupRows : row_end;
-    int64_t t = 0;
-    for (; t + kTokens <= p.num_tokens; t += kTokens) token_tile_over_rows<kType, kTokens, kRows>(p, t, g, g_end);
-    if (t < p.num_tokens) {
-      if constexpr (kTokens > 1) token_tile_over_rows<kType, 1, kRows>(p, t, g, g_end);
-    }
+    tile_tokens_and_rows<kTokens, kRows>(tile_at, 0, p.num_tokens, g, g_end);
   }
 }
 

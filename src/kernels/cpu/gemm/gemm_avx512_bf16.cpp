@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include "kernels/cpu/gemm/gemm_problem.h"
+#include "kernels/cpu/gemm/tile_schedule.h"
 
 namespace tgi::kernels::gemm {
 namespace {
@@ -72,24 +73,11 @@ inline void tile(const Bf16GemmProblem& p, int64_t t0, int64_t r0) {
 constexpr int64_t kGroupRows = 48;
 
 template <int kTokens, int kRows>
-inline void token_tile_over_rows(const Bf16GemmProblem& p, int64_t t, int64_t row_begin, int64_t row_end) {
-  int64_t r = row_begin;
-  for (; r + kRows <= row_end; r += kRows) tile<kTokens, kRows>(p, t, r);
-  for (; r < row_end; ++r) tile<kTokens, 1>(p, t, r);
-}
-
-template <int kTokens, int kRows>
 void rows(const Bf16GemmProblem& p, int64_t row_begin, int64_t row_end) {
+  auto tile_at = [&p]<int kT, int kR>(int64_t t, int64_t r) { tile<kT, kR>(p, t, r); };
   for (int64_t g = row_begin; g < row_end; g += kGroupRows) {
     const int64_t g_end = g + kGroupRows < row_end ? g + kGroupRows : row_end;
-    int64_t t = 0;
-    for (; t + kTokens <= p.num_tokens; t += kTokens) token_tile_over_rows<kTokens, kRows>(p, t, g, g_end);
-    switch (p.num_tokens - t) {
-      case 3: if constexpr (kTokens > 3) token_tile_over_rows<3, kRows>(p, t, g, g_end); break;
-      case 2: if constexpr (kTokens > 2) token_tile_over_rows<2, kRows>(p, t, g, g_end); break;
-      case 1: if constexpr (kTokens > 1) token_tile_over_rows<1, kRows>(p, t, g, g_end); break;
-      default: break;
-    }
+    tile_tokens_and_rows<kTokens, kRows>(tile_at, 0, p.num_tokens, g, g_end);
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 
+#include "kernels/cpu/gemm/tile_schedule.h"
 #include "kernels/cpu/qgemm/qgemm_problem.h"
 #include "kernels/cpu/quant/block_formats.h"
 
@@ -212,24 +213,11 @@ inline void tile(const QuantGemmProblem& p, int64_t t0, int64_t r0) {
 constexpr int64_t kTokenChunk = 64;
 
 template <typename F, int kTokens, int kRows>
-inline void token_tile_over_rows(const QuantGemmProblem& p, int64_t t, int64_t row_begin, int64_t row_end) {
-  int64_t r = row_begin;
-  for (; r + kRows <= row_end; r += kRows) tile<F, kTokens, kRows>(p, t, r);
-  for (; r < row_end; ++r) tile<F, kTokens, 1>(p, t, r);
-}
-
-template <typename F, int kTokens, int kRows>
 void rows(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
+  auto tile_at = [&p]<int kT, int kR>(int64_t t, int64_t r) { tile<F, kT, kR>(p, t, r); };
   for (int64_t c = 0; c < p.num_tokens; c += kTokenChunk) {
     const int64_t c_end = c + kTokenChunk < p.num_tokens ? c + kTokenChunk : p.num_tokens;
-    int64_t t = c;
-    for (; t + kTokens <= c_end; t += kTokens) token_tile_over_rows<F, kTokens, kRows>(p, t, row_begin, row_end);
-    switch (c_end - t) {
-      case 3: if constexpr (kTokens > 3) token_tile_over_rows<F, 3, kRows>(p, t, row_begin, row_end); break;
-      case 2: if constexpr (kTokens > 2) token_tile_over_rows<F, 2, kRows>(p, t, row_begin, row_end); break;
-      case 1: if constexpr (kTokens > 1) token_tile_over_rows<F, 1, kRows>(p, t, row_begin, row_end); break;
-      default: break;
-    }
+    gemm::tile_tokens_and_rows<kTokens, kRows>(tile_at, c, c_end, row_begin, row_end);
   }
 }
 
