@@ -112,9 +112,8 @@ void matmul_int8_activations(qgemm::QuantFormat format, const float* x, int64_t 
 
 }  // namespace
 
-// Each weight row is decoded once into a per-thread
-// buffer and dotted with every token in f32. Correct for every GGUF encoding; the fast int8 paths
-// replace it format by format.
+// Each weight row is decoded once into a per-thread buffer and dotted with every token in f32.
+// Correct for every GGUF encoding; the int8 kernels replace it for the formats they cover.
 void matmul_block_format_reference(const float* x, int64_t num_tokens, int64_t x_stride, const WeightView& w,
                                    const float* bias, float* y, int64_t y_stride, ThreadPool& pool) {
   split_rows(w.rows, pool, [&](int64_t begin, int64_t end) {
