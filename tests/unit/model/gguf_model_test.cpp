@@ -196,6 +196,7 @@ struct Rewrite {
   std::string replace;
   std::vector<float> values;
   std::string misorder;
+  std::string hollow;  // kept with its rows but no columns (zero bytes)
   int64_t heads = 0;
   std::map<std::string, formats::GgufValue> metadata;  // replaced values
 };
@@ -226,6 +227,10 @@ void rewrite(const fs::path& from, const fs::path& to, const Rewrite& edit) {
       std::vector<std::byte> bytes(edit.values.size() * sizeof(float));
       std::memcpy(bytes.data(), edit.values.data(), bytes.size());
       ASSERT_TRUE(writer.add_tensor(t.name, formats::GgmlType::kF32, {static_cast<int64_t>(edit.values.size())}, bytes).ok());
+      continue;
+    }
+    if (t.name == edit.hollow) {
+      ASSERT_TRUE(writer.add_tensor(t.name, t.type, {0, t.dims[1]}, std::vector<std::byte>{}).ok());
       continue;
     }
     std::vector<std::byte> bytes(t.data, t.data + t.nbytes);
@@ -297,6 +302,18 @@ TEST(GgufBroken, HeadCountThatDoesNotDivideTheRowsIsAnError) {
   auto model = load_causal_lm(broken.path);
   ASSERT_FALSE(model.ok());
   EXPECT_FALSE(model.error().message.empty());
+}
+
+// Found by fuzzing: a q/k matrix with rows but no bytes must be refused before its rows are moved.
+TEST(GgufBroken, RowsWithoutBytesAreAnError) {
+  const TempFile good = convert("llama3", "f32");
+  const TempFile broken{temp_path("hollow.gguf")};
+  rewrite(good.path, broken.path, {.hollow = "blk.0.attn_q.weight"});
+  auto file = formats::GgufFile::open(broken.path);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  auto source = GgufTensorSource::open(std::move(*file));
+  ASSERT_FALSE(source.ok());
+  EXPECT_NE(source.error().message.find("blk.0.attn_q.weight"), std::string::npos) << source.error().message;
 }
 
 TEST(GgufBroken, TruncatedFileIsAnError) {
