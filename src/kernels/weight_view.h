@@ -47,13 +47,26 @@ struct WeightView {
   int64_t cols = 0;
   const std::byte* data = nullptr;
   int64_t row_stride = 0;  // bytes between consecutive rows
+  // The same matrix repacked at load for this CPU's matmul kernel (pack_for_matmul in
+  // kernels/cpu/matmul.h), or null. `data` stays valid: other code paths read the rows.
+  const std::byte* packed = nullptr;
+  int64_t packed_group_stride = 0;  // bytes per group of kPackedGroupRows rows
+
+  static constexpr int64_t kPackedGroupRows = 16;
 
   const std::byte* row(int64_t r) const { return data + r * row_stride; }
   // Rows [begin, begin + count) as their own matrix (zero-copy; used to split fused projections).
+  // The packed copy comes along when `begin` starts one of its row groups.
   WeightView slice_rows(int64_t begin, int64_t count) const {
     WeightView v = *this;
     v.data = row(begin);
     v.rows = count;
+    if (packed && begin % kPackedGroupRows == 0) {
+      v.packed = packed + begin / kPackedGroupRows * packed_group_stride;
+    } else {
+      v.packed = nullptr;
+      v.packed_group_stride = 0;
+    }
     return v;
   }
 };

@@ -164,9 +164,10 @@ void DecoderModel::attention(int64_t layer, const float* x, float* out, PagedKvC
   const int64_t T = num_tokens_, hd = config_.head_dim;
   const int64_t nh = config_.num_attention_heads, nkv = config_.num_key_value_heads;
   const int64_t q_width = nh * hd, kv_width = nkv * hd;
-  kernels::matmul(x, T, L.q.weight, L.q.bias_or_null(), q_.data(), pool_);
-  kernels::matmul(x, T, L.k.weight, L.k.bias_or_null(), k_.data(), pool_);
-  kernels::matmul(x, T, L.v.weight, L.v.bias_or_null(), v_.data(), pool_);
+  const kernels::MatmulTarget qkv[] = {{&L.q.weight, L.q.bias_or_null(), q_.data(), L.q.weight.rows},
+                                       {&L.k.weight, L.k.bias_or_null(), k_.data(), L.k.weight.rows},
+                                       {&L.v.weight, L.v.bias_or_null(), v_.data(), L.v.weight.rows}};
+  kernels::matmul_shared_input(x, T, L.q.weight.cols, qkv, pool_);
 
   const bool one_plus = config_.norm_type == NormType::kRmsNormOnePlus;
   const auto eps = static_cast<float>(config_.norm_eps);
@@ -300,9 +301,10 @@ void DecoderModel::latent_attention(int64_t layer, const float* x, float* out, P
 void DecoderModel::feed_forward(const FeedForward& f, const float* x, int64_t rows, float* out) {
   const int64_t inter = f.up.weight.rows;
   const auto act = activation_kind(config_.hidden_act);
-  kernels::matmul(x, rows, f.up.weight, f.up.bias_or_null(), up_.data(), pool_);
   if (f.gate.present()) {
-    kernels::matmul(x, rows, f.gate.weight, f.gate.bias_or_null(), gate_.data(), pool_);
+    const kernels::MatmulTarget gate_up[] = {{&f.gate.weight, f.gate.bias_or_null(), gate_.data(), inter},
+                                             {&f.up.weight, f.up.bias_or_null(), up_.data(), inter}};
+    kernels::matmul_shared_input(x, rows, f.up.weight.cols, gate_up, pool_);
     if (config_.swiglu_limit > 0.0) {
       constexpr float kGptOssAlpha = 1.702f;
       kernels::clamped_swiglu(gate_.data(), up_.data(), up_.data(), rows * inter, static_cast<float>(config_.swiglu_limit),
@@ -311,6 +313,7 @@ void DecoderModel::feed_forward(const FeedForward& f, const float* x, int64_t ro
       kernels::gated_activation(act, gate_.data(), up_.data(), up_.data(), rows * inter);
     }
   } else {
+    kernels::matmul(x, rows, f.up.weight, f.up.bias_or_null(), up_.data(), pool_);
     kernels::activate_inplace(act, up_.data(), rows * inter);
   }
   kernels::matmul(up_.data(), rows, f.down.weight, f.down.bias_or_null(), out, pool_);

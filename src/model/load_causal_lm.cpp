@@ -8,6 +8,7 @@
 #include "model/load_time_quantization.h"
 #include "model/safetensors_tensor_source.h"
 #include "model/weight_loader.h"
+#include "model/weight_packing.h"
 
 namespace tgi::model {
 namespace {
@@ -38,10 +39,9 @@ Result<std::unique_ptr<CausalLm>> build_model(ModelConfig config, std::unique_pt
   auto weights = load_weights(config, *tensors);
   if (!weights.ok())
     return Error{weights.error().kind, fmt::format("{}: {}", model_path.string(), weights.error().message)};
-  if (options.quantize) {
-    kernels::ThreadPool pool(options.num_threads);
-    TGI_TRY(quantize_projections(*weights, *options.quantize, pool));
-  }
+  kernels::ThreadPool pool(options.num_threads);
+  if (options.quantize) TGI_TRY(quantize_projections(*weights, *options.quantize, pool));
+  pack_projections(*weights, pool);
   return std::unique_ptr<CausalLm>(
       std::make_unique<DecoderModel>(std::move(config), std::move(tensors), std::move(*weights), options.num_threads));
 }

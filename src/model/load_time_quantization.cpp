@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include "kernels/cpu/quant/quant.h"
@@ -13,25 +12,6 @@ namespace {
 
 using kernels::WeightFormat;
 using kernels::WeightView;
-
-// Calls visit(linear, quantize) for every Linear of the model; `quantize` says whether the policy
-// in the header re-encodes it.
-void for_each_linear(ModelWeights& w, const std::function<void(Linear&, bool)>& visit) {
-  auto ffn = [&](FeedForward& f) {
-    visit(f.gate, true);
-    visit(f.up, true);
-    visit(f.down, true);
-  };
-  for (LayerWeights& L : w.layers) {
-    for (Linear* l : {&L.q, &L.k, &L.v, &L.o, &L.mla.q_a, &L.mla.q_b, &L.mla.q, &L.mla.kv_a}) visit(*l, true);
-    ffn(L.mlp);
-    for (FeedForward& e : L.moe.experts) ffn(e);
-    ffn(L.moe.shared);
-    visit(L.moe.router, false);
-    visit(L.moe.shared_gate, false);
-  }
-  visit(w.lm_head, true);
-}
 
 // `w` re-encoded as `format`, rows split over the pool; the bytes go to `storage`.
 Result<WeightView> encode(const WeightView& w, WeightFormat format, kernels::ThreadPool& pool,
@@ -61,7 +41,10 @@ void release_unreferenced(ModelWeights& w) {
   };
   note(w.embed_tokens);
   note(w.embed_positions);
-  for_each_linear(w, [&](Linear& l, bool) { note(l.weight); });
+  for_each_linear(w, [&](Linear& l, bool) {
+    note(l.weight);
+    if (l.weight.packed) used.push_back(reinterpret_cast<uintptr_t>(l.weight.packed));
+  });
   std::sort(used.begin(), used.end());
   std::erase_if(w.owned, [&](const std::unique_ptr<std::vector<std::byte>>& buffer) {
     const auto begin = reinterpret_cast<uintptr_t>(buffer->data()), end = begin + buffer->size();

@@ -3,6 +3,7 @@
 // mmap'd checkpoint, or into a repacked buffer owned here); norm vectors and biases are small and
 // kept widened to f32.
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -71,5 +72,10 @@ struct ModelWeights {
   // Repacked matrices (e.g. gpt2's transposed Conv1D weights) that views above point into.
   std::vector<std::unique_ptr<std::vector<std::byte>>> owned;
 };
+
+// Calls visit(linear, quantizable) for every Linear of the model (absent ones included).
+// `quantizable` is false for MoE routers and shared-expert gates: tiny, and rounding them can flip
+// which experts are chosen.
+void for_each_linear(ModelWeights& weights, const std::function<void(Linear&, bool quantizable)>& visit);
 
 }  // namespace tgi::model

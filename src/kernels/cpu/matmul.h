@@ -4,7 +4,9 @@
 // Work is split over weight rows, so each weight row is read from memory once per call however
 // many tokens there are (decode-friendly); every output element is computed by the same
 // instruction sequence whatever the batch, so a token's result never depends on its neighbours.
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "kernels/cpu/thread_pool.h"
 #include "kernels/weight_view.h"
@@ -15,6 +17,15 @@ namespace tgi::kernels {
 // stride y_stride. `bias` (w.rows floats) may be null.
 void matmul(const float* x, int64_t num_tokens, int64_t x_stride, const WeightView& w, const float* bias, float* y,
             int64_t y_stride, ThreadPool& pool);
+
+// Weights repacked once, at load, into the layout this CPU's kernel for w.format reads fastest
+// (AVX-512-VNNI: 16 rows interleaved per block; see kernels/cpu/qgemm/qgemm_problem.h), so that
+// no call transposes them. packed_matmul_bytes is 0 when the kernel reads w's stored rows as they
+// are (AVX2, float formats, formats without an int8 kernel); otherwise pack_for_matmul fills
+// `out` (that many bytes, 64-byte aligned, outliving the view) and returns w with `packed` set.
+// Results are bitwise the same as with the unpacked view.
+int64_t packed_matmul_bytes(const WeightView& w);
+WeightView pack_for_matmul(const WeightView& w, std::byte* out, ThreadPool& pool);
 
 // Block formats the int8 kernels do not cover (and tests/benchmarks of those that they do): every
 // weight row dequantized to f32 and dotted with f32 activations. Same arguments as matmul().
@@ -31,6 +42,22 @@ void matmul_block_format_reference(const float* x, int64_t num_tokens, int64_t x
 enum class MatmulPrecision : uint8_t { kExact, kBf16Activations };
 void set_matmul_precision(MatmulPrecision precision);
 MatmulPrecision matmul_precision();
+
+// One weight of a shared-input product: y = x · weightᵀ (+ bias), y row stride y_stride floats.
+struct MatmulTarget {
+  const WeightView* weight = nullptr;
+  const float* bias = nullptr;
+  float* y = nullptr;
+  int64_t y_stride = 0;
+};
+inline constexpr size_t kMaxSharedInputTargets = 4;
+
+// Several weights applied to the same activations (q/k/v, gate/up) as one call: the activations
+// are prepared (quantized, rounded) once and all the weights' rows split over the threads in one
+// parallel region, one barrier instead of one per weight. Each output is bitwise what matmul()
+// gives it alone. Weights of different widths, or more than kMaxSharedInputTargets, run one by one.
+void matmul_shared_input(const float* x, int64_t num_tokens, int64_t x_stride, std::span<const MatmulTarget> targets,
+                         ThreadPool& pool);
 
 // Contiguous convenience form.
 inline void matmul(const float* x, int64_t num_tokens, const WeightView& w, const float* bias, float* y,

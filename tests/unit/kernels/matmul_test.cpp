@@ -178,3 +178,73 @@ TEST(WeightView, GgmlTypesMapOneToOne) {
 
 }  // namespace
 }  // namespace tgi::kernels
+
+namespace tgi::kernels {
+namespace {
+
+// Weights of one width in several formats, applied together, give each output bitwise what its
+// own matmul() gives; a width mismatch still computes every output (one by one).
+TEST(MatmulSharedInput, EachOutputIsWhatItsOwnMatmulGives) {
+  std::mt19937 rng(8);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  const int64_t cols = 256, tokens = 5;
+  struct Weight {
+    WeightFormat format;
+    int64_t rows;
+    std::vector<std::byte> bytes;
+    WeightView view;
+    std::vector<float> bias;
+  };
+  std::vector<Weight> weights;
+  for (const auto& [format, rows] : std::vector<std::pair<WeightFormat, int64_t>>{
+           {WeightFormat::kQ8_0, 100}, {WeightFormat::kQ4_K, 20}, {WeightFormat::kF32, 7}, {WeightFormat::kBF16, 50}}) {
+    Weight w{format, rows, {}, {}, {}};
+    const int64_t row_bytes = weight_row_bytes(format, cols);
+    w.bytes.resize(static_cast<size_t>(rows * row_bytes));
+    std::vector<float> values(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (auto& v : values) v = dist(rng);
+      if (is_block_format(format)) {
+        ASSERT_TRUE(quant::quantize_row(ggml_type_for(format), values.data(), &w.bytes[r * row_bytes], cols).ok());
+      } else {
+        const Stored s = store(values, format);
+        std::memcpy(&w.bytes[r * row_bytes], s.bytes.data(), static_cast<size_t>(row_bytes));
+      }
+    }
+    w.bias.resize(static_cast<size_t>(rows));
+    for (auto& b : w.bias) b = dist(rng);
+    weights.push_back(std::move(w));
+  }
+  for (auto& w : weights) w.view = WeightView{w.format, w.rows, cols, w.bytes.data(), weight_row_bytes(w.format, cols)};
+  std::vector<float> x(static_cast<size_t>(tokens * cols));
+  for (auto& v : x) v = dist(rng);
+  ThreadPool pool(2);
+  std::vector<std::vector<float>> together(weights.size());
+  std::vector<MatmulTarget> targets;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    together[i].assign(static_cast<size_t>(tokens * weights[i].rows), -1.0f);
+    targets.push_back({&weights[i].view, weights[i].bias.data(), together[i].data(), weights[i].rows});
+  }
+  matmul_shared_input(x.data(), tokens, cols, targets, pool);
+  for (size_t i = 0; i < weights.size(); ++i) {
+    std::vector<float> alone(static_cast<size_t>(tokens * weights[i].rows));
+    matmul(x.data(), tokens, weights[i].view, weights[i].bias.data(), alone.data(), pool);
+    EXPECT_EQ(together[i], alone) << to_string(weights[i].format);
+  }
+
+  // A narrower weight among them: still every output, computed one by one.
+  const WeightView narrow = weights[0].view.slice_rows(0, 10);
+  WeightView half_width = narrow;
+  half_width.cols = 128;
+  std::vector<float> wide_out(static_cast<size_t>(tokens * 10)), half_out(static_cast<size_t>(tokens * 10));
+  const std::vector<MatmulTarget> mixed{{&narrow, nullptr, wide_out.data(), 10}, {&half_width, nullptr, half_out.data(), 10}};
+  matmul_shared_input(x.data(), tokens, cols, mixed, pool);
+  std::vector<float> expected(static_cast<size_t>(tokens * 10));
+  matmul(x.data(), tokens, cols, half_width, nullptr, expected.data(), 10, pool);
+  EXPECT_EQ(half_out, expected);
+  matmul(x.data(), tokens, cols, narrow, nullptr, expected.data(), 10, pool);
+  EXPECT_EQ(wide_out, expected);
+}
+
+}  // namespace
+}  // namespace tgi::kernels

@@ -216,6 +216,76 @@ TEST_P(Int8MatmulTest, ZeroColumnsGiveTheBias) {
   EXPECT_EQ(y, (std::vector<float>{1.5f, -2.0f, 0.25f, 1.5f, -2.0f, 0.25f}));
 }
 
+// A 64-byte aligned buffer for packed weights.
+struct PackedBuffer {
+  std::vector<std::byte> bytes;
+  std::byte* aligned(size_t size) {
+    bytes.assign(size + 64, std::byte{0});
+    const auto address = reinterpret_cast<uintptr_t>(bytes.data());
+    return bytes.data() + (64 - address % 64) % 64;
+  }
+};
+
+// Weights repacked at load give bitwise the results of the stored rows, for partial row groups,
+// rows longer than a chunk, every batch shape, and row slices of the packed view.
+TEST_P(Int8MatmulTest, PackedWeightsGiveBitwiseTheSameResults) {
+  const WeightFormat format = GetParam();
+  if (!(detected_cpu_isa() == CpuIsa::kAvx512 && cpu_has_avx512_vnni()))
+    GTEST_SKIP() << "the packed layout is the AVX-512-VNNI kernel's";
+  IsaGuard guard(CpuIsa::kAvx512);
+  const int64_t block = weight_format_block_elements(format);
+  std::mt19937 rng(33);
+  ThreadPool pool(2);
+  for (const int64_t rows : {1, 13, 16, 37, 69}) {
+    for (const int64_t blocks : {int64_t{1}, int64_t{3}, 131 * 32 / block}) {
+      const int64_t cols = blocks * block;
+      const Weights w = make_weights(format, rows, cols, rng);
+      PackedBuffer buffer;
+      const int64_t size = packed_matmul_bytes(w.view());
+      ASSERT_GT(size, 0);
+      const WeightView packed = pack_for_matmul(w.view(), buffer.aligned(static_cast<size_t>(size)), pool);
+      ASSERT_NE(packed.packed, nullptr);
+      for (const int64_t tokens : {1, 3, 4, 9}) {
+        const auto x = random_activations(tokens * cols, rng);
+        const auto bias = random_activations(rows, rng);
+        std::vector<float> plain(tokens * rows), fast(tokens * rows);
+        matmul(x.data(), tokens, w.view(), bias.data(), plain.data(), pool);
+        matmul(x.data(), tokens, packed, bias.data(), fast.data(), pool);
+        ASSERT_EQ(plain, fast) << to_string(format) << " " << rows << "x" << cols << " tokens " << tokens;
+        if (rows > 16) {  // a slice at a group boundary keeps the packed rows, one inside drops them
+          for (const int64_t begin : {int64_t{16}, int64_t{5}}) {
+            const WeightView slice = packed.slice_rows(begin, rows - begin);
+            EXPECT_EQ(slice.packed != nullptr, begin % 16 == 0);
+            std::vector<float> part((rows - begin) * tokens);
+            matmul(x.data(), tokens, cols, slice, nullptr, part.data(), rows - begin, pool);
+            std::vector<float> expected((rows - begin) * tokens);
+            matmul(x.data(), tokens, cols, w.view().slice_rows(begin, rows - begin), nullptr, expected.data(), rows - begin,
+                   pool);
+            ASSERT_EQ(part, expected) << "slice from " << begin;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(PackForMatmul, OnlyTheVnniKernelWantsPackedWeights) {
+  std::mt19937 rng(3);
+  const Weights q8 = make_weights(WeightFormat::kQ8_0, 20, 64, rng);
+  {
+    IsaGuard guard(CpuIsa::kAvx2);
+    EXPECT_EQ(packed_matmul_bytes(q8.view()), 0);
+  }
+  const std::vector<float> f32(20 * 64, 1.0f);
+  const WeightView float_view{WeightFormat::kF32, 20, 64, reinterpret_cast<const std::byte*>(f32.data()), 64 * 4};
+  EXPECT_EQ(packed_matmul_bytes(float_view), 0);
+  if (detected_cpu_isa() == CpuIsa::kAvx512 && cpu_has_avx512_vnni()) {
+    IsaGuard guard(CpuIsa::kAvx512);
+    // Two groups of 16 rows, each two blocks of 512 code + 32 scale bytes, rounded to 64.
+    EXPECT_EQ(packed_matmul_bytes(q8.view()), 2 * 1088);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, Int8MatmulTest,
                          ::testing::Values(WeightFormat::kQ8_0, WeightFormat::kQ4_0, WeightFormat::kQ4_K,
                                            WeightFormat::kQ6_K),

@@ -18,7 +18,10 @@
 #include "model/gguf_export.h"
 #include "model/gguf_model_config.h"
 #include "model/gguf_tensor_source.h"
+#include "kernels/cpu/gemm/cpu_isa.h"
 #include "model/rope.h"
+#include "model/weight_loader.h"
+#include "model/weight_packing.h"
 
 namespace tgi::model::testing {
 namespace {
@@ -302,6 +305,40 @@ TEST(GgufBroken, HeadCountThatDoesNotDivideTheRowsIsAnError) {
   auto model = load_causal_lm(broken.path);
   ASSERT_FALSE(model.ok());
   EXPECT_FALSE(model.error().message.empty());
+}
+
+// Where the VNNI kernel runs, every Q8_0 projection gets a packed copy (and the forward that
+// reads it is what GgufGolden checks); elsewhere nothing is packed or allocated.
+TEST(WeightPacking, PacksEveryInt8ProjectionOnlyWhereTheKernelWantsIt) {
+  const TempFile q8 = convert("llama3", "q8_0");
+  auto file = formats::GgufFile::open(q8.path);
+  ASSERT_TRUE(file.ok());
+  auto config = gguf_model_config(**file);
+  ASSERT_TRUE(config.ok());
+  auto source = GgufTensorSource::open(std::move(*file));
+  ASSERT_TRUE(source.ok());
+  auto weights = load_weights(*config, **source);
+  ASSERT_TRUE(weights.ok()) << weights.error().message;
+  int64_t projections = 0;
+  for_each_linear(*weights, [&](Linear& l, bool) { projections += l.present() ? 1 : 0; });
+  kernels::ThreadPool pool(2);
+  const bool vnni = kernels::active_cpu_isa() == kernels::CpuIsa::kAvx512 && kernels::cpu_has_avx512_vnni();
+  const size_t owned_before = weights->owned.size();
+  const PackingSummary summary = pack_projections(*weights, pool);
+  if (!vnni) {
+    EXPECT_EQ(summary.matrices_packed, 0);
+    EXPECT_EQ(weights->owned.size(), owned_before);
+    return;
+  }
+  EXPECT_EQ(summary.matrices_packed, projections);
+  EXPECT_GT(summary.bytes, 0);
+  for_each_linear(*weights, [&](Linear& l, bool) {
+    if (l.present()) {
+      EXPECT_NE(l.weight.packed, nullptr);
+    }
+  });
+  EXPECT_EQ(weights->embed_tokens.packed, nullptr);  // a lookup table, not a matmul
+  EXPECT_EQ(pack_projections(*weights, pool).matrices_packed, 0);  // already packed
 }
 
 // Found by fuzzing: a q/k matrix with rows but no bytes must be refused before its rows are moved.

@@ -1,10 +1,12 @@
 // Int8 kernels for block-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) with AVX-512-VNNI
 // (vpdpbusd: u8 × s8, 4-way, into int32), sixteen weight rows per vector. Each 32-element block
-// of 16 rows is transposed (in registers, into a stack buffer) so that int32 lane r belongs to
-// row r: one vpdpbusd then multiplies 4 weights of each of 16 rows by the same 4 activations,
-// broadcast from memory. A block costs 8 vpdpbusd and ~3 float ops per token for 16 rows, against
-// 8 and 24 when each row keeps its own vector, and the transpose is paid once per block for all
-// tokens. Weight codes are unsigned (Q8_0 stored +128); their offset is cancelled exactly in int32.
+// of 16 rows is transposed so that int32 lane r belongs to row r: one vpdpbusd then multiplies 4
+// weights of each of 16 rows by the same 4 activations, broadcast from memory. A block costs 8
+// vpdpbusd and ~3 float ops per token for 16 rows, against 8 and 24 when each row keeps its own
+// vector. The transposed "images" are built once at load (pack_groups_avx512_vnni, the layout in
+// qgemm_problem.h) so a decode step only streams them; weights that were not packed are
+// transposed per call, a chunk at a time, into a stack buffer of the same layout. Weight codes
+// are unsigned (Q8_0 stored +128); their offset is cancelled exactly in int32.
 //
 // Per output (token t, row r) the arithmetic is fixed: over the blocks b in order,
 // acc = fma(float(Σ_b w·x), d_w[b] · d_x[b], acc), the integer sum exact (Q6_K: one such step per
@@ -25,14 +27,15 @@ namespace tgi::kernels::qgemm {
 namespace {
 
 constexpr int kLanes = 16;
-// Blocks transposed at a time (a multiple of 8: whole K-quant super-blocks): 64 × 704 bytes =
-// 44 KiB, resident in L1/L2 while every token passes over them.
+// Blocks per chunk (a multiple of 8: whole K-quant super-blocks): 64 × 544 bytes = 34 KiB of
+// Q8_0 images, resident in L1/L2 while every token passes over them.
 constexpr int64_t kChunkBlocks = 64;
-// With fewer tokens than a tile the transposed blocks are each used once: a chunk small enough
-// to stay in L1 (11 KiB) is faster. Chunking never changes the arithmetic (see above).
+// With fewer tokens than a tile, images transposed per call are each used once: a chunk small
+// enough to stay in L1 (9 KiB) is faster. Chunking never changes the arithmetic (see above).
 constexpr int64_t kFewTokensChunkBlocks = 16;
 
-struct alignas(64) PackedBlock {
+// One block of 16 rows as the inner loop wants it, unpacked from the images in registers.
+struct Block {
   __m512i w[8];  // w[k] lane r: unsigned weight codes k·4 .. k·4+3 of row r
   __m512 d;      // lane r: the row's block scale (Q6_K: of the block's first 16 elements)
   __m512 d2;     // Q6_K: lane r: the scale of the block's last 16 elements
@@ -45,12 +48,25 @@ inline int32_t load_i32(const void* p) {
   return v;
 }
 
-// The f16 block scales at byte `at` of the 16 rows, as floats (scalar loads: cheaper than a
-// gather on the CPUs measured).
-inline __m512 load_scales(const std::byte* const rows[kLanes], int64_t at) {
-  alignas(32) uint16_t h[kLanes];
-  for (int r = 0; r < kLanes; ++r) __builtin_memcpy(&h[r], rows[r] + at, 2);
-  return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h)));
+// The f16 values at byte `at` of the 16 rows -> 16 consecutive f16 at `out` (scalar loads:
+// cheaper than a gather on the CPUs measured).
+inline void gather_halves(const std::byte* const rows[kLanes], int64_t at, std::byte* out) {
+  for (int r = 0; r < kLanes; ++r) __builtin_memcpy(out + 2 * r, rows[r] + at, 2);
+}
+
+inline __m512 load_halves(const std::byte* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+inline __m512i load_vector(const std::byte* p) { return _mm512_loadu_si512(p); }
+inline void store_vector(std::byte* p, __m512i v) { _mm512_storeu_si512(p, v); }
+
+// Bytes as floats: 16 unsigned / signed bytes at p -> 16 lanes.
+inline __m512 load_u8_as_floats(const std::byte* p) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+inline __m512 load_i8_as_floats(const std::byte* p) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
 
 // z[i] = [row i | row i+8], eight dwords each -> out[k] lane r = dword k of row r.
@@ -100,59 +116,68 @@ inline void transpose_rows_16(const std::byte* const rows[kLanes], int64_t at, _
   out[3] = _mm512_unpackhi_epi64(u1, u3);
 }
 
+// Each format: interleave() turns a unit of the 16 rows' stored blocks into its code and scale
+// images (at load, or per call for weights that were not packed); unpack() turns block j of a
+// unit's images into registers. kOffset is the code offset cancelled in int32.
 struct Q8_0 {
-  static constexpr int64_t kBlockBytes = kQ8_0Bytes;
   static constexpr int kOffset = 128;  // codes stored as w + 128
-  static constexpr int64_t kPackBlocks = 1;
+  static constexpr int64_t kUnitBlocks = 1, kUnitBytes = kQ8_0Bytes;
+  static constexpr int64_t kCodeImage = kQ8_0CodeImage, kScaleImage = kQ8_0ScaleImage;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = false;
-  static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
-    const int64_t at = b * kBlockBytes;
+  static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes, std::byte* scales) {
+    const int64_t at = unit * kUnitBytes;
     __m512i w[8];
     transpose_rows_32(rows, at + 2, w);
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-    for (int k = 0; k < 8; ++k) out->w[k] = _mm512_xor_si512(w[k], flip);
-    out->d = load_scales(rows, at);
+    for (int k = 0; k < 8; ++k) store_vector(codes + 64 * k, _mm512_xor_si512(w[k], flip));
+    gather_halves(rows, at, scales);
+  }
+  static void unpack(const std::byte* codes, const std::byte* scales, int64_t, Block& out) {
+    for (int k = 0; k < 8; ++k) out.w[k] = load_vector(codes + 64 * k);
+    out.d = load_halves(scales);
   }
 };
 
 struct Q4_0 {
-  static constexpr int64_t kBlockBytes = kQ4_0Bytes;
   static constexpr int kOffset = 8;
-  static constexpr int64_t kPackBlocks = 1;
+  static constexpr int64_t kUnitBlocks = 1, kUnitBytes = kQ4_0Bytes;
+  static constexpr int64_t kCodeImage = kQ4_0CodeImage, kScaleImage = kQ4_0ScaleImage;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = false;
-  static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
+  static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes, std::byte* scales) {
     __m512i v[4];
-    transpose_rows_16(rows, b * kBlockBytes + 2, v);
-    // Byte j of a block's codes holds element j (low nibble) and j + 16 (high nibble).
+    transpose_rows_16(rows, unit * kUnitBytes + 2, v);
+    for (int k = 0; k < 4; ++k) store_vector(codes + 64 * k, v[k]);
+    gather_halves(rows, unit * kUnitBytes, scales);
+  }
+  // Byte j of a block's codes holds element j (low nibble) and j + 16 (high nibble).
+  static void unpack(const std::byte* codes, const std::byte* scales, int64_t, Block& out) {
     const __m512i mask = _mm512_set1_epi8(0x0F);
     for (int k = 0; k < 4; ++k) {
-      out->w[k] = _mm512_and_si512(v[k], mask);
-      out->w[k + 4] = _mm512_and_si512(_mm512_srli_epi16(v[k], 4), mask);
+      const __m512i v = load_vector(codes + 64 * k);
+      out.w[k] = _mm512_and_si512(v, mask);
+      out.w[k + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
     }
-    out->d = load_scales(rows, b * kBlockBytes);
+    out.d = load_halves(scales);
   }
 };
 
-// x = d·sc_j·q − dmin·m_j, sub-blocks j of 32 = the activation blocks. Packs a whole super-block
-// (8 blocks): scales and mins are unpacked for 16 rows at once, lanes = rows.
+// x = d·sc_j·q − dmin·m_j, sub-blocks j of 32 = the activation blocks; a unit is a super-block.
+// Scale image: d[16] f16 | dmin[16] f16 | sc[8][16] u8 | m[8][16] u8.
 struct Q4_K {
   static constexpr int kOffset = 0;
-  static constexpr int64_t kPackBlocks = 8;
+  static constexpr int64_t kUnitBlocks = 8, kUnitBytes = kQ4_KBytes;
+  static constexpr int64_t kCodeImage = kQ4_KCodeImage, kScaleImage = kQ4_KScaleImage;
   static constexpr bool kHasMins = true;
   static constexpr bool kHalfScales = false;
-  static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
-    const int64_t at = b / 8 * kQ4_KBytes;
-    alignas(32) uint16_t d_half[kLanes], dmin_half[kLanes];
+  static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes, std::byte* scales) {
+    const int64_t at = unit * kUnitBytes;
+    gather_halves(rows, at, scales);
+    gather_halves(rows, at + 2, scales + 32);
     alignas(64) uint32_t packed[3][kLanes];
-    for (int r = 0; r < kLanes; ++r) {
-      __builtin_memcpy(&d_half[r], rows[r] + at, 2);
-      __builtin_memcpy(&dmin_half[r], rows[r] + at + 2, 2);
+    for (int r = 0; r < kLanes; ++r)
       for (int i = 0; i < 3; ++i) __builtin_memcpy(&packed[i][r], rows[r] + at + kQ4_KScales + 4 * i, 4);
-    }
-    const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d_half)));
-    const __m512 dmin = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dmin_half)));
     const __m512i p0 = _mm512_load_si512(packed[0]), p1 = _mm512_load_si512(packed[1]), p2 = _mm512_load_si512(packed[2]);
     // Byte j of each word: scales/mins 0-3, and 4-7 from the low/high nibbles of p2 plus the top
     // two bits of p0/p1 (see qgemm_avx2.cpp, Q4_K::prepare).
@@ -162,78 +187,86 @@ struct Q4_K {
                                             _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(p0, 6), two), 4));
     const __m512i mn_high = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(p2, 4), four),
                                             _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(p1, 6), two), 4));
-    const __m512i byte = _mm512_set1_epi32(0xFF);
     for (int j = 0; j < 4; ++j) {
-      const auto pick = [&](__m512i v) { return _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, 8 * j), byte)); };
-      out[j].d = _mm512_mul_ps(d, pick(sc_low));
-      out[j].m = _mm512_mul_ps(dmin, pick(mn_low));
-      out[j + 4].d = _mm512_mul_ps(d, pick(sc_high));
-      out[j + 4].m = _mm512_mul_ps(dmin, pick(mn_high));
+      const auto pick = [&](__m512i v, std::byte* to) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(to), _mm512_cvtepi32_epi8(_mm512_srli_epi32(v, 8 * j)));
+      };
+      pick(sc_low, scales + 64 + 16 * j);
+      pick(sc_high, scales + 64 + 16 * (j + 4));
+      pick(mn_low, scales + 192 + 16 * j);
+      pick(mn_high, scales + 192 + 16 * (j + 4));
     }
-    // Chunk g of 32 code bytes: low nibbles are block 2g, high nibbles block 2g + 1.
-    const __m512i mask = _mm512_set1_epi8(0x0F);
     for (int g = 0; g < 4; ++g) {
-      __m512i codes[8];
-      transpose_rows_32(rows, at + kQ4_KQs + 32 * g, codes);
-      for (int k = 0; k < 8; ++k) {
-        out[2 * g].w[k] = _mm512_and_si512(codes[k], mask);
-        out[2 * g + 1].w[k] = _mm512_and_si512(_mm512_srli_epi16(codes[k], 4), mask);
-      }
+      __m512i v[8];
+      transpose_rows_32(rows, at + kQ4_KQs + 32 * g, v);
+      for (int k = 0; k < 8; ++k) store_vector(codes + 64 * (8 * g + k), v[k]);
     }
+  }
+  // Chunk g of 32 code bytes: low nibbles are block 2g, high nibbles block 2g + 1.
+  static void unpack(const std::byte* codes, const std::byte* scales, int64_t j, Block& out) {
+    const __m512i mask = _mm512_set1_epi8(0x0F);
+    const std::byte* chunk = codes + 64 * 8 * (j / 2);
+    const int shift = 4 * static_cast<int>(j % 2);
+    for (int k = 0; k < 8; ++k) out.w[k] = _mm512_and_si512(_mm512_srli_epi16(load_vector(chunk + 64 * k), shift), mask);
+    out.d = _mm512_mul_ps(load_halves(scales), load_u8_as_floats(scales + 64 + 16 * j));
+    out.m = _mm512_mul_ps(load_halves(scales + 32), load_u8_as_floats(scales + 192 + 16 * j));
   }
 };
 
 // x = d·sc·(q − 32) with an int8 scale per 16 elements: dwords 0-3 of a block are its first
-// sub-block, 4-7 its second, so the two integer chains are the two sub-blocks. Packs a whole
-// super-block (8 blocks).
+// sub-block, 4-7 its second, so the two integer chains are the two sub-blocks. A unit is a
+// super-block. Code image: ql[h][i][8 vectors] for the 32-byte chunks at 64h + 32i, then
+// qh[h][8 vectors] for those at 128 + 32h. Scale image: d[16] f16 | sc[16][16] int8.
 struct Q6_K {
   static constexpr int kOffset = 32;
-  static constexpr int64_t kPackBlocks = 8;
+  static constexpr int64_t kUnitBlocks = 8, kUnitBytes = kQ6_KBytes;
+  static constexpr int64_t kCodeImage = kQ6_KCodeImage, kScaleImage = kQ6_KScaleImage;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = true;
-  static void pack(const std::byte* const rows[kLanes], int64_t b, PackedBlock* out) {
-    const int64_t at = b / 8 * kQ6_KBytes;
-    alignas(32) uint16_t d_half[kLanes];
-    for (int r = 0; r < kLanes; ++r) __builtin_memcpy(&d_half[r], rows[r] + at + kQ6_KD, 2);
-    const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d_half)));
-    __m512i sc[4];  // sc[k] lane r: int8 scales 4k .. 4k+3 of row r
-    transpose_rows_16(rows, at + kQ6_KScales, sc);
-    for (int j = 0; j < 16; ++j) {
-      // Sign-extend byte j % 4 of each lane.
-      const __m512i v = _mm512_srai_epi32(_mm512_slli_epi32(sc[j / 4], 24 - 8 * (j % 4)), 24);
-      const __m512 scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(v));
-      if (j % 2 == 0) out[j / 2].d = scale; else out[j / 2].d2 = scale;
+  static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes, std::byte* scales) {
+    const int64_t at = unit * kUnitBytes;
+    gather_halves(rows, at + kQ6_KD, scales);
+    for (int r = 0; r < kLanes; ++r)
+      for (int s = 0; s < 16; ++s) scales[32 + 16 * s + r] = rows[r][at + kQ6_KScales + s];
+    for (int c = 0; c < 6; ++c) {  // chunks 0-3: ql at 32c; 4-5: qh at 128 + 32(c - 4)
+      __m512i v[8];
+      transpose_rows_32(rows, at + (c < 4 ? 32 * c : kQ6_KQh + 32 * (c - 4)), v);
+      for (int k = 0; k < 8; ++k) store_vector(codes + 64 * (8 * c + k), v[k]);
     }
-    // Per half h of 128 elements: block 4h + c takes the low (c < 2) or high nibbles of
-    // ql[64h + 32·(c % 2) ...] and bit pair c of qh[32h ...] as bits 4-5.
+  }
+  // Block 4h + c takes the low (c < 2) or high nibbles of ql chunk 2h + c % 2 and bit pair c of
+  // qh chunk h as bits 4-5.
+  static void unpack(const std::byte* codes, const std::byte* scales, int64_t j, Block& out) {
+    const int64_t h = j / 4, c = j % 4;
+    const std::byte* ql = codes + 64 * 8 * (2 * h + c % 2);
+    const std::byte* qh = codes + 64 * 8 * (4 + h);
     const __m512i low4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(3);
-    for (int h = 0; h < 2; ++h) {
-      __m512i ql[2][8], qh[8];
-      transpose_rows_32(rows, at + 64 * h, ql[0]);
-      transpose_rows_32(rows, at + 64 * h + 32, ql[1]);
-      transpose_rows_32(rows, at + kQ6_KQh + 32 * h, qh);
-      for (int c = 0; c < 4; ++c) {
-        PackedBlock& o = out[4 * h + c];
-        for (int k = 0; k < 8; ++k) {
-          const __m512i nibbles = _mm512_and_si512(c < 2 ? ql[c % 2][k] : _mm512_srli_epi16(ql[c % 2][k], 4), low4);
-          const __m512i high = _mm512_and_si512(_mm512_srli_epi16(qh[k], 2 * c), two);
-          o.w[k] = _mm512_or_si512(nibbles, _mm512_slli_epi16(high, 4));
-        }
-      }
+    const int nibble_shift = c < 2 ? 0 : 4, high_shift = 2 * static_cast<int>(c);
+    for (int k = 0; k < 8; ++k) {
+      const __m512i nibbles = _mm512_and_si512(_mm512_srli_epi16(load_vector(ql + 64 * k), nibble_shift), low4);
+      const __m512i high = _mm512_and_si512(_mm512_srli_epi16(load_vector(qh + 64 * k), high_shift), two);
+      out.w[k] = _mm512_or_si512(nibbles, _mm512_slli_epi16(high, 4));
     }
+    const __m512 d = load_halves(scales);
+    out.d = _mm512_mul_ps(d, load_i8_as_floats(scales + 32 + 16 * (2 * j)));
+    out.d2 = _mm512_mul_ps(d, load_i8_as_floats(scales + 32 + 16 * (2 * j + 1)));
   }
 };
 
+// Blocks [b_begin, b_end) for tokens t0 .. t0 + kTokens - 1; `codes`/`scales` are the images of
+// the unit holding b_begin and on.
 template <typename F, int kTokens>
-inline void token_tile(const QuantGemmProblem& p, const PackedBlock* packed, int64_t b_begin, int64_t b_end, int64_t t0,
-                       int64_t r0, __mmask16 valid, bool first_chunk, bool last_chunk) {
+inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const std::byte* scales, int64_t b_begin,
+                       int64_t b_end, int64_t t0, int64_t r0, __mmask16 valid, bool first_chunk, bool last_chunk) {
   __m512 acc[kTokens];
   for (int i = 0; i < kTokens; ++i) {
     float* y = p.y + (t0 + i) * p.y_stride + r0;
     acc[i] = first_chunk ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(valid, y);
   }
   for (int64_t b = b_begin; b < b_end; ++b) {
-    const PackedBlock& pb = packed[b - b_begin];
+    const int64_t unit = (b - b_begin) / F::kUnitBlocks;
+    Block pb;
+    F::unpack(codes + unit * F::kCodeImage, scales + unit * F::kScaleImage, (b - b_begin) % F::kUnitBlocks, pb);
     // Two integer chains per token: dwords 0-3 and 4-7 of the block (Q6_K: its two sub-blocks),
     // each started at -offset · Σx of its elements, which cancels the codes' offset exactly.
     __m512i first[kTokens], second[kTokens];
@@ -248,12 +281,10 @@ inline void token_tile(const QuantGemmProblem& p, const PackedBlock* packed, int
       }
     }
     for (int k = 0; k < 4; ++k) {
-      const __m512i w0 = _mm512_load_si512(&pb.w[k]);
-      const __m512i w1 = _mm512_load_si512(&pb.w[k + 4]);
       for (int i = 0; i < kTokens; ++i) {
         const int8_t* x = p.x.q + (t0 + i) * p.x.q_stride + 32 * b + 4 * k;
-        first[i] = _mm512_dpbusd_epi32(first[i], w0, _mm512_set1_epi32(load_i32(x)));
-        second[i] = _mm512_dpbusd_epi32(second[i], w1, _mm512_set1_epi32(load_i32(x + 16)));
+        first[i] = _mm512_dpbusd_epi32(first[i], pb.w[k], _mm512_set1_epi32(load_i32(x)));
+        second[i] = _mm512_dpbusd_epi32(second[i], pb.w[k + 4], _mm512_set1_epi32(load_i32(x + 16)));
       }
     }
     for (int i = 0; i < kTokens; ++i) {
@@ -276,31 +307,69 @@ inline void token_tile(const QuantGemmProblem& p, const PackedBlock* packed, int
   }
 }
 
+// The 16 row pointers of the group at r0; lanes past `rows` repeat the last row (read in
+// bounds, computed, never stored).
+inline void group_rows(const std::byte* w, int64_t w_row_stride, int64_t r0, int64_t rows, const std::byte* out[kLanes]) {
+  const int64_t count = rows - r0 < kLanes ? rows - r0 : kLanes;
+  for (int r = 0; r < kLanes; ++r) out[r] = w + (r0 + (r < count ? r : count - 1)) * w_row_stride;
+}
+
 template <typename F>
 void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
   constexpr int kTokens = 4;
-  PackedBlock packed[kChunkBlocks];
-  const int64_t blocks = p.cols / 32;
+  constexpr int64_t kChunkUnits = kChunkBlocks / F::kUnitBlocks;
+  alignas(64) std::byte code_buffer[kChunkUnits * F::kCodeImage];
+  alignas(64) std::byte scale_buffer[kChunkUnits * F::kScaleImage];
+  const int64_t blocks = p.cols / 32, units = blocks / F::kUnitBlocks;
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kLanes) {
     const int64_t count = row_end - r0 < kLanes ? row_end - r0 : kLanes;
     const auto valid = static_cast<__mmask16>((1u << count) - 1);
-    // Lanes past the range repeat its last row: read in bounds, computed, never stored.
     const std::byte* rows[kLanes];
-    for (int r = 0; r < kLanes; ++r) rows[r] = p.w + (r0 + (r < count ? r : count - 1)) * p.w_row_stride;
-    const int64_t chunk = p.num_tokens < kTokens ? kFewTokensChunkBlocks : kChunkBlocks;
+    const std::byte* group = nullptr;
+    if (p.w_packed) {
+      group = p.w_packed + r0 / kLanes * p.w_packed_group_stride;
+    } else {
+      group_rows(p.w, p.w_row_stride, r0, row_end, rows);
+    }
+    // Packed images stream from memory once per chunk whatever the chunk size; per-call images
+    // are best kept small when each is used by few tokens.
+    const int64_t chunk = p.num_tokens >= kTokens ? kChunkBlocks : group ? blocks : kFewTokensChunkBlocks;
     for (int64_t c = 0; c < blocks; c += chunk) {
       const int64_t c_end = c + chunk < blocks ? c + chunk : blocks;
-      for (int64_t b = c; b < c_end; b += F::kPackBlocks) F::pack(rows, b, &packed[b - c]);
+      const int64_t unit_begin = c / F::kUnitBlocks;
+      const std::byte *codes = code_buffer, *scales = scale_buffer;
+      if (group) {
+        codes = group + unit_begin * F::kCodeImage;
+        scales = group + units * F::kCodeImage + unit_begin * F::kScaleImage;
+      } else {
+        for (int64_t u = unit_begin; u < c_end / F::kUnitBlocks; ++u)
+          F::interleave(rows, u, code_buffer + (u - unit_begin) * F::kCodeImage,
+                        scale_buffer + (u - unit_begin) * F::kScaleImage);
+      }
       const bool first = c == 0, last = c_end == blocks;
       int64_t t = 0;
-      for (; t + kTokens <= p.num_tokens; t += kTokens) token_tile<F, kTokens>(p, packed, c, c_end, t, r0, valid, first, last);
+      for (; t + kTokens <= p.num_tokens; t += kTokens)
+        token_tile<F, kTokens>(p, codes, scales, c, c_end, t, r0, valid, first, last);
       switch (p.num_tokens - t) {
-        case 3: token_tile<F, 3>(p, packed, c, c_end, t, r0, valid, first, last); break;
-        case 2: token_tile<F, 2>(p, packed, c, c_end, t, r0, valid, first, last); break;
-        case 1: token_tile<F, 1>(p, packed, c, c_end, t, r0, valid, first, last); break;
+        case 3: token_tile<F, 3>(p, codes, scales, c, c_end, t, r0, valid, first, last); break;
+        case 2: token_tile<F, 2>(p, codes, scales, c, c_end, t, r0, valid, first, last); break;
+        case 1: token_tile<F, 1>(p, codes, scales, c, c_end, t, r0, valid, first, last); break;
         default: break;
       }
     }
+  }
+}
+
+template <typename F>
+void pack_groups(const std::byte* w, int64_t w_row_stride, int64_t rows, int64_t cols, std::byte* out,
+                 int64_t group_stride, int64_t group_begin, int64_t group_end) {
+  const int64_t units = cols / 32 / F::kUnitBlocks;
+  for (int64_t g = group_begin; g < group_end; ++g) {
+    const std::byte* source[kLanes];
+    group_rows(w, w_row_stride, g * kLanes, rows, source);
+    std::byte* group = out + g * group_stride;
+    for (int64_t u = 0; u < units; ++u)
+      F::interleave(source, u, group + u * F::kCodeImage, group + units * F::kCodeImage + u * F::kScaleImage);
   }
 }
 
@@ -312,6 +381,16 @@ void qgemm_rows_avx512_vnni(const QuantGemmProblem& p, int64_t row_begin, int64_
     case QuantFormat::kQ4_0: rows16<Q4_0>(p, row_begin, row_end); break;
     case QuantFormat::kQ4_K: rows16<Q4_K>(p, row_begin, row_end); break;
     case QuantFormat::kQ6_K: rows16<Q6_K>(p, row_begin, row_end); break;
+  }
+}
+
+void pack_groups_avx512_vnni(QuantFormat format, const std::byte* w, int64_t w_row_stride, int64_t rows, int64_t cols,
+                             std::byte* out, int64_t group_stride, int64_t group_begin, int64_t group_end) {
+  switch (format) {
+    case QuantFormat::kQ8_0: pack_groups<Q8_0>(w, w_row_stride, rows, cols, out, group_stride, group_begin, group_end); break;
+    case QuantFormat::kQ4_0: pack_groups<Q4_0>(w, w_row_stride, rows, cols, out, group_stride, group_begin, group_end); break;
+    case QuantFormat::kQ4_K: pack_groups<Q4_K>(w, w_row_stride, rows, cols, out, group_stride, group_begin, group_end); break;
+    case QuantFormat::kQ6_K: pack_groups<Q6_K>(w, w_row_stride, rows, cols, out, group_stride, group_begin, group_end); break;
   }
 }
 

@@ -43,12 +43,34 @@ struct QuantizedActivations {
 void quantize_activation_rows(const float* x, int64_t x_stride, int64_t cols, const QuantizedActivations& out,
                               int64_t row_begin, int64_t row_end);
 
+// The VNNI kernel's weight layout (qgemm_avx512_vnni.cpp), built once at load so that no call
+// transposes: rows in groups of 16 (the last group repeats its final row), each group
+// `group_stride` bytes (a multiple of 64) holding first the code image of every unit, then the
+// scale image of every unit. A unit is one block (Q8_0, Q4_0) or one 8-block super-block (Q4_K,
+// Q6_K). Code images are multiples of 64 bytes, so in a 64-byte aligned buffer they are aligned.
+inline constexpr int64_t kPackedGroupRows = 16;
+// 512: 32 unsigned codes (w + 128) of 16 rows, lane r = row r | 32: the rows' f16 block scales.
+inline constexpr int64_t kQ8_0CodeImage = 512, kQ8_0ScaleImage = 32;
+// 256: the rows' 16 code bytes, transposed as 4-byte lanes | 32: f16 scales.
+inline constexpr int64_t kQ4_0CodeImage = 256, kQ4_0ScaleImage = 32;
+// 2048: 4 × 8 vectors of 32 transposed code bytes | 320: f16 d, f16 dmin, 6-bit scales [8][16]
+// and mins [8][16] as bytes (block-major, lane = row).
+inline constexpr int64_t kQ4_KCodeImage = 2048, kQ4_KScaleImage = 320;
+// 3072: ql as 2 × 2 × 8 vectors, qh as 2 × 8 vectors | 288: f16 d, int8 scales [16][16].
+inline constexpr int64_t kQ6_KCodeImage = 3072, kQ6_KScaleImage = 288;
+
+// Bytes of one 16-row group of a [rows][cols] matrix in that layout (cols whole units).
+int64_t packed_group_bytes(QuantFormat format, int64_t cols);
+
 struct QuantGemmProblem {
   QuantFormat format = QuantFormat::kQ8_0;
   QuantizedActivations x;
   int64_t num_tokens = 0;
   const std::byte* w = nullptr;  // [rows] of cols / block_elements blocks, rows w_row_stride bytes apart
   int64_t w_row_stride = 0;
+  // The same rows in the packed layout above (VNNI kernel only; null: transposed per call).
+  const std::byte* w_packed = nullptr;
+  int64_t w_packed_group_stride = 0;
   int64_t cols = 0;
   const float* bias = nullptr;  // [rows] or null
   float* y = nullptr;           // [num_tokens][rows], row stride y_stride floats
@@ -60,7 +82,13 @@ struct QuantGemmProblem {
 // VNNI: one lane of a 16-row vector) fed block by block in increasing k order, so it is bitwise
 // the same whatever num_tokens, the row range or the tile it lands in (batch invariance). The two
 // ISAs differ from each other in the last bits.
+// With w_packed, row_begin must be a multiple of 16 (a group boundary).
 void qgemm_rows_avx2(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end);
 void qgemm_rows_avx512_vnni(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end);
+
+// Writes groups [group_begin, group_end) of the packed layout of `rows` weight rows (w, rows
+// w_row_stride bytes apart) to `out`, the start of the whole packed matrix.
+void pack_groups_avx512_vnni(QuantFormat format, const std::byte* w, int64_t w_row_stride, int64_t rows, int64_t cols,
+                             std::byte* out, int64_t group_stride, int64_t group_begin, int64_t group_end);
 
 }  // namespace tgi::kernels::qgemm
