@@ -17,6 +17,8 @@ struct PackingSummary {
 
 // Packs every present Linear of `weights` the kernel wants packed; the packed copies live in
 // ModelWeights::owned and the views keep their stored rows too (dequantize_row, other ISAs).
+// The stored rows' mapped file pages are handed back to the kernel as each matrix is packed, so
+// resident memory holds one copy of the weights, not two.
 PackingSummary pack_projections(ModelWeights& weights, kernels::ThreadPool& pool);
 
 }  // namespace tgi::model
