@@ -16,9 +16,14 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "formats/gguf_file.h"
 #include "formats/model_id.h"
 #include "formats/safetensors.h"
+#include "model/causal_lm.h"
+#include "model/gguf_model_config.h"
+#include "model/gguf_tensor_source.h"
 #include "model/model_config.h"
+#include "model/safetensors_tensor_source.h"
 #include "model/weight_loader.h"
 
 namespace tgi::cli {
@@ -83,39 +88,97 @@ ordered_json config_summary(const model::ModelConfig& c) {
   return j;
 }
 
+// One stored tensor as inspect tallies it, whichever file format holds it.
+struct StoredTensor {
+  std::string name;
+  std::string dtype;
+  std::vector<int64_t> shape;
+  int64_t elements = 0;
+  uint64_t bytes = 0;
+};
+
+struct OpenedModel {
+  std::string format;  // "safetensors" or "gguf"
+  Result<model::ModelConfig> config = Error::make(ErrorKind::kInternal, "not read");
+  std::vector<StoredTensor> tensors;
+  int64_t num_files = 0;
+  std::unique_ptr<model::TensorSource> source;  // null when the tensors could not be opened
+  std::string tensor_error;
+};
+
+OpenedModel open_gguf(const std::filesystem::path& path) {
+  OpenedModel m;
+  m.format = "gguf";
+  auto file = formats::GgufFile::open(path);
+  if (!file.ok()) {
+    m.config = file.error();
+    m.tensor_error = file.error().message;
+    return m;
+  }
+  m.config = model::gguf_model_config(**file);
+  m.num_files = 1;
+  for (const formats::GgufTensor& t : (*file)->tensors())
+    m.tensors.push_back({t.name, std::string(formats::ggml_type_name(t.type)), t.shape(), t.num_elements(), t.nbytes});
+  auto source = model::GgufTensorSource::open(std::move(*file));
+  if (source.ok()) m.source = std::move(*source);
+  else m.tensor_error = source.error().message;
+  return m;
+}
+
+OpenedModel open_safetensors(const std::filesystem::path& dir) {
+  OpenedModel m;
+  m.format = "safetensors";
+  m.config = model::load_model_config(dir);
+  auto tensors = formats::SafetensorsModel::open_dir(dir);
+  if (!tensors.ok()) {
+    m.tensor_error = tensors.error().message;
+    return m;
+  }
+  for (const formats::TensorView* view : (*tensors)->all())
+    m.tensors.push_back({view->name, std::string(formats::dtype_name(view->dtype)), view->shape, view->num_elements(),
+                         view->nbytes});
+  m.num_files = static_cast<int64_t>((*tensors)->files().size());
+  m.source = std::make_unique<model::SafetensorsTensorSource>(std::move(*tensors));
+  return m;
+}
+
 // Everything inspect reports, as JSON; the text form is printed from it.
-ordered_json inspect(const std::string& model_id, const std::filesystem::path& dir) {
+ordered_json inspect(const std::string& model_id, const std::filesystem::path& path) {
   ordered_json report;
   report["model_id"] = model_id;
-  report["model_dir"] = dir.string();
+  report["model_dir"] = path.string();
   std::vector<std::string> problems;
 
-  auto config = model::load_model_config(dir);
+  const bool gguf = model::is_gguf_file(path);
+  OpenedModel opened = gguf ? open_gguf(path) : open_safetensors(path);
+  report["format"] = opened.format;
+  const auto& config = opened.config;
   if (config.ok()) {
     report["model_type"] = config->model_type;
     report["architecture"] = config->architecture;
     report["config"] = config_summary(*config);
   } else {
-    problems.push_back("config.json: " + config.error().message);
+    problems.push_back(std::string(gguf ? "GGUF metadata: " : "config.json: ") + config.error().message);
   }
 
-  auto tensors = formats::SafetensorsModel::open_dir(dir);
-  if (tensors.ok()) {
+  if (opened.source) {
     int64_t parameters = 0;
     int64_t routed_expert_parameters = 0;  // tensors of the routed experts (not shared experts)
     uint64_t bytes = 0;
     std::map<std::string, DtypeTally> by_dtype;
     std::map<std::tuple<std::string, std::string, std::vector<int64_t>>, int64_t> groups;
     std::vector<std::tuple<std::string, std::string, std::vector<int64_t>>> group_order;
-    for (const formats::TensorView* view : (*tensors)->all()) {
-      parameters += view->num_elements();
-      if (view->name.find(".experts.") != std::string::npos) routed_expert_parameters += view->num_elements();
-      bytes += view->nbytes;
-      auto& tally = by_dtype[std::string(formats::dtype_name(view->dtype))];
+    for (const StoredTensor& t : opened.tensors) {
+      parameters += t.elements;
+      // HF names routed experts "...experts.N..."; GGUF stacks them as "ffn_*_exps".
+      if (t.name.find(".experts.") != std::string::npos || t.name.find("_exps.") != std::string::npos)
+        routed_expert_parameters += t.elements;
+      bytes += t.bytes;
+      auto& tally = by_dtype[t.dtype];
       ++tally.tensors;
-      tally.parameters += view->num_elements();
-      tally.bytes += view->nbytes;
-      auto key = std::make_tuple(index_pattern(view->name), std::string(formats::dtype_name(view->dtype)), view->shape);
+      tally.parameters += t.elements;
+      tally.bytes += t.bytes;
+      auto key = std::make_tuple(index_pattern(t.name), t.dtype, t.shape);
       if (groups[key]++ == 0) group_order.push_back(key);
     }
     report["parameters"] = parameters;
@@ -126,8 +189,8 @@ ordered_json inspect(const std::string& model_id, const std::filesystem::path& d
       report["active_parameters_per_token"] = parameters - idle;
     }
     report["bytes"] = bytes;
-    report["num_tensors"] = (*tensors)->all().size();
-    report["num_files"] = (*tensors)->files().size();
+    report["num_tensors"] = opened.tensors.size();
+    report["num_files"] = opened.num_files;
     ordered_json dtypes = ordered_json::object();
     for (const auto& [name, tally] : by_dtype) {
       dtypes[name] = {{"tensors", tally.tensors}, {"parameters", tally.parameters}, {"bytes", tally.bytes}};
@@ -140,11 +203,11 @@ ordered_json inspect(const std::string& model_id, const std::filesystem::path& d
     }
     report["tensor_groups"] = list;
     if (config.ok()) {
-      auto weights = model::load_weights(*config, **tensors);
+      auto weights = model::load_weights(*config, *opened.source);
       if (!weights.ok()) problems.push_back("weights: " + weights.error().message);
     }
   } else {
-    problems.push_back("weights: " + tensors.error().message);
+    problems.push_back("weights: " + opened.tensor_error);
   }
   report["supported"] = problems.empty();
   report["problems"] = problems;
@@ -152,7 +215,7 @@ ordered_json inspect(const std::string& model_id, const std::filesystem::path& d
 }
 
 void print_text(const ordered_json& r) {
-  fmt::print("model:        {}\n", r["model_dir"].get<std::string>());
+  fmt::print("model:        {} ({})\n", r["model_dir"].get<std::string>(), r["format"].get<std::string>());
   if (r.contains("model_type")) {
     fmt::print("architecture: {} (model_type {})\n",
                r["architecture"].get<std::string>().empty() ? "-" : r["architecture"].get<std::string>(),
@@ -209,11 +272,12 @@ void print_text(const ordered_json& r) {
 
 void add_inspect_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "inspect", "Describe a model: architecture, parameter count, dtypes, tensors, and whether it can be served");
+      "inspect", "Describe a model (directory or .gguf file): architecture, parameter count, dtypes, tensors, and whether it "
+      "can be served");
   auto model_id = std::make_shared<std::string>();
   auto revision = std::make_shared<std::string>("main");
   auto as_json = std::make_shared<bool>(false);
-  cmd->add_option("--model-id,model_id", *model_id, "Local directory or hub model id (org/name)")->required();
+  cmd->add_option("--model-id,model_id", *model_id, "Local directory, .gguf file or hub model id (org/name)")->required();
   cmd->add_option("--revision", *revision, "Hub revision (branch, tag or commit)")->capture_default_str();
   cmd->add_flag("--json", *as_json, "Print the report as one JSON object");
   cmd->callback([model_id, revision, as_json] {
@@ -221,7 +285,8 @@ void add_inspect_command(CLI::App& app) {
     auto options = formats::ResolveOptions::from_environment();
     options.revision = *revision;
     options.show_progress = ::isatty(STDERR_FILENO) != 0;
-    auto dir = formats::resolve_model_id(*model_id, options);
+    auto dir = model::is_gguf_file(*model_id) ? Result<std::filesystem::path>(std::filesystem::path(*model_id))
+                                              : formats::resolve_model_id(*model_id, options);
     if (!dir.ok()) {
       fmt::print(stderr, "tgi inspect: {}\n", dir.error().message);
       throw CLI::RuntimeError(1);

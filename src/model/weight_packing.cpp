@@ -3,6 +3,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <vector>
+
 #include "kernels/cpu/matmul.h"
 
 namespace tgi::model {
@@ -22,24 +24,34 @@ void reclaim_pages(const std::byte* data, size_t bytes) {
 
 }  // namespace
 
-PackingSummary pack_projections(ModelWeights& weights, kernels::ThreadPool& pool) {
-  PackingSummary summary;
+Result<PackingSummary> pack_projections(ModelWeights& weights, kernels::ThreadPool& pool) {
+  // One buffer for every packed matrix, each starting on a cache line.
+  std::vector<Linear*> chosen;
+  std::vector<int64_t> sizes;
+  int64_t total = 0;
   for_each_linear(weights, [&](Linear& l, bool) {
     if (!l.present() || l.weight.packed) return;
     const int64_t bytes = kernels::packed_matmul_bytes(l.weight);
     if (bytes == 0) return;
-    // 64 spare bytes to start the packed rows on a cache line.
-    auto storage = std::make_unique<std::vector<std::byte>>(static_cast<size_t>(bytes) + 64);
-    const auto address = reinterpret_cast<uintptr_t>(storage->data());
-    std::byte* aligned = storage->data() + (64 - address % 64) % 64;
-    l.weight = kernels::pack_for_matmul(l.weight, aligned, pool);
+    chosen.push_back(&l);
+    sizes.push_back(bytes);
+    total += (bytes + 63) / 64 * 64;
+  });
+  PackingSummary summary;
+  if (chosen.empty()) return summary;
+  TGI_ASSIGN_OR_RETURN(PageBuffer buffer, PageBuffer::allocate(static_cast<size_t>(total)));
+  std::byte* next = buffer.data();
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    Linear& l = *chosen[i];
+    l.weight = kernels::pack_for_matmul(l.weight, next, pool);
+    next += (sizes[i] + 63) / 64 * 64;
     // A tied LM head shares its rows with the embedding lookup, which keeps reading them.
     if (l.weight.data != weights.embed_tokens.data)
       reclaim_pages(l.weight.data, static_cast<size_t>(l.weight.rows * l.weight.row_stride));
-    weights.owned.push_back(std::move(storage));
     ++summary.matrices_packed;
-    summary.bytes += bytes;
-  });
+    summary.bytes += sizes[i];
+  }
+  weights.packed_storage.push_back(std::move(buffer));
   return summary;
 }
 

@@ -5,6 +5,7 @@
 // (AVX2) nothing is packed and nothing is allocated.
 #include <cstdint>
 
+#include "core/error.h"
 #include "kernels/cpu/thread_pool.h"
 #include "model/weights.h"
 
@@ -16,9 +17,9 @@ struct PackingSummary {
 };
 
 // Packs every present Linear of `weights` the kernel wants packed; the packed copies live in
-// ModelWeights::owned and the views keep their stored rows too (dequantize_row, other ISAs).
+// ModelWeights::packed_storage and the views keep their stored rows too (dequantize_row, other ISAs).
 // The stored rows' mapped file pages are handed back to the kernel as each matrix is packed, so
 // resident memory holds one copy of the weights, not two.
-PackingSummary pack_projections(ModelWeights& weights, kernels::ThreadPool& pool);
+Result<PackingSummary> pack_projections(ModelWeights& weights, kernels::ThreadPool& pool);
 
 }  // namespace tgi::model

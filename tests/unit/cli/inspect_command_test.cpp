@@ -92,6 +92,35 @@ TEST(InspectCommand, GroupsLayerTensors) {
   EXPECT_NE(run.out.find("model.layers.*.self_attn.q_proj.weight"), std::string::npos) << run.out;
 }
 
+// A GGUF file is inspected as it is stored (GGUF names, ggml types) and loaded the way `serve`
+// would load it.
+TEST(InspectCommand, DescribesAGgufFile) {
+  TempDir home("inspect-home"), out("inspect-gguf");
+  const fs::path gguf = out.path() / "llama3.q8_0.gguf";
+  auto convert = run_tgi({"convert", "--model-id", (kModels / "llama3").string(), "--to", "gguf", "--type", "q8_0",
+                          gguf.string()},
+                         offline_env(home));
+  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+  auto run = run_tgi({"inspect", "--model-id", gguf.string(), "--json"}, offline_env(home));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto report = nlohmann::json::parse(run.out);
+  EXPECT_EQ(report["format"], "gguf");
+  EXPECT_EQ(report["model_type"], "llama");
+  EXPECT_TRUE(report["supported"].get<bool>()) << run.out;
+  EXPECT_TRUE(report["dtypes"].contains("Q8_0")) << run.out;
+  auto safetensors = run_tgi({"inspect", "--model-id", (kModels / "llama3").string(), "--json"}, offline_env(home));
+  const auto reference = nlohmann::json::parse(safetensors.out);
+  EXPECT_EQ(reference["format"], "safetensors");
+  EXPECT_EQ(report["config"]["num_hidden_layers"], reference["config"]["num_hidden_layers"]);
+  auto text = run_tgi({"inspect", gguf.string()}, offline_env(home));
+  EXPECT_NE(text.out.find("blk.*.attn_q.weight"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("supported:    yes"), std::string::npos) << text.out;
+
+  std::ofstream(out.path() / "broken.gguf") << "GGUF but not really";
+  auto broken = run_tgi({"inspect", (out.path() / "broken.gguf").string()}, offline_env(home));
+  EXPECT_NE(broken.out.find("supported:    no"), std::string::npos) << broken.out;
+}
+
 TEST(InspectCommand, ExplainsWhyAModelIsNotSupported) {
   TempDir home("inspect-home"), dir("inspect-unsupported");
   std::ofstream(dir.path() / "config.json") << R"({"model_type":"mamba","architectures":["MambaForCausalLM"]})";
