@@ -28,6 +28,7 @@ struct BenchFlags {
   BenchGrid grid;
   int threads = 0;
   std::string quantize;  // "": weights as stored
+  std::string kv_cache_dtype = "float32";
   std::string json_path;
   bool bandwidth = false;
   std::string isa;
@@ -112,6 +113,13 @@ int run(const BenchFlags& flags) {
       return 2;
     }
     options.quantize = *format;
+  }
+  if (const auto kv = kernels::parse_kv_dtype(flags.kv_cache_dtype)) {
+    options.kv_cache_dtype = *kv;
+  } else {
+    fmt::print(stderr, "tgi bench: unknown --kv-cache-dtype '{}' (float32, bfloat16, float16 or int8)\n",
+               flags.kv_cache_dtype);
+    return 2;
   }
   auto lm = model::load_causal_lm(flags.model_dir, options);
   if (!lm.ok()) {
@@ -205,6 +213,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--warmups", flags->grid.warmups, "Untimed runs/steps before measuring")->capture_default_str();
   cmd->add_option("--runs", flags->grid.runs, "Timed prefill runs")->capture_default_str();
   cmd->add_option("--threads", flags->threads, "Compute threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--kv-cache-dtype", flags->kv_cache_dtype, "KV cache dtype: float32, bfloat16, float16 or int8")
+      ->capture_default_str();
   cmd->add_option("--quantize", flags->quantize, "Quantize float projection weights at load: q8_0, q4_0 or q4_k")
       ->check(CLI::IsMember({"q8_0", "q4_0", "q4_k"}));
   cmd->add_option("--json", flags->json_path, "Also write the results as JSON to this file ('-': stdout)");

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "kernels/cpu/kv_storage.h"
 #include "kernels/weight_view.h"
 #include "model/batch.h"
 #include "model/model_config.h"
@@ -43,6 +44,8 @@ struct LoadOptions {
   // Re-encode float projection matrices at load (Q8_0, Q4_0 or Q4_K; see load_time_quantization.h).
   // nullopt keeps every weight as stored. Block-format (GGUF) weights are never re-encoded.
   std::optional<kernels::WeightFormat> quantize;
+  // How the KV cache stores K and V (kernels/cpu/kv_storage.h).
+  kernels::KvDtype kv_cache_dtype = kernels::KvDtype::kF32;
 };
 
 // Loads config.json + safetensors weights from a model directory, or a GGUF file (config from its

@@ -32,29 +32,34 @@ kernels::ActivationKind activation_kind(Activation a) {
 }  // namespace
 
 DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<TensorSource> tensors,
-                           ModelWeights weights, int num_threads)
+                           ModelWeights weights, int num_threads, kernels::KvDtype kv_dtype)
     : config_(std::move(config)),
       tensors_(std::move(tensors)),
       weights_(std::move(weights)),
+      kv_dtype_(kv_dtype),
       pool_(num_threads),
       rope_full_(config_.rope, config_.rotary_dim(), config_.max_position_embeddings),
       rope_sliding_(config_.rope_sliding, config_.rotary_dim(), config_.max_position_embeddings) {}
 
 size_t DecoderModel::kv_bytes_per_token() const {
+  const auto layers = static_cast<int32_t>(config_.num_hidden_layers);
   if (config_.kv_lora_rank > 0)  // MLA: one latent + rope key per token, shared by all heads
-    return static_cast<size_t>(config_.num_hidden_layers * (config_.kv_lora_rank + config_.qk_rope_head_dim)) *
-           sizeof(float);
-  return static_cast<size_t>(config_.num_hidden_layers * config_.num_key_value_heads * config_.head_dim * 2) *
-         sizeof(float);
+    return PagedKvCache::bytes_per_token(layers, 1, static_cast<int32_t>(config_.kv_lora_rank + config_.qk_rope_head_dim),
+                                         0, kv_dtype_);
+  const auto head_dim = static_cast<int32_t>(config_.head_dim);
+  return PagedKvCache::bytes_per_token(layers, static_cast<int32_t>(config_.num_key_value_heads), head_dim, head_dim,
+                                       kv_dtype_);
 }
 
 std::unique_ptr<KvCache> DecoderModel::allocate_kv_cache(int32_t num_blocks, int32_t block_size) const {
+  const auto layers = static_cast<int32_t>(config_.num_hidden_layers);
   if (config_.kv_lora_rank > 0)
-    return std::make_unique<PagedKvCache>(static_cast<int32_t>(config_.num_hidden_layers), num_blocks, block_size, 1,
-                                          static_cast<int32_t>(config_.kv_lora_rank + config_.qk_rope_head_dim), 0);
-  return std::make_unique<PagedKvCache>(static_cast<int32_t>(config_.num_hidden_layers), num_blocks, block_size,
-                                        static_cast<int32_t>(config_.num_key_value_heads),
-                                        static_cast<int32_t>(config_.head_dim), static_cast<int32_t>(config_.head_dim));
+    return std::make_unique<PagedKvCache>(layers, num_blocks, block_size, 1,
+                                          static_cast<int32_t>(config_.kv_lora_rank + config_.qk_rope_head_dim), 0,
+                                          kv_dtype_);
+  return std::make_unique<PagedKvCache>(layers, num_blocks, block_size, static_cast<int32_t>(config_.num_key_value_heads),
+                                        static_cast<int32_t>(config_.head_dim), static_cast<int32_t>(config_.head_dim),
+                                        kv_dtype_);
 }
 
 Result<void> DecoderModel::validate(const Batch& batch, const PagedKvCache& cache, size_t logits_size) const {
@@ -208,9 +213,8 @@ void DecoderModel::attention(int64_t layer, const float* x, float* out, PagedKvC
       for (int64_t h = 0; h < nkv; ++h) kernels::rms_norm(k + h * hd, nullptr, hd, eps, false, k + h * hd);
     }
     // Append this row's K/V to its sequence's blocks.
-    std::memcpy(cache.k(static_cast<int32_t>(layer)) + row_slot_[t] * cache.k_token_stride(), k, kv_width * sizeof(float));
-    std::memcpy(cache.v(static_cast<int32_t>(layer)) + row_slot_[t] * cache.v_token_stride(), &v_[t * kv_width],
-                kv_width * sizeof(float));
+    cache.store_k(static_cast<int32_t>(layer), row_slot_[t], k);
+    cache.store_v(static_cast<int32_t>(layer), row_slot_[t], &v_[t * kv_width]);
   }
 
   kernels::AttentionShape shape;
@@ -223,8 +227,7 @@ void DecoderModel::attention(int64_t layer, const float* x, float* out, PagedKvC
   shape.sinks = L.sinks.empty() ? nullptr : L.sinks.data();
   if (type == LayerType::kSlidingAttention) shape.sliding_window = config_.sliding_window;
   if (type == LayerType::kChunkedAttention) shape.chunk_size = config_.attention_chunk_size;
-  const kernels::PagedKvLayer kv{cache.k(static_cast<int32_t>(layer)), cache.v(static_cast<int32_t>(layer)),
-                                 cache.block_size()};
+  const kernels::PagedKvLayer kv = cache.layer(static_cast<int32_t>(layer));
   kernels::paged_attention(q_.data(), q_width, sequences_, row_sequence_.data(), T, kv, shape, attn_.data(), q_width,
                            pool_);
   kernels::matmul(attn_.data(), T, L.o.weight, L.o.bias_or_null(), out, pool_);
@@ -254,12 +257,11 @@ void DecoderModel::latent_attention(int64_t layer, const float* x, float* out, P
   kernels::matmul(x, T, W.kv_a.weight, W.kv_a.bias_or_null(), kv, pool_);
   float* query = grow(mla_query_, T * nh * latent_width);
   const int64_t half = rope / 2;
-  float* cache_k = cache.k(static_cast<int32_t>(layer));
   for (int64_t t = 0; t < T; ++t) {
     float* latent = kv + t * latent_width;
     kernels::rms_norm(latent, W.kv_a_norm.weight.data(), rank, eps, false, latent);
     kernels::apply_rope(latent + rank, 1, rope, rope, &cos_full_[t * half], &sin_full_[t * half], config_.rope_interleaved);
-    std::memcpy(cache_k + row_slot_[t] * cache.k_token_stride(), latent, latent_width * sizeof(float));
+    cache.store_k(static_cast<int32_t>(layer), row_slot_[t], latent);
     for (int64_t h = 0; h < nh; ++h) {
       float* qh = q + (t * nh + h) * qk;
       kernels::apply_rope(qh + nope, 1, rope, rope, &cos_full_[t * half], &sin_full_[t * half], config_.rope_interleaved);
@@ -279,7 +281,7 @@ void DecoderModel::latent_attention(int64_t layer, const float* x, float* out, P
   shape.head_dim = static_cast<int32_t>(latent_width);
   shape.v_head_dim = static_cast<int32_t>(rank);
   shape.scale = static_cast<float>(config_.attention_scale());
-  kernels::PagedKvLayer kvl{cache_k, cache_k, cache.block_size(), latent_width, latent_width};
+  const kernels::PagedKvLayer kvl = cache.latent_layer(static_cast<int32_t>(layer));
   float* o_latent = grow(mla_olat_, T * nh * rank);
   kernels::paged_attention(query, nh * latent_width, sequences_, row_sequence_.data(), T, kvl, shape, o_latent,
                            nh * rank, pool_);

@@ -12,6 +12,7 @@
 #include "model/causal_lm.h"
 #include "model/rope.h"
 #include "model/tensor_source.h"
+#include "kernels/cpu/kv_storage.h"
 #include "model/weights.h"
 
 namespace tgi::model {
@@ -21,7 +22,7 @@ class PagedKvCache;
 class DecoderModel final : public CausalLm {
  public:
   DecoderModel(ModelConfig config, std::unique_ptr<TensorSource> tensors, ModelWeights weights,
-               int num_threads);
+               int num_threads, kernels::KvDtype kv_dtype = kernels::KvDtype::kF32);
 
   const ModelConfig& config() const override { return config_; }
   int32_t vocab_size() const override { return static_cast<int32_t>(config_.vocab_size); }
@@ -50,6 +51,7 @@ class DecoderModel final : public CausalLm {
   ModelConfig config_;
   std::unique_ptr<TensorSource> tensors_;  // owns the mapped file the weight views point into
   ModelWeights weights_;
+  kernels::KvDtype kv_dtype_;
   mutable kernels::ThreadPool pool_;
   RotaryEmbedding rope_full_;
   RotaryEmbedding rope_sliding_;

@@ -2,17 +2,70 @@
 
 namespace tgi::model {
 
+size_t PagedKvCache::bytes_per_token(int32_t num_layers, int32_t kv_heads, int32_t k_head_dim, int32_t v_head_dim,
+                                     kernels::KvDtype dtype) {
+  size_t per_layer = static_cast<size_t>(kv_heads) * static_cast<size_t>(k_head_dim + v_head_dim) *
+                     kernels::kv_element_bytes(dtype);
+  // int8: one scale per head vector (MLA caches no separate V).
+  if (kernels::kv_has_scales(dtype))
+    per_layer += static_cast<size_t>(kv_heads) * (v_head_dim > 0 ? 2 : 1) * sizeof(float);
+  return static_cast<size_t>(num_layers) * per_layer;
+}
+
 PagedKvCache::PagedKvCache(int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
-                           int32_t k_head_dim, int32_t v_head_dim)
+                           int32_t k_head_dim, int32_t v_head_dim, kernels::KvDtype dtype)
     : num_blocks_(num_blocks),
       block_size_(block_size),
-      k_token_stride_(int64_t{kv_heads} * k_head_dim),
-      v_token_stride_(int64_t{kv_heads} * v_head_dim) {
+      kv_heads_(kv_heads),
+      k_head_dim_(k_head_dim),
+      v_head_dim_(v_head_dim),
+      dtype_(dtype) {
   const auto tokens = static_cast<size_t>(int64_t{num_blocks} * block_size);
+  const size_t element = kernels::kv_element_bytes(dtype);
   for (int32_t l = 0; l < num_layers; ++l) {
-    k_.emplace_back(tokens * static_cast<size_t>(k_token_stride_));
-    v_.emplace_back(tokens * static_cast<size_t>(v_token_stride_));
+    k_.emplace_back(tokens * static_cast<size_t>(kv_heads) * static_cast<size_t>(k_head_dim) * element);
+    v_.emplace_back(tokens * static_cast<size_t>(kv_heads) * static_cast<size_t>(v_head_dim) * element);
+    if (kernels::kv_has_scales(dtype)) {
+      k_scales_.emplace_back(tokens * static_cast<size_t>(kv_heads));
+      v_scales_.emplace_back(v_head_dim > 0 ? tokens * static_cast<size_t>(kv_heads) : 0);
+    }
   }
+}
+
+void PagedKvCache::store_k(int32_t layer, int64_t slot, const float* k) {
+  const size_t element = kernels::kv_element_bytes(dtype_);
+  std::byte* dst = k_[layer].data() + static_cast<size_t>(slot * kv_heads_ * k_head_dim_) * element;
+  float* scales = kernels::kv_has_scales(dtype_) ? k_scales_[layer].data() + slot * kv_heads_ : nullptr;
+  kernels::store_kv_heads(dtype_, k, kv_heads_, k_head_dim_, dst, scales);
+}
+
+void PagedKvCache::store_v(int32_t layer, int64_t slot, const float* v) {
+  const size_t element = kernels::kv_element_bytes(dtype_);
+  std::byte* dst = v_[layer].data() + static_cast<size_t>(slot * kv_heads_ * v_head_dim_) * element;
+  float* scales = kernels::kv_has_scales(dtype_) ? v_scales_[layer].data() + slot * kv_heads_ : nullptr;
+  kernels::store_kv_heads(dtype_, v, kv_heads_, v_head_dim_, dst, scales);
+}
+
+kernels::PagedKvLayer PagedKvCache::layer(int32_t layer) const {
+  kernels::PagedKvLayer view;
+  view.k = k_[layer].data();
+  view.v = v_[layer].data();
+  view.block_size = block_size_;
+  view.dtype = dtype_;
+  if (kernels::kv_has_scales(dtype_)) {
+    view.k_scales = k_scales_[layer].data();
+    view.v_scales = v_scales_[layer].data();
+  }
+  return view;
+}
+
+kernels::PagedKvLayer PagedKvCache::latent_layer(int32_t layer) const {
+  kernels::PagedKvLayer view = this->layer(layer);
+  view.v = view.k;
+  view.v_scales = view.k_scales;
+  view.k_token_stride = int64_t{kv_heads_} * k_head_dim_;
+  view.v_token_stride = view.k_token_stride;
+  return view;
 }
 
 }  // namespace tgi::model

@@ -1,10 +1,14 @@
 #pragma once
 // The paged KV cache of DESIGN.md: per layer, K and V in fixed-size blocks laid out
-// [num_blocks][block_size][kv_heads][head_dim] (f32 for now). A sequence is a block table: its
-// token at position p lives in block table[p / block_size], slot p % block_size.
+// [num_blocks][block_size][kv_heads][head_dim], stored as `--kv-cache-dtype` says (f32, bf16,
+// f16, or int8 with a scale per token and head; kernels/cpu/kv_storage.h). A sequence is a block
+// table: its token at position p lives in block table[p / block_size], slot p % block_size.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/kv_storage.h"
 #include "model/causal_lm.h"
 
 namespace tgi::model {
@@ -12,25 +16,34 @@ namespace tgi::model {
 class PagedKvCache final : public KvCache {
  public:
   PagedKvCache(int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads, int32_t k_head_dim,
-               int32_t v_head_dim);
+               int32_t v_head_dim, kernels::KvDtype dtype = kernels::KvDtype::kF32);
+
+  // Bytes one token takes in every layer (what the KV budget divides the memory by).
+  static size_t bytes_per_token(int32_t num_layers, int32_t kv_heads, int32_t k_head_dim, int32_t v_head_dim,
+                                kernels::KvDtype dtype);
 
   int32_t num_blocks() const override { return num_blocks_; }
   int32_t block_size() const override { return block_size_; }
   int32_t num_layers() const { return static_cast<int32_t>(k_.size()); }
+  kernels::KvDtype dtype() const { return dtype_; }
 
-  // Floats per token of one layer's K (resp. V).
-  int64_t k_token_stride() const { return k_token_stride_; }
-  int64_t v_token_stride() const { return v_token_stride_; }
-  float* k(int32_t layer) { return k_[layer].data(); }
-  float* v(int32_t layer) { return v_[layer].data(); }
+  // Writes one token's K (kv_heads × k_head_dim floats) or V into `slot` of `layer`.
+  void store_k(int32_t layer, int64_t slot, const float* k);
+  void store_v(int32_t layer, int64_t slot, const float* v);
+  // What the attention kernel reads for `layer`.
+  kernels::PagedKvLayer layer(int32_t layer) const;
+  // MLA: V is the first v_head_dim dims of the cached K latent (one "head").
+  kernels::PagedKvLayer latent_layer(int32_t layer) const;
 
  private:
   int32_t num_blocks_ = 0;
   int32_t block_size_ = 0;
-  int64_t k_token_stride_ = 0;
-  int64_t v_token_stride_ = 0;
-  std::vector<std::vector<float>> k_;
-  std::vector<std::vector<float>> v_;
+  int32_t kv_heads_ = 0;
+  int32_t k_head_dim_ = 0;
+  int32_t v_head_dim_ = 0;
+  kernels::KvDtype dtype_ = kernels::KvDtype::kF32;
+  std::vector<std::vector<std::byte>> k_, v_;
+  std::vector<std::vector<float>> k_scales_, v_scales_;  // int8: [slot][kv_heads]
 };
 
 }  // namespace tgi::model

@@ -139,6 +139,10 @@ int run_server(const LaunchOptions& o) {
   model::LoadOptions load;
   load.num_threads = static_cast<int>(o.num_threads);
   load.dtype = o.dtype.value_or("");
+  if (o.kv_cache_dtype) {
+    load.kv_cache_dtype = *kernels::parse_kv_dtype(*o.kv_cache_dtype);  // validated with the other flags
+    spdlog::info("KV cache stores {}", kernels::to_string(load.kv_cache_dtype));
+  }
   if (o.quantize) {
     // validate_launch_options accepted the method, so it maps onto one of ours.
     auto format = model::parse_load_quantization(load_quantization_for(*o.quantize).value_or(*o.quantize));

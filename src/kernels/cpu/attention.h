@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 
+#include "kernels/cpu/kv_storage.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace tgi::kernels {
@@ -16,15 +17,19 @@ struct AttentionSequence {
   const int32_t* block_table = nullptr;
 };
 
-// One layer's cache: [num_blocks][block_size][num_kv_heads][head_dim] (K) and [.. v_head_dim] (V).
+// One layer's cache: [num_blocks][block_size][num_kv_heads][head_dim] (K) and [.. v_head_dim] (V)
+// elements of `dtype`; int8 adds one scale per token and KV head, [slot][num_kv_heads].
 struct PagedKvLayer {
-  const float* k = nullptr;
-  const float* v = nullptr;
+  const std::byte* k = nullptr;
+  const std::byte* v = nullptr;
   int32_t block_size = 0;
-  // Floats between consecutive tokens; 0: num_kv_heads * head_dim (resp. v_head_dim). MLA sets
+  // Elements between consecutive tokens; 0: num_kv_heads * head_dim (resp. v_head_dim). MLA sets
   // v = k with the K stride: its values are the first v_head_dim dims of the cached latent.
   int64_t k_token_stride = 0;
   int64_t v_token_stride = 0;
+  KvDtype dtype = KvDtype::kF32;
+  const float* k_scales = nullptr;  // int8 only
+  const float* v_scales = nullptr;
 };
 
 struct AttentionShape {

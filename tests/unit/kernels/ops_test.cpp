@@ -91,7 +91,55 @@ struct AttentionCase {
   int64_t chunk = 0;
   float softcap = 0.0f;
   bool sinks = false;
+  KvDtype dtype = KvDtype::kF32;
 };
+
+// K or V of every slot stored as `dtype`, and the values the kernel must see (widened back).
+struct StoredKv {
+  std::vector<std::byte> bytes;
+  std::vector<float> scales;
+  std::vector<float> widened;
+};
+
+StoredKv store_kv(const std::vector<float>& x, int64_t slots, int32_t heads, int32_t hd, KvDtype dtype) {
+  StoredKv s;
+  const auto element = static_cast<int64_t>(kv_element_bytes(dtype));
+  s.bytes.resize(static_cast<size_t>(slots * heads * hd * element));
+  s.scales.assign(static_cast<size_t>(slots * heads), 1.0f);
+  s.widened.resize(x.size());
+  for (int64_t slot = 0; slot < slots; ++slot) {
+    store_kv_heads(dtype, &x[slot * heads * hd], heads, hd, &s.bytes[slot * heads * hd * element],
+                   &s.scales[slot * heads]);
+    for (int32_t h = 0; h < heads; ++h)
+      load_kv_elements(dtype, &s.bytes[(slot * heads + h) * hd * element], s.scales[slot * heads + h], hd,
+                       &s.widened[(slot * heads + h) * hd]);
+  }
+  return s;
+}
+
+TEST(KvStorage, RoundTripsWithinEachFormatsRounding) {
+  std::mt19937 rng(12);
+  const int32_t heads = 3, hd = 20;
+  const auto x = random_vector(heads * hd, rng);
+  for (const KvDtype dtype : {KvDtype::kF32, KvDtype::kBF16, KvDtype::kF16, KvDtype::kInt8}) {
+    const StoredKv s = store_kv(x, 1, heads, hd, dtype);
+    for (int32_t h = 0; h < heads; ++h) {
+      float largest = 0;
+      for (int i = 0; i < hd; ++i) largest = std::max(largest, std::fabs(x[h * hd + i]));
+      for (int i = 0; i < hd; ++i) {
+        const float v = x[h * hd + i], back = s.widened[h * hd + i];
+        const double allowed = dtype == KvDtype::kF32    ? 0.0
+                               : dtype == KvDtype::kBF16 ? std::fabs(v) / 256.0
+                               : dtype == KvDtype::kF16  ? std::fabs(v) / 2048.0 + 1e-7
+                                                         : largest / 127.0 / 2.0 * 1.0001;
+        ASSERT_LE(std::fabs(back - v), allowed) << to_string(dtype) << " head " << h << " element " << i;
+      }
+    }
+  }
+  EXPECT_EQ(parse_kv_dtype("bf16"), KvDtype::kBF16);
+  EXPECT_EQ(parse_kv_dtype("int8"), KvDtype::kInt8);
+  EXPECT_EQ(parse_kv_dtype("fp8_e5m2"), std::nullopt);
+}
 
 class PagedAttentionTest : public ::testing::TestWithParam<AttentionCase> {};
 
@@ -102,10 +150,13 @@ TEST_P(PagedAttentionTest, MatchesNaiveSoftmaxAttention) {
   // Two sequences: one decoding (context 9, 1 new row), one prefilling (context 2, 5 rows).
   const std::vector<int32_t> ctx = {9, 2}, qlen = {1, 5};
   const std::vector<std::vector<int32_t>> tables = {{7, 2, 11, 0}, {5, 14, 9}};
-  std::vector<float> k(static_cast<size_t>(num_blocks) * block * kv_heads * hd);
-  std::vector<float> v(k.size());
-  k = random_vector(k.size(), rng);
-  v = random_vector(v.size(), rng);
+  const int64_t slots = int64_t{num_blocks} * block;
+  const StoredKv stored_k = store_kv(random_vector(static_cast<size_t>(slots) * kv_heads * hd, rng), slots, kv_heads, hd,
+                                     c.dtype);
+  const StoredKv stored_v = store_kv(random_vector(static_cast<size_t>(slots) * kv_heads * hd, rng), slots, kv_heads, hd,
+                                     c.dtype);
+  const std::vector<float>& k = stored_k.widened;  // what the kernel sees
+  const std::vector<float>& v = stored_v.widened;
   const int64_t rows = 6;
   const auto q = random_vector(static_cast<size_t>(rows) * heads * hd, rng);
   const auto sinks = random_vector(heads, rng);
@@ -115,8 +166,11 @@ TEST_P(PagedAttentionTest, MatchesNaiveSoftmaxAttention) {
                        c.sinks ? sinks.data() : nullptr};
   std::vector<float> out(static_cast<size_t>(rows) * heads * hd);
   ThreadPool pool(2);
-  paged_attention(q.data(), heads * hd, seqs, row_seq.data(), rows, PagedKvLayer{k.data(), v.data(), block}, shape,
-                  out.data(), heads * hd, pool);
+  PagedKvLayer layer{stored_k.bytes.data(), stored_v.bytes.data(), block};
+  layer.dtype = c.dtype;
+  layer.k_scales = stored_k.scales.data();
+  layer.v_scales = stored_v.scales.data();
+  paged_attention(q.data(), heads * hd, seqs, row_seq.data(), rows, layer, shape, out.data(), heads * hd, pool);
 
   for (int64_t r = 0; r < rows; ++r) {
     const auto& s = seqs[row_seq[r]];
@@ -154,7 +208,11 @@ TEST_P(PagedAttentionTest, MatchesNaiveSoftmaxAttention) {
 INSTANTIATE_TEST_SUITE_P(Variants, PagedAttentionTest,
                          ::testing::Values(AttentionCase{}, AttentionCase{4, 0, 0.0f, false},
                                            AttentionCase{0, 4, 0.0f, false}, AttentionCase{0, 0, 0.5f, false},
-                                           AttentionCase{3, 0, 0.0f, true}));
+                                           AttentionCase{3, 0, 0.0f, true},
+                                           AttentionCase{0, 0, 0.0f, false, KvDtype::kBF16},
+                                           AttentionCase{4, 0, 0.0f, false, KvDtype::kF16},
+                                           AttentionCase{0, 0, 0.5f, true, KvDtype::kInt8},
+                                           AttentionCase{0, 4, 0.0f, false, KvDtype::kInt8}));
 
 }  // namespace
 }  // namespace tgi::kernels

@@ -51,6 +51,19 @@ TEST(LaunchOptions, LoadTimeQuantizationMethodsAreAccepted) {
   }
 }
 
+TEST(LaunchOptions, KvCacheDtypesOfTheCpuCacheAreAccepted) {
+  for (const std::string dtype : {"float32", "bfloat16", "float16", "int8", "bf16", "fp16"}) {
+    LaunchOptions o;
+    o.kv_cache_dtype = dtype;
+    EXPECT_EQ(error_of(o), "") << dtype;
+  }
+  for (const std::string dtype : {"fp8_e4m3fn", "fp8_e5m2", "int4"}) {
+    LaunchOptions o;
+    o.kv_cache_dtype = dtype;
+    EXPECT_NE(error_of(o).find("--kv-cache-dtype " + dtype + " is not supported"), std::string::npos) << dtype;
+  }
+}
+
 TEST(LaunchOptions, InconsistentLimitsAreRejected) {
   LaunchOptions o;
   o.max_input_tokens = 10;
