@@ -312,7 +312,10 @@ void DecoderModel::feed_forward(const FeedForward& f, const float* x, int64_t ro
       kernels::clamped_swiglu(gate_.data(), up_.data(), up_.data(), rows * inter, static_cast<float>(config_.swiglu_limit),
                               kGptOssAlpha);
     } else {
-      kernels::gated_activation(act, gate_.data(), up_.data(), up_.data(), rows * inter);
+      pool_.parallel_for(rows, [&](int64_t begin, int64_t end) {
+        kernels::gated_activation(act, gate_.data() + begin * inter, up_.data() + begin * inter,
+                                  up_.data() + begin * inter, (end - begin) * inter);
+      });
     }
   } else {
     kernels::matmul(x, rows, f.up.weight, f.up.bias_or_null(), up_.data(), pool_);

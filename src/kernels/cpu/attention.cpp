@@ -6,8 +6,13 @@
 
 #include <immintrin.h>
 
+#include "kernels/cpu/vector_exp.h"
+
 namespace tgi::kernels {
 namespace {
+
+// Keys scored per softmax update (stack buffer of this many floats).
+constexpr int kAttentionKeyTile = 64;
 
 // Stored K/V elements widened to floats, 8 at a time (AVX2) with a scalar tail.
 template <KvDtype D>
@@ -31,34 +36,68 @@ inline float load1(const std::byte* p, int64_t i) {
   return f;
 }
 
-float horizontal_sum(__m256 acc) {
-  __m128 lo = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-  lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-  return _mm_cvtss_f32(lo);
+// q · k_t for 8 stored keys at once (int8: before their scales): each q segment is loaded once
+// for the 8 keys, and the 8 sums are reduced together. Per key the arithmetic is fixed (one FMA
+// chain over the 8-wide segments, the same reduction tree, then the scalar tail), whichever
+// keys share its group.
+template <KvDtype D>
+__m256 dot8(const float* q, const std::byte* const keys[8], int64_t n) {
+  constexpr auto kBytes = static_cast<int64_t>(kv_element_bytes(D));
+  __m256 a[8];
+  for (int t = 0; t < 8; ++t) a[t] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 qs = _mm256_loadu_ps(q + i);
+    for (int t = 0; t < 8; ++t) a[t] = _mm256_fmadd_ps(qs, load8<D>(keys[t] + i * kBytes), a[t]);
+  }
+  const __m256 u0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+  const __m256 u1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+  __m256 sums = _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+  if (i < n) {
+    alignas(32) float tail[8];
+    for (int t = 0; t < 8; ++t) {
+      float extra = 0.0f;
+      for (int64_t r = i; r < n; ++r) extra += q[r] * load1<D>(keys[t], r);
+      tail[t] = extra;
+    }
+    sums = _mm256_add_ps(sums, _mm256_load_ps(tail));
+  }
+  return sums;
 }
 
-// q · k for stored k (int8: before its scale).
-template <KvDtype D>
-float dot(const float* q, const std::byte* k, int64_t n) {
+// acc[dim0 .. dim0 + 8S) += Σ_t weights[t] · v_t[same dims]: the S accumulators stay in
+// registers across the tile's keys (summed key by key, in order).
+template <KvDtype D, int S>
+inline void accumulate_segments(const float* weights, const std::byte* const* values, int n, int64_t dim0, float* acc) {
   constexpr auto kBytes = static_cast<int64_t>(kv_element_bytes(D));
-  __m256 acc = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load8<D>(k + i * kBytes), acc);
-  float sum = horizontal_sum(acc);
-  for (; i < n; ++i) sum += q[i] * load1<D>(k, i);
-  return sum;
+  __m256 a[S];
+  for (int s = 0; s < S; ++s) a[s] = _mm256_loadu_ps(acc + dim0 + 8 * s);
+  for (int t = 0; t < n; ++t) {
+    const __m256 w = _mm256_set1_ps(weights[t]);
+    const std::byte* v = values[t] + dim0 * kBytes;
+    for (int s = 0; s < S; ++s) a[s] = _mm256_fmadd_ps(w, load8<D>(v + 8 * s * kBytes), a[s]);
+  }
+  for (int s = 0; s < S; ++s) _mm256_storeu_ps(acc + dim0 + 8 * s, a[s]);
 }
 
-// acc += p · v for stored v.
+// acc += Σ_t weights[t] · v_t over a tile of n keys, 64 dims at a time.
 template <KvDtype D>
-void accumulate(float p, const std::byte* v, int64_t n, float* acc) {
-  constexpr auto kBytes = static_cast<int64_t>(kv_element_bytes(D));
-  const __m256 weight = _mm256_set1_ps(p);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(acc + i, _mm256_fmadd_ps(weight, load8<D>(v + i * kBytes), _mm256_loadu_ps(acc + i)));
-  for (; i < n; ++i) acc[i] += p * load1<D>(v, i);
+void accumulate_tile(const float* weights, const std::byte* const* values, int n, int64_t dims, float* acc) {
+  int64_t d = 0;
+  for (; d + 64 <= dims; d += 64) accumulate_segments<D, 8>(weights, values, n, d, acc);
+  switch ((dims - d) / 8) {
+    case 7: accumulate_segments<D, 7>(weights, values, n, d, acc); break;
+    case 6: accumulate_segments<D, 6>(weights, values, n, d, acc); break;
+    case 5: accumulate_segments<D, 5>(weights, values, n, d, acc); break;
+    case 4: accumulate_segments<D, 4>(weights, values, n, d, acc); break;
+    case 3: accumulate_segments<D, 3>(weights, values, n, d, acc); break;
+    case 2: accumulate_segments<D, 2>(weights, values, n, d, acc); break;
+    case 1: accumulate_segments<D, 1>(weights, values, n, d, acc); break;
+    default: break;
+  }
+  d += (dims - d) / 8 * 8;
+  for (int t = 0; t < n; ++t)
+    for (int64_t r = d; r < dims; ++r) acc[r] += weights[t] * load1<D>(values[t], r);
 }
 
 template <KvDtype D>
@@ -77,27 +116,59 @@ void attend_one(const float* q, const AttentionSequence& seq, int64_t row_in_seq
   std::fill(acc, acc + s.v_head_dim, 0.0f);
   float running_max = -std::numeric_limits<float>::infinity();
   float denom = 0.0f;
-  for (int64_t j = first; j <= pos; ++j) {
-    const int64_t slot = int64_t{seq.block_table[j / kv.block_size]} * kv.block_size + j % kv.block_size;
-    const std::byte* k = kv.k + (slot * k_token_stride + int64_t{kv_head} * s.head_dim) * kBytes;
-    float score = dot<D>(q, k, s.head_dim);
-    if constexpr (D == KvDtype::kInt8) score *= kv.k_scales[slot * s.num_kv_heads + kv_head];
-    score *= s.scale;
-    if (s.softcap > 0.0f) score = s.softcap * std::tanh(score / s.softcap);
-    const std::byte* v = kv.v + (slot * v_token_stride + int64_t{kv_head} * s.v_head_dim) * kBytes;
-    if (score > running_max) {
-      const float correction = std::exp(running_max - score);  // 0 on the first key
+  // Keys in tiles counted from `first`: scores of a tile, one max update, one vector exp pass,
+  // then the values. The tiles depend only on this row's own positions, so a row's result is
+  // the same whether it is computed in a prefill or a decode step, alone or in a batch.
+  float p[kAttentionKeyTile];
+  int64_t slots[kAttentionKeyTile];
+  for (int64_t j0 = first; j0 <= pos; j0 += kAttentionKeyTile) {
+    const int n = static_cast<int>(std::min<int64_t>(kAttentionKeyTile, pos - j0 + 1));
+    int64_t block = j0 / kv.block_size, offset = j0 % kv.block_size;
+    for (int t = 0; t < n; ++t) {
+      slots[t] = int64_t{seq.block_table[block]} * kv.block_size + offset;
+      if (++offset == kv.block_size) offset = 0, ++block;
+    }
+    // Scores 8 keys at a time; a short last group repeats its final key (computed, not used).
+    for (int t0 = 0; t0 < n; t0 += 8) {
+      const std::byte* keys[8];
+      for (int t = 0; t < 8; ++t)
+        keys[t] = kv.k + (slots[std::min(t0 + t, n - 1)] * k_token_stride + int64_t{kv_head} * s.head_dim) * kBytes;
+      alignas(32) float scores[8];
+      _mm256_store_ps(scores, dot8<D>(q, keys, s.head_dim));
+      for (int t = 0; t < 8 && t0 + t < n; ++t) p[t0 + t] = scores[t];
+    }
+    float tile_max = -std::numeric_limits<float>::infinity();
+    for (int t = 0; t < n; ++t) {
+      float score = p[t];
+      if constexpr (D == KvDtype::kInt8) score *= kv.k_scales[slots[t] * s.num_kv_heads + kv_head];
+      score *= s.scale;
+      if (s.softcap > 0.0f) score = s.softcap * std::tanh(score / s.softcap);
+      p[t] = score;
+      tile_max = std::max(tile_max, score);
+    }
+    if (tile_max > running_max) {
+      const float correction = std::exp(running_max - tile_max);  // 0 on the first tile
       denom *= correction;
       for (int32_t d = 0; d < s.v_head_dim; ++d) acc[d] *= correction;
-      running_max = score;
+      running_max = tile_max;
     }
-    const float p = std::exp(score - running_max);
-    denom += p;
-    if constexpr (D == KvDtype::kInt8) {
-      accumulate<D>(p * kv.v_scales[slot * s.num_kv_heads + kv_head], v, s.v_head_dim, acc);
-    } else {
-      accumulate<D>(p, v, s.v_head_dim, acc);
+    const __m256 shift = _mm256_set1_ps(running_max);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(p + i, exp8(_mm256_sub_ps(_mm256_loadu_ps(p + i), shift)));
+    if (i < n) {  // the tail through the same vector code, so every key gets the same exp
+      float tail[8] = {};
+      for (int t = i; t < n; ++t) tail[t - i] = p[t] - running_max;
+      _mm256_storeu_ps(tail, exp8(_mm256_loadu_ps(tail)));
+      for (int t = i; t < n; ++t) p[t] = tail[t - i];
     }
+    // Value pointers and weights (int8: times the value's scale) for the tile.
+    const std::byte* values[kAttentionKeyTile];
+    for (int t = 0; t < n; ++t) {
+      values[t] = kv.v + (slots[t] * v_token_stride + int64_t{kv_head} * s.v_head_dim) * kBytes;
+      denom += p[t];
+      if constexpr (D == KvDtype::kInt8) p[t] *= kv.v_scales[slots[t] * s.num_kv_heads + kv_head];
+    }
+    accumulate_tile<D>(p, values, n, s.v_head_dim, acc);
   }
   if (s.sinks != nullptr) {
     // The sink takes probability mass but contributes no value.

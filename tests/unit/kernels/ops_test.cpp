@@ -1,14 +1,17 @@
 // Norms, activations, rope rotation and paged attention against naive double references.
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <immintrin.h>
 
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/norm.h"
 #include "kernels/cpu/rope.h"
+#include "kernels/cpu/vector_exp.h"
 
 namespace tgi::kernels {
 namespace {
@@ -66,6 +69,23 @@ TEST(Activation, KnownValues) {
   float c[1] = {100.0f};
   softcap_inplace(c, 1, 30.0f);
   EXPECT_NEAR(c[0], 30.0 * std::tanh(100.0 / 30.0), 1e-4);
+}
+
+// The vectorized SwiGLU against its definition in double, over a wide range (including inputs
+// where e^-g overflows) and a length that leaves a tail.
+TEST(Activation, GatedSiluMatchesTheDefinitionEverywhere) {
+  std::vector<float> gate, up;
+  for (float g = -120.0f; g <= 120.0f; g += 0.0917f) {
+    gate.push_back(g);
+    up.push_back(0.5f + std::sin(g));
+  }
+  ASSERT_NE(gate.size() % 8, 0u);
+  std::vector<float> out(gate.size());
+  gated_activation(ActivationKind::kSilu, gate.data(), up.data(), out.data(), static_cast<int64_t>(gate.size()));
+  for (size_t i = 0; i < gate.size(); ++i) {
+    const double g = gate[i], expected = g / (1.0 + std::exp(-g)) * up[i];
+    ASSERT_NEAR(out[i], expected, 1e-6 * std::abs(expected) + 1e-30) << "gate " << g;
+  }
 }
 
 TEST(Rope, RotatesHalvesOrInterleavedPairsAndLeavesThePassThroughDims) {
@@ -203,6 +223,74 @@ TEST_P(PagedAttentionTest, MatchesNaiveSoftmaxAttention) {
       }
     }
   }
+}
+
+// Contexts spanning several key tiles (the kernel rescales its running sums between tiles), with
+// scores large enough that the running maximum moves.
+TEST(PagedAttention, LongContextsAcrossKeyTilesMatchNaiveSoftmax) {
+  std::mt19937 rng(41);
+  const int32_t heads = 2, kv_heads = 1, hd = 16, block = 8;
+  const int32_t context = 150, rows = 3, positions = context + rows;
+  const int32_t num_blocks = (positions + block - 1) / block + 2;
+  std::vector<int32_t> table(static_cast<size_t>(num_blocks - 2));
+  for (size_t i = 0; i < table.size(); ++i) table[i] = static_cast<int32_t>((i * 7 + 3) % num_blocks);
+  std::sort(table.begin(), table.end());
+  table.erase(std::unique(table.begin(), table.end()), table.end());
+  ASSERT_GE(static_cast<int64_t>(table.size()) * block, positions);
+  const int64_t slots = int64_t{num_blocks} * block;
+  for (const KvDtype dtype : {KvDtype::kF32, KvDtype::kInt8}) {
+    const StoredKv k = store_kv(random_vector(static_cast<size_t>(slots) * hd, rng, 3.0f), slots, kv_heads, hd, dtype);
+    const StoredKv v = store_kv(random_vector(static_cast<size_t>(slots) * hd, rng), slots, kv_heads, hd, dtype);
+    const auto q = random_vector(static_cast<size_t>(rows) * heads * hd, rng, 3.0f);
+    const std::vector<AttentionSequence> seqs = {{0, rows, context, table.data()}};
+    const std::vector<int32_t> row_seq(rows, 0);
+    AttentionShape shape{heads, kv_heads, hd, hd, 0.25f};
+    PagedKvLayer layer{k.bytes.data(), v.bytes.data(), block};
+    layer.dtype = dtype;
+    layer.k_scales = k.scales.data();
+    layer.v_scales = v.scales.data();
+    std::vector<float> out(static_cast<size_t>(rows) * heads * hd);
+    ThreadPool pool(2);
+    paged_attention(q.data(), heads * hd, seqs, row_seq.data(), rows, layer, shape, out.data(), heads * hd, pool);
+    for (int32_t r = 0; r < rows; ++r) {
+      for (int32_t h = 0; h < heads; ++h) {
+        std::vector<double> scores;
+        std::vector<int64_t> at;
+        for (int64_t j = 0; j <= context + r; ++j) {
+          const int64_t slot = int64_t{table[j / block]} * block + j % block;
+          double dot = 0;
+          for (int d = 0; d < hd; ++d) dot += double{q[(r * heads + h) * hd + d]} * k.widened[slot * hd + d];
+          scores.push_back(dot * 0.25);
+          at.push_back(slot);
+        }
+        const double m = *std::max_element(scores.begin(), scores.end());
+        double z = 0;
+        for (double sc : scores) z += std::exp(sc - m);
+        for (int d = 0; d < hd; ++d) {
+          double expected = 0;
+          for (size_t i = 0; i < scores.size(); ++i) expected += std::exp(scores[i] - m) / z * v.widened[at[i] * hd + d];
+          ASSERT_NEAR(out[(r * heads + h) * hd + d], expected, 2e-5) << to_string(dtype) << " row " << r << " head " << h;
+        }
+      }
+    }
+  }
+}
+
+TEST(VectorExp, MatchesLibmWithinTwoUlpAndFlushesTheFarLeftToZero) {
+  for (float x = -87.0f; x <= 88.0f; x += 0.01373f) {
+    alignas(32) float in[8], out[8];
+    for (int i = 0; i < 8; ++i) in[i] = x + i * 0.001f;
+    _mm256_store_ps(out, exp8(_mm256_load_ps(in)));
+    for (int i = 0; i < 8; ++i) {
+      const float expected = std::exp(in[i]);
+      ASSERT_LE(std::fabs(out[i] - expected), 2.0f * (std::nextafter(expected, INFINITY) - expected)) << in[i];
+    }
+  }
+  alignas(32) float out[8];
+  _mm256_store_ps(out, exp8(_mm256_set1_ps(-1000.0f)));
+  EXPECT_EQ(out[0], 0.0f);
+  _mm256_store_ps(out, exp8(_mm256_set1_ps(0.0f)));
+  EXPECT_EQ(out[0], 1.0f);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, PagedAttentionTest,
