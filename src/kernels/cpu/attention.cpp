@@ -100,98 +100,137 @@ void accumulate_tile(const float* weights, const std::byte* const* values, int n
     for (int64_t r = d; r < dims; ++r) acc[r] += weights[t] * load1<D>(values[t], r);
 }
 
+// Query heads attended together: they share one KV head, so each tile's keys and values are
+// read from memory once for all of them and then come from L1.
+constexpr int kMaxGroupHeads = 8;
+
+// Heads [head_begin, head_begin + count) of one query row, all reading the same KV head. Per head
+// the arithmetic is fixed (tiles counted from the row's first visible key), whichever heads share
+// the call, so grouping never changes a result.
 template <KvDtype D>
-void attend_one(const float* q, const AttentionSequence& seq, int64_t row_in_seq, int32_t head, const PagedKvLayer& kv,
-                const AttentionShape& s, float* out) {
+void attend_heads(const float* q_row, const AttentionSequence& seq, int64_t row_in_seq, int32_t head_begin, int count,
+                  const PagedKvLayer& kv, const AttentionShape& s, float* out_row) {
   constexpr auto kBytes = static_cast<int64_t>(kv_element_bytes(D));
   const int64_t pos = seq.context_len + row_in_seq;
   int64_t first = 0;
   if (s.sliding_window > 0) first = std::max<int64_t>(0, pos - s.sliding_window + 1);
   if (s.chunk_size > 0) first = std::max(first, pos / s.chunk_size * s.chunk_size);
-  const int32_t kv_head = head / (s.num_heads / s.num_kv_heads);
+  const int32_t kv_head = head_begin / (s.num_heads / s.num_kv_heads);
   const int64_t k_token_stride = kv.k_token_stride > 0 ? kv.k_token_stride : int64_t{s.num_kv_heads} * s.head_dim;
   const int64_t v_token_stride = kv.v_token_stride > 0 ? kv.v_token_stride : int64_t{s.num_kv_heads} * s.v_head_dim;
 
-  float acc[kMaxAttentionHeadDim];
-  std::fill(acc, acc + s.v_head_dim, 0.0f);
-  float running_max = -std::numeric_limits<float>::infinity();
-  float denom = 0.0f;
+  float acc[kMaxGroupHeads][kMaxAttentionHeadDim];
+  float running_max[kMaxGroupHeads], denom[kMaxGroupHeads];
+  for (int h = 0; h < count; ++h) {
+    std::fill(acc[h], acc[h] + s.v_head_dim, 0.0f);
+    running_max[h] = -std::numeric_limits<float>::infinity();
+    denom[h] = 0.0f;
+  }
   // Keys in tiles counted from `first`: scores of a tile, one max update, one vector exp pass,
   // then the values. The tiles depend only on this row's own positions, so a row's result is
   // the same whether it is computed in a prefill or a decode step, alone or in a batch.
   float p[kAttentionKeyTile];
   int64_t slots[kAttentionKeyTile];
+  const std::byte* keys[kAttentionKeyTile + 8];
+  const std::byte* values[kAttentionKeyTile];
   for (int64_t j0 = first; j0 <= pos; j0 += kAttentionKeyTile) {
     const int n = static_cast<int>(std::min<int64_t>(kAttentionKeyTile, pos - j0 + 1));
     int64_t block = j0 / kv.block_size, offset = j0 % kv.block_size;
     for (int t = 0; t < n; ++t) {
       slots[t] = int64_t{seq.block_table[block]} * kv.block_size + offset;
       if (++offset == kv.block_size) offset = 0, ++block;
-    }
-    // Scores 8 keys at a time; a short last group repeats its final key (computed, not used).
-    for (int t0 = 0; t0 < n; t0 += 8) {
-      const std::byte* keys[8];
-      for (int t = 0; t < 8; ++t)
-        keys[t] = kv.k + (slots[std::min(t0 + t, n - 1)] * k_token_stride + int64_t{kv_head} * s.head_dim) * kBytes;
-      alignas(32) float scores[8];
-      _mm256_store_ps(scores, dot8<D>(q, keys, s.head_dim));
-      for (int t = 0; t < 8 && t0 + t < n; ++t) p[t0 + t] = scores[t];
-    }
-    float tile_max = -std::numeric_limits<float>::infinity();
-    for (int t = 0; t < n; ++t) {
-      float score = p[t];
-      if constexpr (D == KvDtype::kInt8) score *= kv.k_scales[slots[t] * s.num_kv_heads + kv_head];
-      score *= s.scale;
-      if (s.softcap > 0.0f) score = s.softcap * std::tanh(score / s.softcap);
-      p[t] = score;
-      tile_max = std::max(tile_max, score);
-    }
-    if (tile_max > running_max) {
-      const float correction = std::exp(running_max - tile_max);  // 0 on the first tile
-      denom *= correction;
-      for (int32_t d = 0; d < s.v_head_dim; ++d) acc[d] *= correction;
-      running_max = tile_max;
-    }
-    const __m256 shift = _mm256_set1_ps(running_max);
-    int i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(p + i, exp8(_mm256_sub_ps(_mm256_loadu_ps(p + i), shift)));
-    if (i < n) {  // the tail through the same vector code, so every key gets the same exp
-      float tail[8] = {};
-      for (int t = i; t < n; ++t) tail[t - i] = p[t] - running_max;
-      _mm256_storeu_ps(tail, exp8(_mm256_loadu_ps(tail)));
-      for (int t = i; t < n; ++t) p[t] = tail[t - i];
-    }
-    // Value pointers and weights (int8: times the value's scale) for the tile.
-    const std::byte* values[kAttentionKeyTile];
-    for (int t = 0; t < n; ++t) {
+      keys[t] = kv.k + (slots[t] * k_token_stride + int64_t{kv_head} * s.head_dim) * kBytes;
       values[t] = kv.v + (slots[t] * v_token_stride + int64_t{kv_head} * s.v_head_dim) * kBytes;
-      denom += p[t];
-      if constexpr (D == KvDtype::kInt8) p[t] *= kv.v_scales[slots[t] * s.num_kv_heads + kv_head];
     }
-    accumulate_tile<D>(p, values, n, s.v_head_dim, acc);
+    for (int t = n; t < n + 8; ++t) keys[t] = keys[n - 1];  // a short last group repeats its final key
+    for (int h = 0; h < count; ++h) {
+      const float* q = q_row + int64_t{h} * s.head_dim;
+      for (int t0 = 0; t0 < n; t0 += 8) {
+        alignas(32) float scores[8];
+        _mm256_store_ps(scores, dot8<D>(q, keys + t0, s.head_dim));
+        for (int t = 0; t < 8 && t0 + t < n; ++t) p[t0 + t] = scores[t];
+      }
+      float tile_max = -std::numeric_limits<float>::infinity();
+      for (int t = 0; t < n; ++t) {
+        float score = p[t];
+        if constexpr (D == KvDtype::kInt8) score *= kv.k_scales[slots[t] * s.num_kv_heads + kv_head];
+        score *= s.scale;
+        if (s.softcap > 0.0f) score = s.softcap * std::tanh(score / s.softcap);
+        p[t] = score;
+        tile_max = std::max(tile_max, score);
+      }
+      if (tile_max > running_max[h]) {
+        const float correction = std::exp(running_max[h] - tile_max);  // 0 on the first tile
+        denom[h] *= correction;
+        for (int32_t d = 0; d < s.v_head_dim; ++d) acc[h][d] *= correction;
+        running_max[h] = tile_max;
+      }
+      const __m256 shift = _mm256_set1_ps(running_max[h]);
+      int i = 0;
+      for (; i + 8 <= n; i += 8) _mm256_storeu_ps(p + i, exp8(_mm256_sub_ps(_mm256_loadu_ps(p + i), shift)));
+      if (i < n) {  // the tail through the same vector code, so every key gets the same exp
+        float tail[8] = {};
+        for (int t = i; t < n; ++t) tail[t - i] = p[t] - running_max[h];
+        _mm256_storeu_ps(tail, exp8(_mm256_loadu_ps(tail)));
+        for (int t = i; t < n; ++t) p[t] = tail[t - i];
+      }
+      // Weights of the values (int8: times each value's scale).
+      for (int t = 0; t < n; ++t) {
+        denom[h] += p[t];
+        if constexpr (D == KvDtype::kInt8) p[t] *= kv.v_scales[slots[t] * s.num_kv_heads + kv_head];
+      }
+      accumulate_tile<D>(p, values, n, s.v_head_dim, acc[h]);
+    }
   }
-  if (s.sinks != nullptr) {
-    // The sink takes probability mass but contributes no value.
-    const float sink = s.sinks[head];
-    const float m = std::max(running_max, sink);
-    const float correction = std::exp(running_max - m);
-    denom = denom * correction + std::exp(sink - m);
-    for (int32_t d = 0; d < s.v_head_dim; ++d) acc[d] *= correction;
+  for (int h = 0; h < count; ++h) {
+    const int32_t head = head_begin + h;
+    if (s.sinks != nullptr) {
+      // The sink takes probability mass but contributes no value.
+      const float sink = s.sinks[head];
+      const float m = std::max(running_max[h], sink);
+      const float correction = std::exp(running_max[h] - m);
+      denom[h] = denom[h] * correction + std::exp(sink - m);
+      for (int32_t d = 0; d < s.v_head_dim; ++d) acc[h][d] *= correction;
+    }
+    const float inv = 1.0f / denom[h];
+    float* out = out_row + int64_t{head} * s.v_head_dim;
+    for (int32_t d = 0; d < s.v_head_dim; ++d) out[d] = acc[h][d] * inv;
   }
-  const float inv = 1.0f / denom;
-  for (int32_t d = 0; d < s.v_head_dim; ++d) out[d] = acc[d] * inv;
+}
+
+// Work items: (row, KV head, sub-group of its query heads). Sub-groups shrink until there are
+// enough items for every thread; results do not depend on the grouping (see attend_heads).
+struct HeadGrouping {
+  int heads_per_kv = 1;
+  int group = 1;            // query heads per item
+  int groups_per_kv = 1;
+};
+
+HeadGrouping plan_head_groups(int64_t num_rows, const AttentionShape& s, int threads) {
+  HeadGrouping g;
+  g.heads_per_kv = s.num_heads / s.num_kv_heads;
+  g.group = std::min(g.heads_per_kv, kMaxGroupHeads);
+  while (g.group > 1 && num_rows * s.num_kv_heads * ((g.heads_per_kv + g.group - 1) / g.group) < 2 * threads)
+    g.group = (g.group + 1) / 2;
+  g.groups_per_kv = (g.heads_per_kv + g.group - 1) / g.group;
+  return g;
 }
 
 template <KvDtype D>
 void attend_range(const float* q, int64_t q_stride, std::span<const AttentionSequence> sequences,
                   const int32_t* row_sequence, const PagedKvLayer& kv, const AttentionShape& shape, float* out,
-                  int64_t out_stride, int64_t begin, int64_t end) {
+                  int64_t out_stride, const HeadGrouping& g, int64_t begin, int64_t end) {
+  const int64_t items_per_row = int64_t{shape.num_kv_heads} * g.groups_per_kv;
   for (int64_t item = begin; item < end; ++item) {
-    const int64_t row = item / shape.num_heads;
-    const auto head = static_cast<int32_t>(item % shape.num_heads);
+    const int64_t row = item / items_per_row;
+    const int64_t within = item % items_per_row;
+    const auto kv_head = static_cast<int32_t>(within / g.groups_per_kv);
+    const int first_in_kv = static_cast<int>(within % g.groups_per_kv) * g.group;
+    const int count = std::min(g.group, g.heads_per_kv - first_in_kv);
+    const int32_t head_begin = kv_head * g.heads_per_kv + first_in_kv;
     const AttentionSequence& seq = sequences[row_sequence[row]];
-    attend_one<D>(q + row * q_stride + int64_t{head} * shape.head_dim, seq, row - seq.query_start, head, kv, shape,
-                  out + row * out_stride + int64_t{head} * shape.v_head_dim);
+    attend_heads<D>(q + row * q_stride + int64_t{head_begin} * shape.head_dim, seq, row - seq.query_start, head_begin,
+                    count, kv, shape, out + row * out_stride);
   }
 }
 
@@ -200,13 +239,14 @@ void attend_range(const float* q, int64_t q_stride, std::span<const AttentionSeq
 void paged_attention(const float* q, int64_t q_stride, std::span<const AttentionSequence> sequences,
                      const int32_t* row_sequence, int64_t num_rows, const PagedKvLayer& kv, const AttentionShape& shape,
                      float* out, int64_t out_stride, ThreadPool& pool) {
-  const int64_t items = num_rows * shape.num_heads;
+  const HeadGrouping g = plan_head_groups(num_rows, shape, pool.num_threads());
+  const int64_t items = num_rows * shape.num_kv_heads * g.groups_per_kv;
   pool.parallel_for(items, [&](int64_t begin, int64_t end) {
     switch (kv.dtype) {
-      case KvDtype::kF32: attend_range<KvDtype::kF32>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, begin, end); break;
-      case KvDtype::kBF16: attend_range<KvDtype::kBF16>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, begin, end); break;
-      case KvDtype::kF16: attend_range<KvDtype::kF16>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, begin, end); break;
-      case KvDtype::kInt8: attend_range<KvDtype::kInt8>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, begin, end); break;
+      case KvDtype::kF32: attend_range<KvDtype::kF32>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g, begin, end); break;
+      case KvDtype::kBF16: attend_range<KvDtype::kBF16>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g, begin, end); break;
+      case KvDtype::kF16: attend_range<KvDtype::kF16>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g, begin, end); break;
+      case KvDtype::kInt8: attend_range<KvDtype::kInt8>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g, begin, end); break;
     }
   });
 }

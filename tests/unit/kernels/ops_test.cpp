@@ -276,6 +276,38 @@ TEST(PagedAttention, LongContextsAcrossKeyTilesMatchNaiveSoftmax) {
   }
 }
 
+// Query heads sharing a KV head are attended together in groups sized by the batch and the
+// thread count; a row's output must be bitwise the same however it was grouped.
+TEST(PagedAttention, HeadGroupingNeverChangesAResult) {
+  std::mt19937 rng(77);
+  const int32_t heads = 16, kv_heads = 2, hd = 24, block = 4, context = 70, rows = 5;
+  const int32_t num_blocks = (context + rows + block - 1) / block;
+  std::vector<int32_t> table(static_cast<size_t>(num_blocks));
+  for (int32_t i = 0; i < num_blocks; ++i) table[i] = num_blocks - 1 - i;
+  const int64_t slots = int64_t{num_blocks} * block;
+  const auto k = random_vector(static_cast<size_t>(slots) * kv_heads * hd, rng);
+  const auto v = random_vector(static_cast<size_t>(slots) * kv_heads * hd, rng);
+  const auto q = random_vector(static_cast<size_t>(rows) * heads * hd, rng, 2.0f);
+  const PagedKvLayer layer{reinterpret_cast<const std::byte*>(k.data()), reinterpret_cast<const std::byte*>(v.data()),
+                           block};
+  const AttentionShape shape{heads, kv_heads, hd, hd, 0.2f};
+  const int64_t width = int64_t{heads} * hd;
+  // All rows at once on one thread (groups of 8 heads)...
+  ThreadPool one(1), four(4);
+  std::vector<float> together(static_cast<size_t>(rows * width));
+  const std::vector<AttentionSequence> batch = {{0, rows, context, table.data()}};
+  const std::vector<int32_t> row_seq(rows, 0);
+  paged_attention(q.data(), width, batch, row_seq.data(), rows, layer, shape, together.data(), width, one);
+  // ...and each row alone on four threads (groups shrink so every thread has work).
+  for (int32_t r = 0; r < rows; ++r) {
+    const std::vector<AttentionSequence> alone = {{0, 1, context + r, table.data()}};
+    const int32_t zero = 0;
+    std::vector<float> out(static_cast<size_t>(width));
+    paged_attention(q.data() + r * width, width, alone, &zero, 1, layer, shape, out.data(), width, four);
+    for (int64_t i = 0; i < width; ++i) ASSERT_EQ(out[i], together[r * width + i]) << "row " << r << " element " << i;
+  }
+}
+
 TEST(VectorExp, MatchesLibmWithinTwoUlpAndFlushesTheFarLeftToZero) {
   for (float x = -87.0f; x <= 88.0f; x += 0.01373f) {
     alignas(32) float in[8], out[8];
