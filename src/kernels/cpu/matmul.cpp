@@ -156,6 +156,19 @@ void PreparedMatmul::run(int64_t begin, int64_t end) const {
   }
 }
 
+// The fields the three kernel problem structs share (same names, plain data), from the call.
+template <typename Problem>
+void fill_shared_fields(Problem& p, int64_t num_tokens, const MatmulTarget& t) {
+  const WeightView& w = *t.weight;
+  p.num_tokens = num_tokens;
+  p.w = w.data;
+  p.w_row_stride = w.row_stride;
+  p.cols = w.cols;
+  p.bias = t.bias;
+  p.y = t.y;
+  p.y_stride = t.y_stride;
+}
+
 PreparedMatmul prepare(const float* x, int64_t num_tokens, int64_t x_stride, const MatmulTarget& t,
                        PreparedActivations& activations, bool force_reference) {
   const WeightView& w = *t.weight;
@@ -175,13 +188,7 @@ PreparedMatmul prepare(const float* x, int64_t num_tokens, int64_t x_stride, con
     qgemm::QuantGemmProblem& p = m.int8;
     p.format = *int8_format;
     p.x = activations.int8();
-    p.num_tokens = num_tokens;
-    p.w = w.data;
-    p.w_row_stride = w.row_stride;
-    p.cols = w.cols;
-    p.bias = t.bias;
-    p.y = t.y;
-    p.y_stride = t.y_stride;
+    fill_shared_fields(p, num_tokens, t);
     const bool vnni = uses_vnni_kernel();
     if (vnni && w.packed) {
       p.w_packed = w.packed;
@@ -194,28 +201,16 @@ PreparedMatmul prepare(const float* x, int64_t num_tokens, int64_t x_stride, con
     m.kind = PreparedMatmul::Kind::kBf16Activations;
     gemm::Bf16GemmProblem& p = m.bf16;
     p.x = activations.bf16();
-    p.num_tokens = num_tokens;
     p.x_stride = w.cols;
-    p.w = w.data;
-    p.w_row_stride = w.row_stride;
-    p.cols = w.cols;
-    p.bias = t.bias;
-    p.y = t.y;
-    p.y_stride = t.y_stride;
+    fill_shared_fields(p, num_tokens, t);
     return m;
   }
   m.kind = PreparedMatmul::Kind::kFloat;
   gemm::GemmProblem& p = m.gemm;
   p.x = x;
-  p.num_tokens = num_tokens;
   p.x_stride = x_stride;
   p.type = element_type(w.format);
-  p.w = w.data;
-  p.w_row_stride = w.row_stride;
-  p.cols = w.cols;
-  p.bias = t.bias;
-  p.y = t.y;
-  p.y_stride = t.y_stride;
+  fill_shared_fields(p, num_tokens, t);
   m.gemm_kernel = active_cpu_isa() == CpuIsa::kAvx512 ? gemm::gemm_rows_avx512 : gemm::gemm_rows_avx2;
   return m;
 }
