@@ -87,7 +87,7 @@ std::vector<uint8_t> blob(const std::vector<uint32_t>& units, const std::string&
   std::vector<uint8_t> out(4 + 4 * units.size());
   const uint32_t size = declared_bytes ? declared_bytes : static_cast<uint32_t>(4 * units.size());
   std::memcpy(out.data(), &size, 4);
-  std::memcpy(out.data() + 4, units.data(), 4 * units.size());
+  if (!units.empty()) std::memcpy(out.data() + 4, units.data(), 4 * units.size());  // data() may be null
   out.insert(out.end(), pool.begin(), pool.end());
   return out;
 }
