@@ -213,7 +213,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--warmups", flags->grid.warmups, "Untimed runs/steps before measuring")->capture_default_str();
   cmd->add_option("--runs", flags->grid.runs, "Timed prefill runs")->capture_default_str();
   cmd->add_option("--threads", flags->threads, "Compute threads (0: all cores)")->capture_default_str();
-  cmd->add_option("--kv-cache-dtype", flags->kv_cache_dtype, "KV cache dtype: float32, bfloat16, float16 or int8")
+  cmd->add_option("--kv-cache-dtype", flags->kv_cache_dtype,
+                  "KV cache dtype: float32, bfloat16, float16 or int8")
       ->capture_default_str();
   cmd->add_option("--quantize", flags->quantize, "Quantize float projection weights at load: q8_0, q4_0 or q4_k")
       ->check(CLI::IsMember({"q8_0", "q4_0", "q4_k"}));

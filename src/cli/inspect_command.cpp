@@ -118,10 +118,13 @@ OpenedModel open_gguf(const std::filesystem::path& path) {
   m.config = model::gguf_model_config(**file);
   m.num_files = 1;
   for (const formats::GgufTensor& t : (*file)->tensors())
-    m.tensors.push_back({t.name, std::string(formats::ggml_type_name(t.type)), t.shape(), t.num_elements(), t.nbytes});
+    m.tensors.push_back(
+        {t.name, std::string(formats::ggml_type_name(t.type)), t.shape(), t.num_elements(), t.nbytes});
   auto source = model::GgufTensorSource::open(std::move(*file));
-  if (source.ok()) m.source = std::move(*source);
-  else m.tensor_error = source.error().message;
+  if (source.ok())
+    m.source = std::move(*source);
+  else
+    m.tensor_error = source.error().message;
   return m;
 }
 
@@ -135,8 +138,8 @@ OpenedModel open_safetensors(const std::filesystem::path& dir) {
     return m;
   }
   for (const formats::TensorView* view : (*tensors)->all())
-    m.tensors.push_back({view->name, std::string(formats::dtype_name(view->dtype)), view->shape, view->num_elements(),
-                         view->nbytes});
+    m.tensors.push_back({view->name, std::string(formats::dtype_name(view->dtype)), view->shape,
+                         view->num_elements(), view->nbytes});
   m.num_files = static_cast<int64_t>((*tensors)->files().size());
   m.source = std::make_unique<model::SafetensorsTensorSource>(std::move(*tensors));
   return m;
@@ -271,13 +274,15 @@ void print_text(const ordered_json& r) {
 }  // namespace
 
 void add_inspect_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "inspect", "Describe a model (directory or .gguf file): architecture, parameter count, dtypes, tensors, and whether it "
-      "can be served");
+  auto* cmd = app.add_subcommand("inspect",
+                                 "Describe a model (directory or .gguf file): architecture, parameter count, "
+                                 "dtypes, tensors, and whether it "
+                                 "can be served");
   auto model_id = std::make_shared<std::string>();
   auto revision = std::make_shared<std::string>("main");
   auto as_json = std::make_shared<bool>(false);
-  cmd->add_option("--model-id,model_id", *model_id, "Local directory, .gguf file or hub model id (org/name)")->required();
+  cmd->add_option("--model-id,model_id", *model_id, "Local directory, .gguf file or hub model id (org/name)")
+      ->required();
   cmd->add_option("--revision", *revision, "Hub revision (branch, tag or commit)")->capture_default_str();
   cmd->add_flag("--json", *as_json, "Print the report as one JSON object");
   cmd->callback([model_id, revision, as_json] {
@@ -285,8 +290,9 @@ void add_inspect_command(CLI::App& app) {
     auto options = formats::ResolveOptions::from_environment();
     options.revision = *revision;
     options.show_progress = ::isatty(STDERR_FILENO) != 0;
-    auto dir = model::is_gguf_file(*model_id) ? Result<std::filesystem::path>(std::filesystem::path(*model_id))
-                                              : formats::resolve_model_id(*model_id, options);
+    auto dir = model::is_gguf_file(*model_id)
+                   ? Result<std::filesystem::path>(std::filesystem::path(*model_id))
+                   : formats::resolve_model_id(*model_id, options);
     if (!dir.ok()) {
       fmt::print(stderr, "tgi inspect: {}\n", dir.error().message);
       throw CLI::RuntimeError(1);

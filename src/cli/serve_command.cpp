@@ -37,7 +37,8 @@ void add_serve_command(CLI::App& app) {
   option(cmd, "quantize", o->quantize, "Quantize float weights at load: q8_0 | q4_0 | q4_k (eetq, bitsandbytes -> q8_0; bitsandbytes-nf4/-fp4 -> q4_0)");
   option(cmd, "speculate", o->speculate, "Speculative tokens (not supported by this build)");
   option(cmd, "dtype", o->dtype, "float16 | bfloat16 | float32 (default: the model's)");
-  option(cmd, "kv-cache-dtype", o->kv_cache_dtype, "KV cache dtype: float32 (default), bfloat16, float16 or int8");
+  option(cmd, "kv-cache-dtype", o->kv_cache_dtype,
+         "KV cache dtype: float32 (default), bfloat16, float16 or int8");
   flag(cmd, "trust-remote-code", o->trust_remote_code, "Accepted; no effect (no Hub code is ever run)");
   option(cmd, "max-concurrent-requests", o->max_concurrent_requests, "In-flight requests; more get 429")->capture_default_str();
   option(cmd, "max-best-of", o->max_best_of, "Maximum best_of")->capture_default_str();

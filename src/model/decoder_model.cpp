@@ -31,8 +31,8 @@ kernels::ActivationKind activation_kind(Activation a) {
 
 }  // namespace
 
-DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<TensorSource> tensors,
-                           ModelWeights weights, int num_threads, kernels::KvDtype kv_dtype)
+DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<TensorSource> tensors, ModelWeights weights,
+                           int num_threads, kernels::KvDtype kv_dtype)
     : config_(std::move(config)),
       tensors_(std::move(tensors)),
       weights_(std::move(weights)),
@@ -44,22 +44,22 @@ DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<TensorSource> ten
 size_t DecoderModel::kv_bytes_per_token() const {
   const auto layers = static_cast<int32_t>(config_.num_hidden_layers);
   if (config_.kv_lora_rank > 0)  // MLA: one latent + rope key per token, shared by all heads
-    return PagedKvCache::bytes_per_token(layers, 1, static_cast<int32_t>(config_.kv_lora_rank + config_.qk_rope_head_dim),
-                                         0, kv_dtype_);
+    return PagedKvCache::bytes_per_token(
+        layers, 1, static_cast<int32_t>(config_.kv_lora_rank + config_.qk_rope_head_dim), 0, kv_dtype_);
   const auto head_dim = static_cast<int32_t>(config_.head_dim);
-  return PagedKvCache::bytes_per_token(layers, static_cast<int32_t>(config_.num_key_value_heads), head_dim, head_dim,
-                                       kv_dtype_);
+  return PagedKvCache::bytes_per_token(layers, static_cast<int32_t>(config_.num_key_value_heads), head_dim,
+                                       head_dim, kv_dtype_);
 }
 
 std::unique_ptr<KvCache> DecoderModel::allocate_kv_cache(int32_t num_blocks, int32_t block_size) const {
   const auto layers = static_cast<int32_t>(config_.num_hidden_layers);
   if (config_.kv_lora_rank > 0)
-    return std::make_unique<PagedKvCache>(layers, num_blocks, block_size, 1,
-                                          static_cast<int32_t>(config_.kv_lora_rank + config_.qk_rope_head_dim), 0,
-                                          kv_dtype_);
-  return std::make_unique<PagedKvCache>(layers, num_blocks, block_size, static_cast<int32_t>(config_.num_key_value_heads),
-                                        static_cast<int32_t>(config_.head_dim), static_cast<int32_t>(config_.head_dim),
-                                        kv_dtype_);
+    return std::make_unique<PagedKvCache>(
+        layers, num_blocks, block_size, 1,
+        static_cast<int32_t>(config_.kv_lora_rank + config_.qk_rope_head_dim), 0, kv_dtype_);
+  return std::make_unique<PagedKvCache>(
+      layers, num_blocks, block_size, static_cast<int32_t>(config_.num_key_value_heads),
+      static_cast<int32_t>(config_.head_dim), static_cast<int32_t>(config_.head_dim), kv_dtype_);
 }
 
 Result<void> DecoderModel::validate(const Batch& batch, const PagedKvCache& cache, size_t logits_size) const {

@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "kernels/cpu/attention.h"
+#include "kernels/cpu/kv_storage.h"
 #include "kernels/cpu/thread_pool.h"
 #include "model/causal_lm.h"
 #include "model/rope.h"
 #include "model/tensor_source.h"
-#include "kernels/cpu/kv_storage.h"
 #include "model/weights.h"
 
 namespace tgi::model {

@@ -50,8 +50,9 @@ Result<void> GgufTensorSource::index() {
                            t.name, s.stored_type);
       const size_t row_bytes = t.nbytes / static_cast<size_t>(rows);
       if (row_bytes == 0 || row_bytes * static_cast<size_t>(rows) != t.nbytes)
-        return Error::make(ErrorKind::kCorruptData, "GGUF tensor '{}' ({} bytes) cannot be split into {} rows", t.name,
-                           t.nbytes, rows);
+        return Error::make(ErrorKind::kCorruptData,
+                           "GGUF tensor '{}' ({} bytes) cannot be split into {} rows", t.name, t.nbytes,
+                           rows);
       unpermuted_.push_back(unpermute_rows(t.data, rows, row_bytes, heads));
       s.data = unpermuted_.back().data();
       s.nbytes = unpermuted_.back().size();

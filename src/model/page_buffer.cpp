@@ -31,7 +31,9 @@ Result<PageBuffer> PageBuffer::allocate(size_t bytes) {
   return buffer;
 }
 
-PageBuffer::PageBuffer(PageBuffer&& other) noexcept { *this = std::move(other); }
+PageBuffer::PageBuffer(PageBuffer&& other) noexcept {
+  *this = std::move(other);
+}
 
 PageBuffer& PageBuffer::operator=(PageBuffer&& other) noexcept {
   if (this != &other) {
@@ -44,7 +46,9 @@ PageBuffer& PageBuffer::operator=(PageBuffer&& other) noexcept {
   return *this;
 }
 
-PageBuffer::~PageBuffer() { release(); }
+PageBuffer::~PageBuffer() {
+  release();
+}
 
 void PageBuffer::release() {
   if (mapping_) munmap(mapping_, mapping_bytes_);

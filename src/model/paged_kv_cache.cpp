@@ -2,8 +2,8 @@
 
 namespace tgi::model {
 
-size_t PagedKvCache::bytes_per_token(int32_t num_layers, int32_t kv_heads, int32_t k_head_dim, int32_t v_head_dim,
-                                     kernels::KvDtype dtype) {
+size_t PagedKvCache::bytes_per_token(int32_t num_layers, int32_t kv_heads, int32_t k_head_dim,
+                                     int32_t v_head_dim, kernels::KvDtype dtype) {
   size_t per_layer = static_cast<size_t>(kv_heads) * static_cast<size_t>(k_head_dim + v_head_dim) *
                      kernels::kv_element_bytes(dtype);
   // int8: one scale per head vector (MLA caches no separate V).

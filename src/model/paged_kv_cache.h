@@ -15,8 +15,8 @@ namespace tgi::model {
 
 class PagedKvCache final : public KvCache {
  public:
-  PagedKvCache(int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads, int32_t k_head_dim,
-               int32_t v_head_dim, kernels::KvDtype dtype = kernels::KvDtype::kF32);
+  PagedKvCache(int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
+               int32_t k_head_dim, int32_t v_head_dim, kernels::KvDtype dtype = kernels::KvDtype::kF32);
 
   // Bytes one token takes in every layer (what the KV budget divides the memory by).
   static size_t bytes_per_token(int32_t num_layers, int32_t kv_heads, int32_t k_head_dim, int32_t v_head_dim,

@@ -47,9 +47,10 @@ Result<void> validate_launch_options(const LaunchOptions& o) {
                                    *o.quantize));
   if (o.speculate && *o.speculate > 0) return unsupported("--speculate is not supported by this build");
   if (o.kv_cache_dtype && !kernels::parse_kv_dtype(*o.kv_cache_dtype))
-    return unsupported(fmt::format("--kv-cache-dtype {} is not supported by this build: the CPU cache stores float32 "
-                                   "(default), bfloat16, float16 or int8 (fp8 KV is CUDA-only in TGI)",
-                                   *o.kv_cache_dtype));
+    return unsupported(
+        fmt::format("--kv-cache-dtype {} is not supported by this build: the CPU cache stores float32 "
+                    "(default), bfloat16, float16 or int8 (fp8 KV is CUDA-only in TGI)",
+                    *o.kv_cache_dtype));
   if (o.lora_adapters) return unsupported("--lora-adapters is not supported by this build");
   if (o.rope_scaling || o.rope_factor) return unsupported("--rope-scaling/--rope-factor are not supported by this build");
   if (o.otlp_endpoint) return unsupported("--otlp-endpoint: OpenTelemetry export is not supported by this build");

@@ -68,7 +68,8 @@ __m256 dot8(const float* q, const std::byte* const keys[8], int64_t n) {
 // acc[dim0 .. dim0 + 8S) += Σ_t weights[t] · v_t[same dims]: the S accumulators stay in
 // registers across the tile's keys (summed key by key, in order).
 template <KvDtype D, int S>
-inline void accumulate_segments(const float* weights, const std::byte* const* values, int n, int64_t dim0, float* acc) {
+inline void accumulate_segments(const float* weights, const std::byte* const* values, int n, int64_t dim0,
+                                float* acc) {
   constexpr auto kBytes = static_cast<int64_t>(kv_element_bytes(D));
   __m256 a[S];
   for (int s = 0; s < S; ++s) a[s] = _mm256_loadu_ps(acc + dim0 + 8 * s);
@@ -86,14 +87,29 @@ void accumulate_tile(const float* weights, const std::byte* const* values, int n
   int64_t d = 0;
   for (; d + 64 <= dims; d += 64) accumulate_segments<D, 8>(weights, values, n, d, acc);
   switch ((dims - d) / 8) {
-    case 7: accumulate_segments<D, 7>(weights, values, n, d, acc); break;
-    case 6: accumulate_segments<D, 6>(weights, values, n, d, acc); break;
-    case 5: accumulate_segments<D, 5>(weights, values, n, d, acc); break;
-    case 4: accumulate_segments<D, 4>(weights, values, n, d, acc); break;
-    case 3: accumulate_segments<D, 3>(weights, values, n, d, acc); break;
-    case 2: accumulate_segments<D, 2>(weights, values, n, d, acc); break;
-    case 1: accumulate_segments<D, 1>(weights, values, n, d, acc); break;
-    default: break;
+    case 7:
+      accumulate_segments<D, 7>(weights, values, n, d, acc);
+      break;
+    case 6:
+      accumulate_segments<D, 6>(weights, values, n, d, acc);
+      break;
+    case 5:
+      accumulate_segments<D, 5>(weights, values, n, d, acc);
+      break;
+    case 4:
+      accumulate_segments<D, 4>(weights, values, n, d, acc);
+      break;
+    case 3:
+      accumulate_segments<D, 3>(weights, values, n, d, acc);
+      break;
+    case 2:
+      accumulate_segments<D, 2>(weights, values, n, d, acc);
+      break;
+    case 1:
+      accumulate_segments<D, 1>(weights, values, n, d, acc);
+      break;
+    default:
+      break;
   }
   d += (dims - d) / 8 * 8;
   for (int t = 0; t < n; ++t)
@@ -108,8 +124,8 @@ constexpr int kMaxGroupHeads = 8;
 // the arithmetic is fixed (tiles counted from the row's first visible key), whichever heads share
 // the call, so grouping never changes a result.
 template <KvDtype D>
-void attend_heads(const float* q_row, const AttentionSequence& seq, int64_t row_in_seq, int32_t head_begin, int count,
-                  const PagedKvLayer& kv, const AttentionShape& s, float* out_row) {
+void attend_heads(const float* q_row, const AttentionSequence& seq, int64_t row_in_seq, int32_t head_begin,
+                  int count, const PagedKvLayer& kv, const AttentionShape& s, float* out_row) {
   constexpr auto kBytes = static_cast<int64_t>(kv_element_bytes(D));
   const int64_t pos = seq.context_len + row_in_seq;
   int64_t first = 0;
@@ -202,7 +218,7 @@ void attend_heads(const float* q_row, const AttentionSequence& seq, int64_t row_
 // enough items for every thread; results do not depend on the grouping (see attend_heads).
 struct HeadGrouping {
   int heads_per_kv = 1;
-  int group = 1;            // query heads per item
+  int group = 1;  // query heads per item
   int groups_per_kv = 1;
 };
 
@@ -218,8 +234,8 @@ HeadGrouping plan_head_groups(int64_t num_rows, const AttentionShape& s, int thr
 
 template <KvDtype D>
 void attend_range(const float* q, int64_t q_stride, std::span<const AttentionSequence> sequences,
-                  const int32_t* row_sequence, const PagedKvLayer& kv, const AttentionShape& shape, float* out,
-                  int64_t out_stride, const HeadGrouping& g, int64_t begin, int64_t end) {
+                  const int32_t* row_sequence, const PagedKvLayer& kv, const AttentionShape& shape,
+                  float* out, int64_t out_stride, const HeadGrouping& g, int64_t begin, int64_t end) {
   const int64_t items_per_row = int64_t{shape.num_kv_heads} * g.groups_per_kv;
   for (int64_t item = begin; item < end; ++item) {
     const int64_t row = item / items_per_row;
@@ -229,8 +245,8 @@ void attend_range(const float* q, int64_t q_stride, std::span<const AttentionSeq
     const int count = std::min(g.group, g.heads_per_kv - first_in_kv);
     const int32_t head_begin = kv_head * g.heads_per_kv + first_in_kv;
     const AttentionSequence& seq = sequences[row_sequence[row]];
-    attend_heads<D>(q + row * q_stride + int64_t{head_begin} * shape.head_dim, seq, row - seq.query_start, head_begin,
-                    count, kv, shape, out + row * out_stride);
+    attend_heads<D>(q + row * q_stride + int64_t{head_begin} * shape.head_dim, seq, row - seq.query_start,
+                    head_begin, count, kv, shape, out + row * out_stride);
   }
 }
 
@@ -243,10 +259,22 @@ void paged_attention(const float* q, int64_t q_stride, std::span<const Attention
   const int64_t items = num_rows * shape.num_kv_heads * g.groups_per_kv;
   pool.parallel_for(items, [&](int64_t begin, int64_t end) {
     switch (kv.dtype) {
-      case KvDtype::kF32: attend_range<KvDtype::kF32>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g, begin, end); break;
-      case KvDtype::kBF16: attend_range<KvDtype::kBF16>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g, begin, end); break;
-      case KvDtype::kF16: attend_range<KvDtype::kF16>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g, begin, end); break;
-      case KvDtype::kInt8: attend_range<KvDtype::kInt8>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g, begin, end); break;
+      case KvDtype::kF32:
+        attend_range<KvDtype::kF32>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g,
+                                    begin, end);
+        break;
+      case KvDtype::kBF16:
+        attend_range<KvDtype::kBF16>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g,
+                                     begin, end);
+        break;
+      case KvDtype::kF16:
+        attend_range<KvDtype::kF16>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g,
+                                    begin, end);
+        break;
+      case KvDtype::kInt8:
+        attend_range<KvDtype::kInt8>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g,
+                                     begin, end);
+        break;
     }
   });
 }

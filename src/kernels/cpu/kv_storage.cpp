@@ -28,10 +28,14 @@ float from_bf16(uint16_t h) {
 
 const char* to_string(KvDtype dtype) {
   switch (dtype) {
-    case KvDtype::kF32: return "float32";
-    case KvDtype::kBF16: return "bfloat16";
-    case KvDtype::kF16: return "float16";
-    case KvDtype::kInt8: return "int8";
+    case KvDtype::kF32:
+      return "float32";
+    case KvDtype::kBF16:
+      return "bfloat16";
+    case KvDtype::kF16:
+      return "float16";
+    case KvDtype::kInt8:
+      return "int8";
   }
   return "?";
 }
@@ -44,10 +48,13 @@ std::optional<KvDtype> parse_kv_dtype(std::string_view name) {
   return std::nullopt;
 }
 
-void store_kv_heads(KvDtype dtype, const float* x, int64_t heads, int64_t head_dim, std::byte* dst, float* scales) {
+void store_kv_heads(KvDtype dtype, const float* x, int64_t heads, int64_t head_dim, std::byte* dst,
+                    float* scales) {
   const int64_t n = heads * head_dim;
   switch (dtype) {
-    case KvDtype::kF32: std::memcpy(dst, x, static_cast<size_t>(n) * 4); return;
+    case KvDtype::kF32:
+      std::memcpy(dst, x, static_cast<size_t>(n) * 4);
+      return;
     case KvDtype::kBF16:
       for (int64_t i = 0; i < n; ++i) {
         const uint16_t h = to_bf16(x[i]);
@@ -77,7 +84,9 @@ void store_kv_heads(KvDtype dtype, const float* x, int64_t heads, int64_t head_d
 
 void load_kv_elements(KvDtype dtype, const std::byte* src, float scale, int64_t n, float* out) {
   switch (dtype) {
-    case KvDtype::kF32: std::memcpy(out, src, static_cast<size_t>(n) * 4); return;
+    case KvDtype::kF32:
+      std::memcpy(out, src, static_cast<size_t>(n) * 4);
+      return;
     case KvDtype::kBF16:
       for (int64_t i = 0; i < n; ++i) {
         uint16_t h;
@@ -93,7 +102,8 @@ void load_kv_elements(KvDtype dtype, const std::byte* src, float scale, int64_t 
       }
       return;
     case KvDtype::kInt8:
-      for (int64_t i = 0; i < n; ++i) out[i] = scale * static_cast<float>(reinterpret_cast<const int8_t*>(src)[i]);
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = scale * static_cast<float>(reinterpret_cast<const int8_t*>(src)[i]);
       return;
   }
 }

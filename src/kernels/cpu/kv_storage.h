@@ -17,12 +17,15 @@ std::optional<KvDtype> parse_kv_dtype(std::string_view name);
 constexpr size_t kv_element_bytes(KvDtype dtype) {
   return dtype == KvDtype::kF32 ? 4 : dtype == KvDtype::kInt8 ? 1 : 2;
 }
-inline bool kv_has_scales(KvDtype dtype) { return dtype == KvDtype::kInt8; }
+inline bool kv_has_scales(KvDtype dtype) {
+  return dtype == KvDtype::kInt8;
+}
 
 // Stores `heads` vectors of `head_dim` floats from x into dst (heads * head_dim elements of
 // `dtype`) and, for int8, one scale per head into scales[0 .. heads): x ≈ scale * q, q in
 // [-127, 127], rounded to nearest.
-void store_kv_heads(KvDtype dtype, const float* x, int64_t heads, int64_t head_dim, std::byte* dst, float* scales);
+void store_kv_heads(KvDtype dtype, const float* x, int64_t heads, int64_t head_dim, std::byte* dst,
+                    float* scales);
 
 // Widens n stored elements back to floats (int8: times `scale`).
 void load_kv_elements(KvDtype dtype, const std::byte* src, float scale, int64_t n, float* out);

@@ -38,7 +38,9 @@ std::optional<qgemm::QuantFormat> int8_kernel_format(WeightFormat format) {
   }
 }
 
-bool uses_vnni_kernel() { return active_cpu_isa() == CpuIsa::kAvx512 && cpu_has_avx512_vnni(); }
+bool uses_vnni_kernel() {
+  return active_cpu_isa() == CpuIsa::kAvx512 && cpu_has_avx512_vnni();
+}
 
 // The int8 kernel's format for w when one runs it, else nullopt.
 std::optional<qgemm::QuantFormat> int8_kernel_format_for(const WeightView& w) {
@@ -91,7 +93,8 @@ class PreparedActivations {
   const uint16_t* bf16() {
     if (bf16_) return bf16_;
     thread_local std::vector<uint16_t> rounded;
-    if (rounded.size() < static_cast<size_t>(num_tokens_ * cols_)) rounded.resize(static_cast<size_t>(num_tokens_ * cols_));
+    if (rounded.size() < static_cast<size_t>(num_tokens_ * cols_))
+      rounded.resize(static_cast<size_t>(num_tokens_ * cols_));
     uint16_t* out = rounded.data();  // the caller's buffer: workers must not name their own thread_local
     pool_.parallel_for(num_tokens_, [&](int64_t begin, int64_t end) {
       gemm::round_rows_to_bf16_avx512(x_, x_stride_, cols_, out, cols_, begin, end);
@@ -127,8 +130,8 @@ struct PreparedMatmul {
 };
 
 // Each weight row decoded once into a per-thread buffer and dotted with every token in f32.
-void block_reference_rows(const float* x, int64_t num_tokens, int64_t x_stride, const MatmulTarget& t, int64_t begin,
-                          int64_t end) {
+void block_reference_rows(const float* x, int64_t num_tokens, int64_t x_stride, const MatmulTarget& t,
+                          int64_t begin, int64_t end) {
   const WeightView& w = *t.weight;
   thread_local std::vector<float> decoded;
   if (decoded.size() < static_cast<size_t>(w.cols)) decoded.resize(static_cast<size_t>(w.cols));
@@ -140,7 +143,8 @@ void block_reference_rows(const float* x, int64_t num_tokens, int64_t x_stride, 
       int64_t k = 0;
       for (; k + 8 <= w.cols; k += 8)
         for (int l = 0; l < 8; ++l) lanes[l] += xt[k + l] * decoded[k + l];
-      float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+      float sum =
+          ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
       for (; k < w.cols; ++k) sum += xt[k] * decoded[k];
       t.y[tok * t.y_stride + r] = sum + (t.bias ? t.bias[r] : 0.0f);
     }
@@ -149,10 +153,18 @@ void block_reference_rows(const float* x, int64_t num_tokens, int64_t x_stride, 
 
 void PreparedMatmul::run(int64_t begin, int64_t end) const {
   switch (kind) {
-    case Kind::kFloat: gemm_kernel(gemm, begin, end); break;
-    case Kind::kBf16Activations: gemm::gemm_rows_avx512_bf16(bf16, begin, end); break;
-    case Kind::kInt8: int8_kernel(int8, begin, end); break;
-    case Kind::kBlockReference: block_reference_rows(x, num_tokens, x_stride, reference, begin, end); break;
+    case Kind::kFloat:
+      gemm_kernel(gemm, begin, end);
+      break;
+    case Kind::kBf16Activations:
+      gemm::gemm_rows_avx512_bf16(bf16, begin, end);
+      break;
+    case Kind::kInt8:
+      int8_kernel(int8, begin, end);
+      break;
+    case Kind::kBlockReference:
+      block_reference_rows(x, num_tokens, x_stride, reference, begin, end);
+      break;
   }
 }
 
@@ -262,7 +274,8 @@ WeightView pack_for_matmul(const WeightView& w, std::byte* out, ThreadPool& pool
   const int64_t group_stride = qgemm::packed_group_bytes(format, w.cols);
   const int64_t groups = (w.rows + WeightView::kPackedGroupRows - 1) / WeightView::kPackedGroupRows;
   pool.parallel_for(groups, [&](int64_t begin, int64_t end) {
-    qgemm::pack_groups_avx512_vnni(format, w.data, w.row_stride, w.rows, w.cols, out, group_stride, begin, end);
+    qgemm::pack_groups_avx512_vnni(format, w.data, w.row_stride, w.rows, w.cols, out, group_stride, begin,
+                                   end);
   });
   WeightView v = w;
   v.packed = out;
@@ -287,14 +300,16 @@ void matmul(const float* x, int64_t num_tokens, int64_t x_stride, const WeightVi
   matmul_shared_input(x, num_tokens, x_stride, std::span(&target, 1), pool);
 }
 
-void matmul_shared_input(const float* x, int64_t num_tokens, int64_t x_stride, std::span<const MatmulTarget> targets,
-                         ThreadPool& pool) {
+void matmul_shared_input(const float* x, int64_t num_tokens, int64_t x_stride,
+                         std::span<const MatmulTarget> targets, ThreadPool& pool) {
   if (num_tokens <= 0 || targets.empty()) return;
   const int64_t cols = targets.front().weight->cols;
   const bool shareable = targets.size() <= kMaxSharedInputTargets &&
-                         std::all_of(targets.begin(), targets.end(), [&](const MatmulTarget& t) { return t.weight->cols == cols; });
+                         std::all_of(targets.begin(), targets.end(),
+                                     [&](const MatmulTarget& t) { return t.weight->cols == cols; });
   if (!shareable) {
-    for (const MatmulTarget& t : targets) matmul_shared_input(x, num_tokens, x_stride, std::span(&t, 1), pool);
+    for (const MatmulTarget& t : targets)
+      matmul_shared_input(x, num_tokens, x_stride, std::span(&t, 1), pool);
     return;
   }
   PreparedActivations activations(x, num_tokens, x_stride, cols, pool);

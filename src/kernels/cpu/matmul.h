@@ -56,8 +56,8 @@ inline constexpr size_t kMaxSharedInputTargets = 4;
 // are prepared (quantized, rounded) once and all the weights' rows split over the threads in one
 // parallel region, one barrier instead of one per weight. Each output is bitwise what matmul()
 // gives it alone. Weights of different widths, or more than kMaxSharedInputTargets, run one by one.
-void matmul_shared_input(const float* x, int64_t num_tokens, int64_t x_stride, std::span<const MatmulTarget> targets,
-                         ThreadPool& pool);
+void matmul_shared_input(const float* x, int64_t num_tokens, int64_t x_stride,
+                         std::span<const MatmulTarget> targets, ThreadPool& pool);
 
 // Contiguous convenience form.
 inline void matmul(const float* x, int64_t num_tokens, const WeightView& w, const float* bias, float* y,

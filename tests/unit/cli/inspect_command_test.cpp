@@ -97,8 +97,8 @@ TEST(InspectCommand, GroupsLayerTensors) {
 TEST(InspectCommand, DescribesAGgufFile) {
   TempDir home("inspect-home"), out("inspect-gguf");
   const fs::path gguf = out.path() / "llama3.q8_0.gguf";
-  auto convert = run_tgi({"convert", "--model-id", (kModels / "llama3").string(), "--to", "gguf", "--type", "q8_0",
-                          gguf.string()},
+  auto convert = run_tgi({"convert", "--model-id", (kModels / "llama3").string(), "--to", "gguf", "--type",
+                          "q8_0", gguf.string()},
                          offline_env(home));
   ASSERT_EQ(convert.exit_code, 0) << convert.err;
   auto run = run_tgi({"inspect", "--model-id", gguf.string(), "--json"}, offline_env(home));
@@ -108,7 +108,8 @@ TEST(InspectCommand, DescribesAGgufFile) {
   EXPECT_EQ(report["model_type"], "llama");
   EXPECT_TRUE(report["supported"].get<bool>()) << run.out;
   EXPECT_TRUE(report["dtypes"].contains("Q8_0")) << run.out;
-  auto safetensors = run_tgi({"inspect", "--model-id", (kModels / "llama3").string(), "--json"}, offline_env(home));
+  auto safetensors =
+      run_tgi({"inspect", "--model-id", (kModels / "llama3").string(), "--json"}, offline_env(home));
   const auto reference = nlohmann::json::parse(safetensors.out);
   EXPECT_EQ(reference["format"], "safetensors");
   EXPECT_EQ(report["config"]["num_hidden_layers"], reference["config"]["num_hidden_layers"]);

@@ -196,8 +196,11 @@ TEST(MatmulSharedInput, EachOutputIsWhatItsOwnMatmulGives) {
     std::vector<float> bias;
   };
   std::vector<Weight> weights;
-  for (const auto& [format, rows] : std::vector<std::pair<WeightFormat, int64_t>>{
-           {WeightFormat::kQ8_0, 100}, {WeightFormat::kQ4_K, 20}, {WeightFormat::kF32, 7}, {WeightFormat::kBF16, 50}}) {
+  for (const auto& [format, rows] :
+       std::vector<std::pair<WeightFormat, int64_t>>{{WeightFormat::kQ8_0, 100},
+                                                     {WeightFormat::kQ4_K, 20},
+                                                     {WeightFormat::kF32, 7},
+                                                     {WeightFormat::kBF16, 50}}) {
     Weight w{format, rows, {}, {}, {}};
     const int64_t row_bytes = weight_row_bytes(format, cols);
     w.bytes.resize(static_cast<size_t>(rows * row_bytes));
@@ -205,7 +208,8 @@ TEST(MatmulSharedInput, EachOutputIsWhatItsOwnMatmulGives) {
     for (int64_t r = 0; r < rows; ++r) {
       for (auto& v : values) v = dist(rng);
       if (is_block_format(format)) {
-        ASSERT_TRUE(quant::quantize_row(ggml_type_for(format), values.data(), &w.bytes[r * row_bytes], cols).ok());
+        ASSERT_TRUE(
+            quant::quantize_row(ggml_type_for(format), values.data(), &w.bytes[r * row_bytes], cols).ok());
       } else {
         const Stored s = store(values, format);
         std::memcpy(&w.bytes[r * row_bytes], s.bytes.data(), static_cast<size_t>(row_bytes));
@@ -215,7 +219,8 @@ TEST(MatmulSharedInput, EachOutputIsWhatItsOwnMatmulGives) {
     for (auto& b : w.bias) b = dist(rng);
     weights.push_back(std::move(w));
   }
-  for (auto& w : weights) w.view = WeightView{w.format, w.rows, cols, w.bytes.data(), weight_row_bytes(w.format, cols)};
+  for (auto& w : weights)
+    w.view = WeightView{w.format, w.rows, cols, w.bytes.data(), weight_row_bytes(w.format, cols)};
   std::vector<float> x(static_cast<size_t>(tokens * cols));
   for (auto& v : x) v = dist(rng);
   ThreadPool pool(2);
@@ -237,7 +242,8 @@ TEST(MatmulSharedInput, EachOutputIsWhatItsOwnMatmulGives) {
   WeightView half_width = narrow;
   half_width.cols = 128;
   std::vector<float> wide_out(static_cast<size_t>(tokens * 10)), half_out(static_cast<size_t>(tokens * 10));
-  const std::vector<MatmulTarget> mixed{{&narrow, nullptr, wide_out.data(), 10}, {&half_width, nullptr, half_out.data(), 10}};
+  const std::vector<MatmulTarget> mixed{{&narrow, nullptr, wide_out.data(), 10},
+                                        {&half_width, nullptr, half_out.data(), 10}};
   matmul_shared_input(x.data(), tokens, cols, mixed, pool);
   std::vector<float> expected(static_cast<size_t>(tokens * 10));
   matmul(x.data(), tokens, cols, half_width, nullptr, expected.data(), 10, pool);

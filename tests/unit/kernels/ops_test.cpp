@@ -81,7 +81,8 @@ TEST(Activation, GatedSiluMatchesTheDefinitionEverywhere) {
   }
   ASSERT_NE(gate.size() % 8, 0u);
   std::vector<float> out(gate.size());
-  gated_activation(ActivationKind::kSilu, gate.data(), up.data(), out.data(), static_cast<int64_t>(gate.size()));
+  gated_activation(ActivationKind::kSilu, gate.data(), up.data(), out.data(),
+                   static_cast<int64_t>(gate.size()));
   for (size_t i = 0; i < gate.size(); ++i) {
     const double g = gate[i], expected = g / (1.0 + std::exp(-g)) * up[i];
     ASSERT_NEAR(out[i], expected, 1e-6 * std::abs(expected) + 1e-30) << "gate " << g;
@@ -171,10 +172,10 @@ TEST_P(PagedAttentionTest, MatchesNaiveSoftmaxAttention) {
   const std::vector<int32_t> ctx = {9, 2}, qlen = {1, 5};
   const std::vector<std::vector<int32_t>> tables = {{7, 2, 11, 0}, {5, 14, 9}};
   const int64_t slots = int64_t{num_blocks} * block;
-  const StoredKv stored_k = store_kv(random_vector(static_cast<size_t>(slots) * kv_heads * hd, rng), slots, kv_heads, hd,
-                                     c.dtype);
-  const StoredKv stored_v = store_kv(random_vector(static_cast<size_t>(slots) * kv_heads * hd, rng), slots, kv_heads, hd,
-                                     c.dtype);
+  const StoredKv stored_k =
+      store_kv(random_vector(static_cast<size_t>(slots) * kv_heads * hd, rng), slots, kv_heads, hd, c.dtype);
+  const StoredKv stored_v =
+      store_kv(random_vector(static_cast<size_t>(slots) * kv_heads * hd, rng), slots, kv_heads, hd, c.dtype);
   const std::vector<float>& k = stored_k.widened;  // what the kernel sees
   const std::vector<float>& v = stored_v.widened;
   const int64_t rows = 6;
@@ -190,7 +191,8 @@ TEST_P(PagedAttentionTest, MatchesNaiveSoftmaxAttention) {
   layer.dtype = c.dtype;
   layer.k_scales = stored_k.scales.data();
   layer.v_scales = stored_v.scales.data();
-  paged_attention(q.data(), heads * hd, seqs, row_seq.data(), rows, layer, shape, out.data(), heads * hd, pool);
+  paged_attention(q.data(), heads * hd, seqs, row_seq.data(), rows, layer, shape, out.data(), heads * hd,
+                  pool);
 
   for (int64_t r = 0; r < rows; ++r) {
     const auto& s = seqs[row_seq[r]];
@@ -239,8 +241,10 @@ TEST(PagedAttention, LongContextsAcrossKeyTilesMatchNaiveSoftmax) {
   ASSERT_GE(static_cast<int64_t>(table.size()) * block, positions);
   const int64_t slots = int64_t{num_blocks} * block;
   for (const KvDtype dtype : {KvDtype::kF32, KvDtype::kInt8}) {
-    const StoredKv k = store_kv(random_vector(static_cast<size_t>(slots) * hd, rng, 3.0f), slots, kv_heads, hd, dtype);
-    const StoredKv v = store_kv(random_vector(static_cast<size_t>(slots) * hd, rng), slots, kv_heads, hd, dtype);
+    const StoredKv k =
+        store_kv(random_vector(static_cast<size_t>(slots) * hd, rng, 3.0f), slots, kv_heads, hd, dtype);
+    const StoredKv v =
+        store_kv(random_vector(static_cast<size_t>(slots) * hd, rng), slots, kv_heads, hd, dtype);
     const auto q = random_vector(static_cast<size_t>(rows) * heads * hd, rng, 3.0f);
     const std::vector<AttentionSequence> seqs = {{0, rows, context, table.data()}};
     const std::vector<int32_t> row_seq(rows, 0);
@@ -251,7 +255,8 @@ TEST(PagedAttention, LongContextsAcrossKeyTilesMatchNaiveSoftmax) {
     layer.v_scales = v.scales.data();
     std::vector<float> out(static_cast<size_t>(rows) * heads * hd);
     ThreadPool pool(2);
-    paged_attention(q.data(), heads * hd, seqs, row_seq.data(), rows, layer, shape, out.data(), heads * hd, pool);
+    paged_attention(q.data(), heads * hd, seqs, row_seq.data(), rows, layer, shape, out.data(), heads * hd,
+                    pool);
     for (int32_t r = 0; r < rows; ++r) {
       for (int32_t h = 0; h < heads; ++h) {
         std::vector<double> scores;
@@ -268,8 +273,10 @@ TEST(PagedAttention, LongContextsAcrossKeyTilesMatchNaiveSoftmax) {
         for (double sc : scores) z += std::exp(sc - m);
         for (int d = 0; d < hd; ++d) {
           double expected = 0;
-          for (size_t i = 0; i < scores.size(); ++i) expected += std::exp(scores[i] - m) / z * v.widened[at[i] * hd + d];
-          ASSERT_NEAR(out[(r * heads + h) * hd + d], expected, 2e-5) << to_string(dtype) << " row " << r << " head " << h;
+          for (size_t i = 0; i < scores.size(); ++i)
+            expected += std::exp(scores[i] - m) / z * v.widened[at[i] * hd + d];
+          ASSERT_NEAR(out[(r * heads + h) * hd + d], expected, 2e-5)
+              << to_string(dtype) << " row " << r << " head " << h;
         }
       }
     }
@@ -288,8 +295,8 @@ TEST(PagedAttention, HeadGroupingNeverChangesAResult) {
   const auto k = random_vector(static_cast<size_t>(slots) * kv_heads * hd, rng);
   const auto v = random_vector(static_cast<size_t>(slots) * kv_heads * hd, rng);
   const auto q = random_vector(static_cast<size_t>(rows) * heads * hd, rng, 2.0f);
-  const PagedKvLayer layer{reinterpret_cast<const std::byte*>(k.data()), reinterpret_cast<const std::byte*>(v.data()),
-                           block};
+  const PagedKvLayer layer{reinterpret_cast<const std::byte*>(k.data()),
+                           reinterpret_cast<const std::byte*>(v.data()), block};
   const AttentionShape shape{heads, kv_heads, hd, hd, 0.2f};
   const int64_t width = int64_t{heads} * hd;
   // All rows at once on one thread (groups of 8 heads)...
@@ -304,7 +311,8 @@ TEST(PagedAttention, HeadGroupingNeverChangesAResult) {
     const int32_t zero = 0;
     std::vector<float> out(static_cast<size_t>(width));
     paged_attention(q.data() + r * width, width, alone, &zero, 1, layer, shape, out.data(), width, four);
-    for (int64_t i = 0; i < width; ++i) ASSERT_EQ(out[i], together[r * width + i]) << "row " << r << " element " << i;
+    for (int64_t i = 0; i < width; ++i)
+      ASSERT_EQ(out[i], together[r * width + i]) << "row " << r << " element " << i;
   }
 }
 
@@ -315,7 +323,8 @@ TEST(VectorExp, MatchesLibmWithinTwoUlpAndFlushesTheFarLeftToZero) {
     _mm256_store_ps(out, exp8(_mm256_load_ps(in)));
     for (int i = 0; i < 8; ++i) {
       const float expected = std::exp(in[i]);
-      ASSERT_LE(std::fabs(out[i] - expected), 2.0f * (std::nextafter(expected, INFINITY) - expected)) << in[i];
+      ASSERT_LE(std::fabs(out[i] - expected), 2.0f * (std::nextafter(expected, INFINITY) - expected))
+          << in[i];
     }
   }
   alignas(32) float out[8];

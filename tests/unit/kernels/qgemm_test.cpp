@@ -259,8 +259,8 @@ TEST_P(Int8MatmulTest, PackedWeightsGiveBitwiseTheSameResults) {
             std::vector<float> part((rows - begin) * tokens);
             matmul(x.data(), tokens, cols, slice, nullptr, part.data(), rows - begin, pool);
             std::vector<float> expected((rows - begin) * tokens);
-            matmul(x.data(), tokens, cols, w.view().slice_rows(begin, rows - begin), nullptr, expected.data(), rows - begin,
-                   pool);
+            matmul(x.data(), tokens, cols, w.view().slice_rows(begin, rows - begin), nullptr, expected.data(),
+                   rows - begin, pool);
             ASSERT_EQ(part, expected) << "slice from " << begin;
           }
         }
@@ -277,7 +277,8 @@ TEST(PackForMatmul, OnlyTheVnniKernelWantsPackedWeights) {
     EXPECT_EQ(packed_matmul_bytes(q8.view()), 0);
   }
   const std::vector<float> f32(20 * 64, 1.0f);
-  const WeightView float_view{WeightFormat::kF32, 20, 64, reinterpret_cast<const std::byte*>(f32.data()), 64 * 4};
+  const WeightView float_view{WeightFormat::kF32, 20, 64, reinterpret_cast<const std::byte*>(f32.data()),
+                              64 * 4};
   EXPECT_EQ(packed_matmul_bytes(float_view), 0);
   if (detected_cpu_isa() == CpuIsa::kAvx512 && cpu_has_avx512_vnni()) {
     IsaGuard guard(CpuIsa::kAvx512);

@@ -15,10 +15,10 @@
 #include "formats/gguf_file.h"
 #include "formats/gguf_writer.h"
 #include "golden.h"
+#include "kernels/cpu/gemm/cpu_isa.h"
 #include "model/gguf_export.h"
 #include "model/gguf_model_config.h"
 #include "model/gguf_tensor_source.h"
-#include "kernels/cpu/gemm/cpu_isa.h"
 #include "model/rope.h"
 #include "model/weight_loader.h"
 #include "model/weight_packing.h"
@@ -340,7 +340,7 @@ TEST(WeightPacking, PacksEveryInt8ProjectionOnlyWhereTheKernelWantsIt) {
       EXPECT_NE(l.weight.packed, nullptr);
     }
   });
-  EXPECT_EQ(weights->embed_tokens.packed, nullptr);  // a lookup table, not a matmul
+  EXPECT_EQ(weights->embed_tokens.packed, nullptr);                 // a lookup table, not a matmul
   EXPECT_EQ(pack_projections(*weights, pool)->matrices_packed, 0);  // already packed
 }
 

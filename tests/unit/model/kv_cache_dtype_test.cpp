@@ -38,7 +38,8 @@ TEST_P(KvCacheDtype, StaysCloseToTheExactCache) {
   const ModelConfig& config = exact->config();
   const double width = static_cast<double>(
       config.kv_lora_rank > 0 ? config.kv_lora_rank + config.qk_rope_head_dim : config.head_dim);
-  EXPECT_DOUBLE_EQ(ratio, c.dtype == kernels::KvDtype::kInt8 ? 0.25 + 1.0 / width : 0.5) << "bytes per token vs f32";
+  EXPECT_DOUBLE_EQ(ratio, c.dtype == kernels::KvDtype::kInt8 ? 0.25 + 1.0 / width : 0.5)
+      << "bytes per token vs f32";
 
   double largest_change = 0, scale = 0;
   for (const GoldenPrompt& g : load_golden(c.model).prompts) {
@@ -49,7 +50,8 @@ TEST_P(KvCacheDtype, StaysCloseToTheExactCache) {
     for (size_t row = 0; row < a.prompt_logits.size(); ++row) {
       EXPECT_GT(correlation(a.prompt_logits[row], b.prompt_logits[row]), 0.999) << "prompt row " << row;
       for (size_t i = 0; i < a.prompt_logits[row].size(); ++i) {
-        largest_change = std::max(largest_change, double{std::fabs(a.prompt_logits[row][i] - b.prompt_logits[row][i])});
+        largest_change =
+            std::max(largest_change, double{std::fabs(a.prompt_logits[row][i] - b.prompt_logits[row][i])});
         scale = std::max(scale, double{std::fabs(a.prompt_logits[row][i])});
       }
     }
@@ -62,7 +64,8 @@ INSTANTIATE_TEST_SUITE_P(
     Models, KvCacheDtype,
     ::testing::Values(KvCase{"llama3", kernels::KvDtype::kBF16}, KvCase{"llama3", kernels::KvDtype::kF16},
                       KvCase{"llama3", kernels::KvDtype::kInt8}, KvCase{"qwen3", kernels::KvDtype::kInt8},
-                      KvCase{"gemma2", kernels::KvDtype::kInt8}, KvCase{"deepseek_v3", kernels::KvDtype::kInt8},
+                      KvCase{"gemma2", kernels::KvDtype::kInt8},
+                      KvCase{"deepseek_v3", kernels::KvDtype::kInt8},
                       KvCase{"gpt_oss", kernels::KvDtype::kBF16}),
     [](const auto& info) { return info.param.model + "_" + kernels::to_string(info.param.dtype); });
 

@@ -60,7 +60,8 @@ TEST(LaunchOptions, KvCacheDtypesOfTheCpuCacheAreAccepted) {
   for (const std::string dtype : {"fp8_e4m3fn", "fp8_e5m2", "int4"}) {
     LaunchOptions o;
     o.kv_cache_dtype = dtype;
-    EXPECT_NE(error_of(o).find("--kv-cache-dtype " + dtype + " is not supported"), std::string::npos) << dtype;
+    EXPECT_NE(error_of(o).find("--kv-cache-dtype " + dtype + " is not supported"), std::string::npos)
+        << dtype;
   }
 }
 

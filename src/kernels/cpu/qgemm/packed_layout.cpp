@@ -7,10 +7,18 @@ namespace tgi::kernels::qgemm {
 int64_t packed_group_bytes(QuantFormat format, int64_t cols) {
   int64_t units = 0, unit_bytes = 0;
   switch (format) {
-    case QuantFormat::kQ8_0: units = cols / 32, unit_bytes = kQ8_0CodeImage + kQ8_0ScaleImage; break;
-    case QuantFormat::kQ4_0: units = cols / 32, unit_bytes = kQ4_0CodeImage + kQ4_0ScaleImage; break;
-    case QuantFormat::kQ4_K: units = cols / 256, unit_bytes = kQ4_KCodeImage + kQ4_KScaleImage; break;
-    case QuantFormat::kQ6_K: units = cols / 256, unit_bytes = kQ6_KCodeImage + kQ6_KScaleImage; break;
+    case QuantFormat::kQ8_0:
+      units = cols / 32, unit_bytes = kQ8_0CodeImage + kQ8_0ScaleImage;
+      break;
+    case QuantFormat::kQ4_0:
+      units = cols / 32, unit_bytes = kQ4_0CodeImage + kQ4_0ScaleImage;
+      break;
+    case QuantFormat::kQ4_K:
+      units = cols / 256, unit_bytes = kQ4_KCodeImage + kQ4_KScaleImage;
+      break;
+    case QuantFormat::kQ6_K:
+      units = cols / 256, unit_bytes = kQ6_KCodeImage + kQ6_KScaleImage;
+      break;
   }
   return (units * unit_bytes + 63) / 64 * 64;
 }

@@ -58,8 +58,12 @@ inline __m512 load_halves(const std::byte* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-inline __m512i load_vector(const std::byte* p) { return _mm512_loadu_si512(p); }
-inline void store_vector(std::byte* p, __m512i v) { _mm512_storeu_si512(p, v); }
+inline __m512i load_vector(const std::byte* p) {
+  return _mm512_loadu_si512(p);
+}
+inline void store_vector(std::byte* p, __m512i v) {
+  _mm512_storeu_si512(p, v);
+}
 
 // Bytes as floats: 16 unsigned / signed bytes at p -> 16 lanes.
 inline __m512 load_u8_as_floats(const std::byte* p) {
@@ -125,7 +129,8 @@ struct Q8_0 {
   static constexpr int64_t kCodeImage = kQ8_0CodeImage, kScaleImage = kQ8_0ScaleImage;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = false;
-  static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes, std::byte* scales) {
+  static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes,
+                         std::byte* scales) {
     const int64_t at = unit * kUnitBytes;
     __m512i w[8];
     transpose_rows_32(rows, at + 2, w);
@@ -145,7 +150,8 @@ struct Q4_0 {
   static constexpr int64_t kCodeImage = kQ4_0CodeImage, kScaleImage = kQ4_0ScaleImage;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = false;
-  static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes, std::byte* scales) {
+  static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes,
+                         std::byte* scales) {
     __m512i v[4];
     transpose_rows_16(rows, unit * kUnitBytes + 2, v);
     for (int k = 0; k < 4; ++k) store_vector(codes + 64 * k, v[k]);
@@ -171,7 +177,8 @@ struct Q4_K {
   static constexpr int64_t kCodeImage = kQ4_KCodeImage, kScaleImage = kQ4_KScaleImage;
   static constexpr bool kHasMins = true;
   static constexpr bool kHalfScales = false;
-  static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes, std::byte* scales) {
+  static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes,
+                         std::byte* scales) {
     const int64_t at = unit * kUnitBytes;
     gather_halves(rows, at, scales);
     gather_halves(rows, at + 2, scales + 32);
@@ -185,8 +192,9 @@ struct Q4_K {
     const __m512i sc_low = _mm512_and_si512(p0, six), mn_low = _mm512_and_si512(p1, six);
     const __m512i sc_high = _mm512_or_si512(_mm512_and_si512(p2, four),
                                             _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(p0, 6), two), 4));
-    const __m512i mn_high = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(p2, 4), four),
-                                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(p1, 6), two), 4));
+    const __m512i mn_high =
+        _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(p2, 4), four),
+                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(p1, 6), two), 4));
     for (int j = 0; j < 4; ++j) {
       const auto pick = [&](__m512i v, std::byte* to) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(to), _mm512_cvtepi32_epi8(_mm512_srli_epi32(v, 8 * j)));
@@ -207,7 +215,8 @@ struct Q4_K {
     const __m512i mask = _mm512_set1_epi8(0x0F);
     const std::byte* chunk = codes + 64 * 8 * (j / 2);
     const int shift = 4 * static_cast<int>(j % 2);
-    for (int k = 0; k < 8; ++k) out.w[k] = _mm512_and_si512(_mm512_srli_epi16(load_vector(chunk + 64 * k), shift), mask);
+    for (int k = 0; k < 8; ++k)
+      out.w[k] = _mm512_and_si512(_mm512_srli_epi16(load_vector(chunk + 64 * k), shift), mask);
     out.d = _mm512_mul_ps(load_halves(scales), load_u8_as_floats(scales + 64 + 16 * j));
     out.m = _mm512_mul_ps(load_halves(scales + 32), load_u8_as_floats(scales + 192 + 16 * j));
   }
@@ -223,7 +232,8 @@ struct Q6_K {
   static constexpr int64_t kCodeImage = kQ6_KCodeImage, kScaleImage = kQ6_KScaleImage;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = true;
-  static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes, std::byte* scales) {
+  static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes,
+                         std::byte* scales) {
     const int64_t at = unit * kUnitBytes;
     gather_halves(rows, at + kQ6_KD, scales);
     for (int r = 0; r < kLanes; ++r)
@@ -243,7 +253,8 @@ struct Q6_K {
     const __m512i low4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(3);
     const int nibble_shift = c < 2 ? 0 : 4, high_shift = 2 * static_cast<int>(c);
     for (int k = 0; k < 8; ++k) {
-      const __m512i nibbles = _mm512_and_si512(_mm512_srli_epi16(load_vector(ql + 64 * k), nibble_shift), low4);
+      const __m512i nibbles =
+          _mm512_and_si512(_mm512_srli_epi16(load_vector(ql + 64 * k), nibble_shift), low4);
       const __m512i high = _mm512_and_si512(_mm512_srli_epi16(load_vector(qh + 64 * k), high_shift), two);
       out.w[k] = _mm512_or_si512(nibbles, _mm512_slli_epi16(high, 4));
     }
@@ -256,8 +267,9 @@ struct Q6_K {
 // Blocks [b_begin, b_end) for tokens t0 .. t0 + kTokens - 1; `codes`/`scales` are the images of
 // the unit holding b_begin and on.
 template <typename F, int kTokens>
-inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const std::byte* scales, int64_t b_begin,
-                       int64_t b_end, int64_t t0, int64_t r0, __mmask16 valid, bool first_chunk, bool last_chunk) {
+inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const std::byte* scales,
+                       int64_t b_begin, int64_t b_end, int64_t t0, int64_t r0, __mmask16 valid,
+                       bool first_chunk, bool last_chunk) {
   __m512 acc[kTokens];
   for (int i = 0; i < kTokens; ++i) {
     float* y = p.y + (t0 + i) * p.y_stride + r0;
@@ -266,7 +278,8 @@ inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const 
   for (int64_t b = b_begin; b < b_end; ++b) {
     const int64_t unit = (b - b_begin) / F::kUnitBlocks;
     Block pb;
-    F::unpack(codes + unit * F::kCodeImage, scales + unit * F::kScaleImage, (b - b_begin) % F::kUnitBlocks, pb);
+    F::unpack(codes + unit * F::kCodeImage, scales + unit * F::kScaleImage, (b - b_begin) % F::kUnitBlocks,
+              pb);
     // Two integer chains per token: dwords 0-3 and 4-7 of the block (Q6_K: its two sub-blocks),
     // each started at -offset · Σx of its elements, which cancels the codes' offset exactly.
     __m512i first[kTokens], second[kTokens];
@@ -309,7 +322,8 @@ inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const 
 
 // The 16 row pointers of the group at r0; lanes past `rows` repeat the last row (read in
 // bounds, computed, never stored).
-inline void group_rows(const std::byte* w, int64_t w_row_stride, int64_t r0, int64_t rows, const std::byte* out[kLanes]) {
+inline void group_rows(const std::byte* w, int64_t w_row_stride, int64_t r0, int64_t rows,
+                       const std::byte* out[kLanes]) {
   const int64_t count = rows - r0 < kLanes ? rows - r0 : kLanes;
   for (int r = 0; r < kLanes; ++r) out[r] = w + (r0 + (r < count ? r : count - 1)) * w_row_stride;
 }
@@ -351,9 +365,15 @@ void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
       for (; t + kTokens <= p.num_tokens; t += kTokens)
         token_tile<F, kTokens>(p, codes, scales, c, c_end, t, r0, valid, first, last);
       switch (p.num_tokens - t) {
-        case 3: token_tile<F, 3>(p, codes, scales, c, c_end, t, r0, valid, first, last); break;
-        case 2: token_tile<F, 2>(p, codes, scales, c, c_end, t, r0, valid, first, last); break;
-        case 1: token_tile<F, 1>(p, codes, scales, c, c_end, t, r0, valid, first, last); break;
+        case 3:
+          token_tile<F, 3>(p, codes, scales, c, c_end, t, r0, valid, first, last);
+          break;
+        case 2:
+          token_tile<F, 2>(p, codes, scales, c, c_end, t, r0, valid, first, last);
+          break;
+        case 1:
+          token_tile<F, 1>(p, codes, scales, c, c_end, t, r0, valid, first, last);
+          break;
         default: break;
       }
     }
@@ -384,13 +404,22 @@ void qgemm_rows_avx512_vnni(const QuantGemmProblem& p, int64_t row_begin, int64_
   }
 }
 
-void pack_groups_avx512_vnni(QuantFormat format, const std::byte* w, int64_t w_row_stride, int64_t rows, int64_t cols,
-                             std::byte* out, int64_t group_stride, int64_t group_begin, int64_t group_end) {
+void pack_groups_avx512_vnni(QuantFormat format, const std::byte* w, int64_t w_row_stride, int64_t rows,
+                             int64_t cols, std::byte* out, int64_t group_stride, int64_t group_begin,
+                             int64_t group_end) {
   switch (format) {
-    case QuantFormat::kQ8_0: pack_groups<Q8_0>(w, w_row_stride, rows, cols, out, group_stride, group_begin, group_end); break;
-    case QuantFormat::kQ4_0: pack_groups<Q4_0>(w, w_row_stride, rows, cols, out, group_stride, group_begin, group_end); break;
-    case QuantFormat::kQ4_K: pack_groups<Q4_K>(w, w_row_stride, rows, cols, out, group_stride, group_begin, group_end); break;
-    case QuantFormat::kQ6_K: pack_groups<Q6_K>(w, w_row_stride, rows, cols, out, group_stride, group_begin, group_end); break;
+    case QuantFormat::kQ8_0:
+      pack_groups<Q8_0>(w, w_row_stride, rows, cols, out, group_stride, group_begin, group_end);
+      break;
+    case QuantFormat::kQ4_0:
+      pack_groups<Q4_0>(w, w_row_stride, rows, cols, out, group_stride, group_begin, group_end);
+      break;
+    case QuantFormat::kQ4_K:
+      pack_groups<Q4_K>(w, w_row_stride, rows, cols, out, group_stride, group_begin, group_end);
+      break;
+    case QuantFormat::kQ6_K:
+      pack_groups<Q6_K>(w, w_row_stride, rows, cols, out, group_stride, group_begin, group_end);
+      break;
   }
 }
 

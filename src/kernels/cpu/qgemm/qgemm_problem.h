@@ -88,7 +88,8 @@ void qgemm_rows_avx512_vnni(const QuantGemmProblem& p, int64_t row_begin, int64_
 
 // Writes groups [group_begin, group_end) of the packed layout of `rows` weight rows (w, rows
 // w_row_stride bytes apart) to `out`, the start of the whole packed matrix.
-void pack_groups_avx512_vnni(QuantFormat format, const std::byte* w, int64_t w_row_stride, int64_t rows, int64_t cols,
-                             std::byte* out, int64_t group_stride, int64_t group_begin, int64_t group_end);
+void pack_groups_avx512_vnni(QuantFormat format, const std::byte* w, int64_t w_row_stride, int64_t rows,
+                             int64_t cols, std::byte* out, int64_t group_stride, int64_t group_begin,
+                             int64_t group_end);
 
 }  // namespace tgi::kernels::qgemm
