@@ -4,27 +4,13 @@
 #include <cmath>
 #include <cstring>
 
-#include <immintrin.h>
+#include "kernels/cpu/quant/half.h"
 
 namespace tgi::kernels {
-namespace {
-
-uint16_t to_bf16(float f) {  // round to nearest even; NaN stays NaN
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);
-  bits += 0x7FFFu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>(bits >> 16);
-}
-
-float from_bf16(uint16_t h) {
-  const uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-}  // namespace
+using quant::bf16_to_float;
+using quant::float_to_bf16;
+using quant::float_to_half;
+using quant::half_to_float;
 
 const char* to_string(KvDtype dtype) {
   switch (dtype) {
@@ -57,13 +43,13 @@ void store_kv_heads(KvDtype dtype, const float* x, int64_t heads, int64_t head_d
       return;
     case KvDtype::kBF16:
       for (int64_t i = 0; i < n; ++i) {
-        const uint16_t h = to_bf16(x[i]);
+        const uint16_t h = float_to_bf16(x[i]);
         std::memcpy(dst + 2 * i, &h, 2);
       }
       return;
     case KvDtype::kF16:
       for (int64_t i = 0; i < n; ++i) {
-        const uint16_t h = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
+        const uint16_t h = float_to_half(x[i]);
         std::memcpy(dst + 2 * i, &h, 2);
       }
       return;
@@ -91,14 +77,14 @@ void load_kv_elements(KvDtype dtype, const std::byte* src, float scale, int64_t 
       for (int64_t i = 0; i < n; ++i) {
         uint16_t h;
         std::memcpy(&h, src + 2 * i, 2);
-        out[i] = from_bf16(h);
+        out[i] = bf16_to_float(h);
       }
       return;
     case KvDtype::kF16:
       for (int64_t i = 0; i < n; ++i) {
         uint16_t h;
         std::memcpy(&h, src + 2 * i, 2);
-        out[i] = _cvtsh_ss(h);
+        out[i] = half_to_float(h);
       }
       return;
     case KvDtype::kInt8:
