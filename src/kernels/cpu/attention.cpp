@@ -257,7 +257,8 @@ void paged_attention(const float* q, int64_t q_stride, std::span<const Attention
                      float* out, int64_t out_stride, ThreadPool& pool) {
   const HeadGrouping g = plan_head_groups(num_rows, shape, pool.num_threads());
   const int64_t items = num_rows * shape.num_kv_heads * g.groups_per_kv;
-  pool.parallel_for(items, [&](int64_t begin, int64_t end) {
+  // Causal rows cost in proportion to their position: hand items out first come first served.
+  pool.parallel_for_dynamic(items, 1, [&](int64_t begin, int64_t end) {
     switch (kv.dtype) {
       case KvDtype::kF32:
         attend_range<KvDtype::kF32>(q, q_stride, sequences, row_sequence, kv, shape, out, out_stride, g,

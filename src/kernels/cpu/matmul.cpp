@@ -228,7 +228,7 @@ PreparedMatmul prepare(const float* x, int64_t num_tokens, int64_t x_stride, con
 }
 
 // Runs the products in one parallel region: their row groups laid end to end and handed out in
-// chunks, first come first served, so small projections (k, v) share the threads with large
+// shrinking chunks, first come first served, so small projections (k, v) share the threads with large
 // ones instead of each paying a barrier, and a thread slowed by the host (shared cores) takes
 // fewer chunks instead of holding the others at the barrier. Which thread computes a row never
 // changes its arithmetic.
@@ -244,17 +244,7 @@ void run_prepared(const PreparedMatmul* jobs, size_t count, ThreadPool& pool) {
       if (b < e) jobs[i].run(b * kRowsPerGroup, std::min(e * kRowsPerGroup, jobs[i].rows));
     }
   };
-  if (total <= 1 || pool.num_threads() == 1) {
-    run_groups(0, total);
-    return;
-  }
-  const int64_t grain = std::max<int64_t>(1, total / (4 * pool.num_threads()));
-  std::atomic<int64_t> next{0};
-  pool.run_on_all([&](int, int) {
-    for (int64_t begin = next.fetch_add(grain, std::memory_order_relaxed); begin < total;
-         begin = next.fetch_add(grain, std::memory_order_relaxed))
-      run_groups(begin, std::min(begin + grain, total));
-  });
+  pool.parallel_for_dynamic(total, std::max<int64_t>(1, total / (4 * pool.num_threads())), run_groups);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // sleep on a futex (std::atomic::wait) so an idle server burns no CPU.
 //
 // Not reentrant: parallel_for must be called from one thread at a time and not from inside a task.
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <thread>
@@ -41,6 +42,33 @@ class ThreadPool {
     run_on_all([&](int t, int nt) {
       const int64_t begin = n * t / nt, end = n * (t + 1) / nt;
       if (begin < end) body(begin, end);
+    });
+  }
+
+  // Hands [0, n) out in chunks, first come first served, each chunk a share of what is left
+  // (never below min_chunk): items of uneven cost (causal attention rows) or a thread slowed by
+  // the host (shared cores) no longer leave the others waiting at the barrier, and the last
+  // chunks are small so all threads finish together. Which thread runs an item must not change
+  // its result: use it only where items are computed independently.
+  template <typename Body>
+  void parallel_for_dynamic(int64_t n, int64_t min_chunk, Body&& body) {
+    if (n <= 0) return;
+    if (num_threads_ == 1 || n <= min_chunk) {
+      body(int64_t{0}, n);
+      return;
+    }
+    std::atomic<int64_t> next{0};
+    const int64_t divisor = 2 * int64_t{num_threads_};
+    run_on_all([&](int, int) {
+      int64_t begin = next.load(std::memory_order_relaxed);
+      while (begin < n) {
+        const int64_t share = (n - begin) / divisor;
+        const int64_t end = std::min(n, begin + std::max(min_chunk, share));
+        if (next.compare_exchange_weak(begin, end, std::memory_order_relaxed)) {
+          body(begin, end);
+          begin = next.load(std::memory_order_relaxed);
+        }
+      }
     });
   }
 

@@ -23,6 +23,30 @@ TEST(ThreadPool, ParallelForVisitsEveryIndexExactlyOnce) {
   }
 }
 
+TEST(ThreadPool, DynamicParallelForVisitsEveryIndexExactlyOnceInDisjointChunks) {
+  for (int threads : {1, 2, 5}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {0, 1, 3, 100, 1001}) {
+      for (int64_t min_chunk : {1, 7, 200}) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        std::atomic<int64_t> chunks{0}, too_small{0};
+        for (int round = 0; round < 20; ++round)
+          pool.parallel_for_dynamic(n, min_chunk, [&](int64_t b, int64_t e) {
+            ASSERT_LT(b, e);
+            chunks.fetch_add(1);
+            if (e - b < min_chunk && e != n) too_small.fetch_add(1);
+            for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
+          });
+        for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 20) << "n=" << n << " i=" << i;
+        EXPECT_EQ(too_small.load(), 0) << "only the final chunk may be short of min_chunk";
+        if (threads > 1 && n >= 100 && min_chunk == 1) {
+          EXPECT_GT(chunks.load(), 20 * threads) << "work is split into more chunks than threads";
+        }
+      }
+    }
+  }
+}
+
 TEST(ThreadPool, RunOnAllGivesEachThreadItsIndex) {
   ThreadPool pool(4);
   std::vector<std::atomic<int>> seen(4);
