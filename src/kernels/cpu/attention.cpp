@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <immintrin.h>
 
+#include "kernels/cpu/attention_tile_problem.h"
+#include "kernels/cpu/gemm/cpu_isa.h"
 #include "kernels/cpu/vector_exp.h"
 
 namespace tgi::kernels {
@@ -250,11 +253,81 @@ void attend_range(const float* q, int64_t q_stride, std::span<const AttentionSeq
   }
 }
 
+// AVX-512: query rows in tiles (attention_avx512.cpp). Tiles as tall and items as wide as the
+// accumulators allow, shrunk until every thread has work.
+void paged_attention_avx512(const float* q, int64_t q_stride, std::span<const AttentionSequence> sequences,
+                            const PagedKvLayer& kv, const AttentionShape& shape, float* out, int64_t out_stride,
+                            ThreadPool& pool) {
+  namespace at = attention_tiles;
+  const int32_t heads_per_kv = shape.num_heads / shape.num_kv_heads;
+  const int64_t padded_v = (int64_t{shape.v_head_dim} + 63) / 64 * 64;
+  int32_t heads = std::min(heads_per_kv, at::kMaxItemHeads);
+  auto rows = static_cast<int32_t>(std::clamp<int64_t>(at::kAccFloats / (heads * padded_v), 1, at::kMaxTileRows));
+  const auto count_items = [&](int32_t tile_rows, int32_t item_heads) {
+    int64_t tiles = 0;
+    for (const AttentionSequence& seq : sequences) tiles += (seq.query_len + tile_rows - 1) / tile_rows;
+    return tiles * shape.num_kv_heads * ((heads_per_kv + item_heads - 1) / item_heads);
+  };
+  while (count_items(rows, heads) < 2 * pool.num_threads() && (rows > 1 || heads > 1)) {
+    if (rows > 1) {
+      rows = (rows + 1) / 2;
+    } else {
+      heads = (heads + 1) / 2;
+    }
+  }
+  thread_local std::vector<at::RowTile> tiles;  // the caller's: no allocation per step once grown
+  tiles.clear();
+  for (const AttentionSequence& seq : sequences)
+    for (int32_t r0 = 0; r0 < seq.query_len; r0 += rows)
+      tiles.push_back({seq.block_table, seq.query_start + r0, std::min(rows, seq.query_len - r0),
+                       int64_t{seq.context_len} + r0});
+  at::AttentionTileProblem p;
+  p.q = q;
+  p.q_stride = q_stride;
+  p.out = out;
+  p.out_stride = out_stride;
+  p.k = kv.k;
+  p.v = kv.v;
+  p.block_size = kv.block_size;
+  p.k_token_stride = kv.k_token_stride > 0 ? kv.k_token_stride : int64_t{shape.num_kv_heads} * shape.head_dim;
+  p.v_token_stride = kv.v_token_stride > 0 ? kv.v_token_stride : int64_t{shape.num_kv_heads} * shape.v_head_dim;
+  p.element = static_cast<at::KvElement>(kv.dtype);
+  p.k_scales = kv.k_scales;
+  p.v_scales = kv.v_scales;
+  p.num_heads = shape.num_heads;
+  p.num_kv_heads = shape.num_kv_heads;
+  p.head_dim = shape.head_dim;
+  p.v_head_dim = shape.v_head_dim;
+  p.scale = shape.scale;
+  p.softcap = shape.softcap;
+  p.sliding_window = shape.sliding_window;
+  p.chunk_size = shape.chunk_size;
+  p.sinks = shape.sinks;
+  p.tiles = tiles.data();
+  p.num_tiles = static_cast<int64_t>(tiles.size());
+  p.heads_per_item = heads;
+  p.items_per_kv_head = (heads_per_kv + heads - 1) / heads;
+  const int64_t items = p.num_tiles * shape.num_kv_heads * p.items_per_kv_head;
+  // Later rows see more keys: the costly items (last tiles) go out first.
+  pool.parallel_for_dynamic(items, 1, [&](int64_t begin, int64_t end) {
+    at::attend_items_avx512(p, items - end, items - begin);
+  });
+}
+
+static_assert(static_cast<int>(attention_tiles::KvElement::kInt8) == static_cast<int>(KvDtype::kInt8) &&
+              static_cast<int>(attention_tiles::KvElement::kBF16) == static_cast<int>(KvDtype::kBF16) &&
+              static_cast<int>(attention_tiles::KvElement::kF16) == static_cast<int>(KvDtype::kF16));
+static_assert(attention_tiles::kMaxHeadDim == kMaxAttentionHeadDim);
+
 }  // namespace
 
 void paged_attention(const float* q, int64_t q_stride, std::span<const AttentionSequence> sequences,
                      const int32_t* row_sequence, int64_t num_rows, const PagedKvLayer& kv, const AttentionShape& shape,
                      float* out, int64_t out_stride, ThreadPool& pool) {
+  if (active_cpu_isa() == CpuIsa::kAvx512) {
+    paged_attention_avx512(q, q_stride, sequences, kv, shape, out, out_stride, pool);
+    return;
+  }
   const HeadGrouping g = plan_head_groups(num_rows, shape, pool.num_threads());
   const int64_t items = num_rows * shape.num_kv_heads * g.groups_per_kv;
   // Causal rows cost in proportion to their position: hand items out first come first served.

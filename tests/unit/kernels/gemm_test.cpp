@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "isa_guard.h"
 #include "kernels/cpu/gemm/cpu_isa.h"
 #include "kernels/cpu/matmul.h"
 
@@ -61,15 +62,6 @@ std::vector<float> random_vector(size_t n, std::mt19937& rng) {
   for (auto& e : v) e = dist(rng);
   return v;
 }
-
-class IsaGuard {
- public:
-  explicit IsaGuard(CpuIsa isa) : previous_(set_active_cpu_isa(isa)) {}
-  ~IsaGuard() { set_active_cpu_isa(previous_); }
-
- private:
-  CpuIsa previous_;
-};
 
 struct Shape {
   int64_t tokens, rows, cols;

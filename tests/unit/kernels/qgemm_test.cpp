@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "isa_guard.h"
 #include "kernels/cpu/gemm/cpu_isa.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/qgemm/qgemm_problem.h"
@@ -17,17 +18,6 @@
 
 namespace tgi::kernels {
 namespace {
-
-class IsaGuard {
- public:
-  explicit IsaGuard(CpuIsa isa) : previous_(set_active_cpu_isa(isa)) {}
-  ~IsaGuard() { set_active_cpu_isa(previous_); }
-  IsaGuard(const IsaGuard&) = delete;
-  IsaGuard& operator=(const IsaGuard&) = delete;
-
- private:
-  CpuIsa previous_;
-};
 
 // The activation quantization the kernels promise, written out in scalar code.
 void quantize_block_scalar(const float* x, int8_t* q, float* scale) {
