@@ -256,13 +256,14 @@ void attend_range(const float* q, int64_t q_stride, std::span<const AttentionSeq
 // AVX-512: query rows in tiles (attention_avx512.cpp). Tiles as tall and items as wide as the
 // accumulators allow, shrunk until every thread has work.
 void paged_attention_avx512(const float* q, int64_t q_stride, std::span<const AttentionSequence> sequences,
-                            const PagedKvLayer& kv, const AttentionShape& shape, float* out, int64_t out_stride,
-                            ThreadPool& pool) {
+                            const PagedKvLayer& kv, const AttentionShape& shape, float* out,
+                            int64_t out_stride, ThreadPool& pool) {
   namespace at = attention_tiles;
   const int32_t heads_per_kv = shape.num_heads / shape.num_kv_heads;
   const int64_t padded_v = (int64_t{shape.v_head_dim} + 63) / 64 * 64;
   int32_t heads = std::min(heads_per_kv, at::kMaxItemHeads);
-  auto rows = static_cast<int32_t>(std::clamp<int64_t>(at::kAccFloats / (heads * padded_v), 1, at::kMaxTileRows));
+  auto rows =
+      static_cast<int32_t>(std::clamp<int64_t>(at::kAccFloats / (heads * padded_v), 1, at::kMaxTileRows));
   const auto count_items = [&](int32_t tile_rows, int32_t item_heads) {
     int64_t tiles = 0;
     for (const AttentionSequence& seq : sequences) tiles += (seq.query_len + tile_rows - 1) / tile_rows;
@@ -290,7 +291,8 @@ void paged_attention_avx512(const float* q, int64_t q_stride, std::span<const At
   p.v = kv.v;
   p.block_size = kv.block_size;
   p.k_token_stride = kv.k_token_stride > 0 ? kv.k_token_stride : int64_t{shape.num_kv_heads} * shape.head_dim;
-  p.v_token_stride = kv.v_token_stride > 0 ? kv.v_token_stride : int64_t{shape.num_kv_heads} * shape.v_head_dim;
+  p.v_token_stride =
+      kv.v_token_stride > 0 ? kv.v_token_stride : int64_t{shape.num_kv_heads} * shape.v_head_dim;
   p.element = static_cast<at::KvElement>(kv.dtype);
   p.k_scales = kv.k_scales;
   p.v_scales = kv.v_scales;
@@ -309,9 +311,8 @@ void paged_attention_avx512(const float* q, int64_t q_stride, std::span<const At
   p.items_per_kv_head = (heads_per_kv + heads - 1) / heads;
   const int64_t items = p.num_tiles * shape.num_kv_heads * p.items_per_kv_head;
   // Later rows see more keys: the costly items (last tiles) go out first.
-  pool.parallel_for_dynamic(items, 1, [&](int64_t begin, int64_t end) {
-    at::attend_items_avx512(p, items - end, items - begin);
-  });
+  pool.parallel_for_dynamic(
+      items, 1, [&](int64_t begin, int64_t end) { at::attend_items_avx512(p, items - end, items - begin); });
 }
 
 static_assert(static_cast<int>(attention_tiles::KvElement::kInt8) == static_cast<int>(KvDtype::kInt8) &&

@@ -30,12 +30,16 @@ constexpr int kKeyTile = 64;  // keys per softmax update
 constexpr int kLanes = 16;    // keys per score vector
 constexpr int kSubTiles = kKeyTile / kLanes;
 constexpr int kMaxCombos = kMaxTileRows * kMaxItemHeads;  // (row, head) pairs of an item
-constexpr int kQkBatch = 8;   // score chains sharing one transposed key vector
-constexpr int kPvHeads = 4;   // heads of a row accumulated together
-constexpr int kPvDims = 64;   // dims accumulated in registers per pass (4 vectors)
+constexpr int kQkBatch = 8;                               // score chains sharing one transposed key vector
+constexpr int kPvHeads = 4;                               // heads of a row accumulated together
+constexpr int kPvDims = 64;  // dims accumulated in registers per pass (4 vectors)
 
-inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+inline int64_t min64(int64_t a, int64_t b) {
+  return a < b ? a : b;
+}
+inline int64_t max64(int64_t a, int64_t b) {
+  return a > b ? a : b;
+}
 
 // exp(x), 16 lanes: 2^n · p(r), x = n·ln2 + r, |r| ≤ ln2/2, a degree-6 polynomial (Cephes'
 // coefficients), as vector_exp.h's exp8; -inf and anything below -88.4 give exactly 0.
@@ -53,7 +57,8 @@ inline __m512 exp16(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
   p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
+  const __m512i bits =
+      _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
   return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
 }
 
@@ -139,14 +144,30 @@ inline void score_batch(const float* const* q, const float* kt, int32_t head_dim
 void score_combos(const float* const* q, int count, const float* kt, int32_t head_dim, float* const* out) {
   for (int c = 0; c < count; c += kQkBatch) {
     switch (count - c < kQkBatch ? count - c : kQkBatch) {
-      case 8: score_batch<8>(q + c, kt, head_dim, out + c); break;
-      case 7: score_batch<7>(q + c, kt, head_dim, out + c); break;
-      case 6: score_batch<6>(q + c, kt, head_dim, out + c); break;
-      case 5: score_batch<5>(q + c, kt, head_dim, out + c); break;
-      case 4: score_batch<4>(q + c, kt, head_dim, out + c); break;
-      case 3: score_batch<3>(q + c, kt, head_dim, out + c); break;
-      case 2: score_batch<2>(q + c, kt, head_dim, out + c); break;
-      default: score_batch<1>(q + c, kt, head_dim, out + c); break;
+      case 8:
+        score_batch<8>(q + c, kt, head_dim, out + c);
+        break;
+      case 7:
+        score_batch<7>(q + c, kt, head_dim, out + c);
+        break;
+      case 6:
+        score_batch<6>(q + c, kt, head_dim, out + c);
+        break;
+      case 5:
+        score_batch<5>(q + c, kt, head_dim, out + c);
+        break;
+      case 4:
+        score_batch<4>(q + c, kt, head_dim, out + c);
+        break;
+      case 3:
+        score_batch<3>(q + c, kt, head_dim, out + c);
+        break;
+      case 2:
+        score_batch<2>(q + c, kt, head_dim, out + c);
+        break;
+      default:
+        score_batch<1>(q + c, kt, head_dim, out + c);
+        break;
     }
   }
 }
@@ -179,10 +200,18 @@ void accumulate_row(const float* const* p, int heads, const std::byte* const* va
     for (int i = 0; i < 4; ++i) masks[i] = lanes_below(v_head_dim - d0 - kLanes * i);
     for (int h = 0; h < heads; h += kPvHeads) {
       switch (heads - h < kPvHeads ? heads - h : kPvHeads) {
-        case 4: accumulate_values<E, 4>(p + h, values, t_lo, t_hi, d0, masks, acc + h); break;
-        case 3: accumulate_values<E, 3>(p + h, values, t_lo, t_hi, d0, masks, acc + h); break;
-        case 2: accumulate_values<E, 2>(p + h, values, t_lo, t_hi, d0, masks, acc + h); break;
-        default: accumulate_values<E, 1>(p + h, values, t_lo, t_hi, d0, masks, acc + h); break;
+        case 4:
+          accumulate_values<E, 4>(p + h, values, t_lo, t_hi, d0, masks, acc + h);
+          break;
+        case 3:
+          accumulate_values<E, 3>(p + h, values, t_lo, t_hi, d0, masks, acc + h);
+          break;
+        case 2:
+          accumulate_values<E, 2>(p + h, values, t_lo, t_hi, d0, masks, acc + h);
+          break;
+        default:
+          accumulate_values<E, 1>(p + h, values, t_lo, t_hi, d0, masks, acc + h);
+          break;
       }
     }
   }
@@ -281,8 +310,10 @@ void attend_item(const AttentionTileProblem& p, const RowTile& tile, int32_t kv_
         // Positions relative to the tile (0 .. 63) against the row's window, also relative.
         const __m512i position = _mm512_add_epi32(_mm512_set1_epi32(kLanes * s), lane_offsets);
         const __mmask16 visible =
-            _mm512_cmpge_epi32_mask(position, _mm512_set1_epi32(static_cast<int32_t>(max64(first[r] - j0, -1)))) &
-            _mm512_cmple_epi32_mask(position, _mm512_set1_epi32(static_cast<int32_t>(min64(last[r] - j0, kKeyTile))));
+            _mm512_cmpge_epi32_mask(position,
+                                    _mm512_set1_epi32(static_cast<int32_t>(max64(first[r] - j0, -1)))) &
+            _mm512_cmple_epi32_mask(position,
+                                    _mm512_set1_epi32(static_cast<int32_t>(min64(last[r] - j0, kKeyTile))));
         v[s] = _mm512_mask_blend_ps(visible, _mm512_set1_ps(minus_inf), _mm512_load_ps(sc + kLanes * s));
         tile_max = _mm512_max_ps(tile_max, v[s]);
       }
@@ -343,7 +374,8 @@ void attend_items(const AttentionTileProblem& p, int64_t item_begin, int64_t ite
     const int64_t within = item % items_per_tile;
     const auto kv_head = static_cast<int32_t>(within / p.items_per_kv_head);
     const auto first_in_kv = static_cast<int32_t>(within % p.items_per_kv_head) * p.heads_per_item;
-    const int heads = heads_per_kv - first_in_kv < p.heads_per_item ? heads_per_kv - first_in_kv : p.heads_per_item;
+    const int heads =
+        heads_per_kv - first_in_kv < p.heads_per_item ? heads_per_kv - first_in_kv : p.heads_per_item;
     attend_item<E>(p, tile, kv_head, kv_head * heads_per_kv + first_in_kv, heads, index);
   }
 }
@@ -352,10 +384,18 @@ void attend_items(const AttentionTileProblem& p, int64_t item_begin, int64_t ite
 
 void attend_items_avx512(const AttentionTileProblem& p, int64_t item_begin, int64_t item_end) {
   switch (p.element) {
-    case KvElement::kF32: attend_items<KvElement::kF32>(p, item_begin, item_end); break;
-    case KvElement::kBF16: attend_items<KvElement::kBF16>(p, item_begin, item_end); break;
-    case KvElement::kF16: attend_items<KvElement::kF16>(p, item_begin, item_end); break;
-    case KvElement::kInt8: attend_items<KvElement::kInt8>(p, item_begin, item_end); break;
+    case KvElement::kF32:
+      attend_items<KvElement::kF32>(p, item_begin, item_end);
+      break;
+    case KvElement::kBF16:
+      attend_items<KvElement::kBF16>(p, item_begin, item_end);
+      break;
+    case KvElement::kF16:
+      attend_items<KvElement::kF16>(p, item_begin, item_end);
+      break;
+    case KvElement::kInt8:
+      attend_items<KvElement::kInt8>(p, item_begin, item_end);
+      break;
   }
 }
 
