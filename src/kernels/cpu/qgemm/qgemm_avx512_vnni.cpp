@@ -33,6 +33,8 @@ constexpr int64_t kChunkBlocks = 64;
 // With fewer tokens than a tile, images transposed per call are each used once: a chunk small
 // enough to stay in L1 (9 KiB) is faster. Chunking never changes the arithmetic (see above).
 constexpr int64_t kFewTokensChunkBlocks = 16;
+// Tokens whose int8 activations (128 × a 2048-wide row = 256 KiB, plus scales) stay in L2.
+constexpr int64_t kTokenBlock = 128;
 
 // One block of 16 rows as the inner loop wants it, unpacked from the images in registers.
 struct Block {
@@ -335,46 +337,47 @@ void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
   alignas(64) std::byte code_buffer[kChunkUnits * F::kCodeImage];
   alignas(64) std::byte scale_buffer[kChunkUnits * F::kScaleImage];
   const int64_t blocks = p.cols / 32, units = blocks / F::kUnitBlocks;
-  for (int64_t r0 = row_begin; r0 < row_end; r0 += kLanes) {
-    const int64_t count = row_end - r0 < kLanes ? row_end - r0 : kLanes;
-    const auto valid = static_cast<__mmask16>((1u << count) - 1);
-    const std::byte* rows[kLanes];
-    const std::byte* group = nullptr;
-    if (p.w_packed) {
-      group = p.w_packed + r0 / kLanes * p.w_packed_group_stride;
-    } else {
-      group_rows(p.w, p.w_row_stride, r0, row_end, rows);
-    }
-    // Packed images stream from memory once per chunk whatever the chunk size; per-call images
-    // are best kept small when each is used by few tokens.
-    const int64_t chunk = p.num_tokens >= kTokens ? kChunkBlocks : group ? blocks : kFewTokensChunkBlocks;
-    for (int64_t c = 0; c < blocks; c += chunk) {
-      const int64_t c_end = c + chunk < blocks ? c + chunk : blocks;
-      const int64_t unit_begin = c / F::kUnitBlocks;
-      const std::byte *codes = code_buffer, *scales = scale_buffer;
-      if (group) {
-        codes = group + unit_begin * F::kCodeImage;
-        scales = group + units * F::kCodeImage + unit_begin * F::kScaleImage;
+  // Packed weights: tokens in blocks whose activations stay in L2 while every row group of the
+  // range passes over them (a long prompt's activations would otherwise stream from L3 once per
+  // 16 rows). Images transposed per call are built once for all tokens instead.
+  const int64_t token_block = p.w_packed ? kTokenBlock : p.num_tokens;
+  for (int64_t t_begin = 0; t_begin < p.num_tokens; t_begin += token_block) {
+    const int64_t t_end = t_begin + token_block < p.num_tokens ? t_begin + token_block : p.num_tokens;
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += kLanes) {
+      const int64_t count = row_end - r0 < kLanes ? row_end - r0 : kLanes;
+      const auto valid = static_cast<__mmask16>((1u << count) - 1);
+      const std::byte* rows[kLanes];
+      const std::byte* group = nullptr;
+      if (p.w_packed) {
+        group = p.w_packed + r0 / kLanes * p.w_packed_group_stride;
       } else {
-        for (int64_t u = unit_begin; u < c_end / F::kUnitBlocks; ++u)
-          F::interleave(rows, u, code_buffer + (u - unit_begin) * F::kCodeImage,
-                        scale_buffer + (u - unit_begin) * F::kScaleImage);
+        group_rows(p.w, p.w_row_stride, r0, row_end, rows);
       }
-      const bool first = c == 0, last = c_end == blocks;
-      int64_t t = 0;
-      for (; t + kTokens <= p.num_tokens; t += kTokens)
-        token_tile<F, kTokens>(p, codes, scales, c, c_end, t, r0, valid, first, last);
-      switch (p.num_tokens - t) {
-        case 3:
-          token_tile<F, 3>(p, codes, scales, c, c_end, t, r0, valid, first, last);
-          break;
-        case 2:
-          token_tile<F, 2>(p, codes, scales, c, c_end, t, r0, valid, first, last);
-          break;
-        case 1:
-          token_tile<F, 1>(p, codes, scales, c, c_end, t, r0, valid, first, last);
-          break;
-        default: break;
+      // Packed images stream from memory once per chunk whatever the chunk size; per-call images
+      // are best kept small when each is used by few tokens.
+      const int64_t chunk = p.num_tokens >= kTokens ? kChunkBlocks : group ? blocks : kFewTokensChunkBlocks;
+      for (int64_t c = 0; c < blocks; c += chunk) {
+        const int64_t c_end = c + chunk < blocks ? c + chunk : blocks;
+        const int64_t unit_begin = c / F::kUnitBlocks;
+        const std::byte *codes = code_buffer, *scales = scale_buffer;
+        if (group) {
+          codes = group + unit_begin * F::kCodeImage;
+          scales = group + units * F::kCodeImage + unit_begin * F::kScaleImage;
+        } else {
+          for (int64_t u = unit_begin; u < c_end / F::kUnitBlocks; ++u)
+            F::interleave(rows, u, code_buffer + (u - unit_begin) * F::kCodeImage,
+                          scale_buffer + (u - unit_begin) * F::kScaleImage);
+        }
+        const bool first = c == 0, last = c_end == blocks;
+        int64_t t = t_begin;
+        for (; t + kTokens <= t_end; t += kTokens)
+          token_tile<F, kTokens>(p, codes, scales, c, c_end, t, r0, valid, first, last);
+        switch (t_end - t) {
+          case 3: token_tile<F, 3>(p, codes, scales, c, c_end, t, r0, valid, first, last); break;
+          case 2: token_tile<F, 2>(p, codes, scales, c, c_end, t, r0, valid, first, last); break;
+          case 1: token_tile<F, 1>(p, codes, scales, c, c_end, t, r0, valid, first, last); break;
+          default: break;
+        }
       }
     }
   }
