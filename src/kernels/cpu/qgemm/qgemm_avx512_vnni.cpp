@@ -373,10 +373,17 @@ void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
         for (; t + kTokens <= t_end; t += kTokens)
           token_tile<F, kTokens>(p, codes, scales, c, c_end, t, r0, valid, first, last);
         switch (t_end - t) {
-          case 3: token_tile<F, 3>(p, codes, scales, c, c_end, t, r0, valid, first, last); break;
-          case 2: token_tile<F, 2>(p, codes, scales, c, c_end, t, r0, valid, first, last); break;
-          case 1: token_tile<F, 1>(p, codes, scales, c, c_end, t, r0, valid, first, last); break;
-          default: break;
+          case 3:
+            token_tile<F, 3>(p, codes, scales, c, c_end, t, r0, valid, first, last);
+            break;
+          case 2:
+            token_tile<F, 2>(p, codes, scales, c, c_end, t, r0, valid, first, last);
+            break;
+          case 1:
+            token_tile<F, 1>(p, codes, scales, c, c_end, t, r0, valid, first, last);
+            break;
+          default:
+            break;
         }
       }
     }
