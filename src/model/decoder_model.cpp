@@ -182,40 +182,48 @@ void DecoderModel::attention(int64_t layer, const float* x, float* out, PagedKvC
   const float* sin = sliding ? sin_sliding_.data() : sin_full_.data();
   const int64_t rot = config_.rotary_dim(), half = rot / 2;
   const bool uses_rope = config_.layer_uses_rope[layer] && !config_.learned_positions && rot > 0;
-  for (int64_t t = 0; t < T; ++t) {
-    float* q = &q_[t * q_width];
-    float* k = &k_[t * kv_width];
-    switch (config_.qk_norm) {
-      case QkNorm::kNone: break;
-      case QkNorm::kPerHead:
-        for (int64_t h = 0; h < nh; ++h) kernels::rms_norm(q + h * hd, L.q_norm.weight.data(), hd, eps, one_plus, q + h * hd);
-        for (int64_t h = 0; h < nkv; ++h) kernels::rms_norm(k + h * hd, L.k_norm.weight.data(), hd, eps, one_plus, k + h * hd);
-        break;
-      case QkNorm::kFullWidth:
-        kernels::rms_norm(q, L.q_norm.weight.data(), q_width, eps, one_plus, q);
-        kernels::rms_norm(k, L.k_norm.weight.data(), kv_width, eps, one_plus, k);
-        break;
-      case QkNorm::kL2: break;  // applied after rope (llama4)
+  // Rows are independent (each writes its own q/k and cache slot): a long prompt's rows are split
+  // over the threads.
+  pool_.parallel_for(T, [&](int64_t row_begin, int64_t row_end) {
+    for (int64_t t = row_begin; t < row_end; ++t) {
+      float* q = &q_[t * q_width];
+      float* k = &k_[t * kv_width];
+      switch (config_.qk_norm) {
+        case QkNorm::kNone:
+          break;
+        case QkNorm::kPerHead:
+          for (int64_t h = 0; h < nh; ++h)
+            kernels::rms_norm(q + h * hd, L.q_norm.weight.data(), hd, eps, one_plus, q + h * hd);
+          for (int64_t h = 0; h < nkv; ++h)
+            kernels::rms_norm(k + h * hd, L.k_norm.weight.data(), hd, eps, one_plus, k + h * hd);
+          break;
+        case QkNorm::kFullWidth:
+          kernels::rms_norm(q, L.q_norm.weight.data(), q_width, eps, one_plus, q);
+          kernels::rms_norm(k, L.k_norm.weight.data(), kv_width, eps, one_plus, k);
+          break;
+        case QkNorm::kL2:
+          break;  // applied after rope (llama4)
+      }
+      if (uses_rope) {
+        kernels::apply_rope(q, nh, hd, rot, cos + t * half, sin + t * half, config_.rope_interleaved);
+        kernels::apply_rope(k, nkv, hd, rot, cos + t * half, sin + t * half, config_.rope_interleaved);
+      }
+      if (config_.attn_temperature_tuning && !config_.layer_uses_rope[layer] && config_.floor_scale > 0.0) {
+        // llama4 NoPE layers: sharpen attention logarithmically with position.
+        const double pos = positions_[t];
+        const auto temp = static_cast<float>(
+            std::log1p(std::floor((pos + 1.0) / config_.floor_scale)) * config_.attn_scale + 1.0);
+        for (int64_t i = 0; i < q_width; ++i) q[i] *= temp;
+      }
+      if (config_.qk_norm == QkNorm::kL2 && uses_rope) {
+        for (int64_t h = 0; h < nh; ++h) kernels::rms_norm(q + h * hd, nullptr, hd, eps, false, q + h * hd);
+        for (int64_t h = 0; h < nkv; ++h) kernels::rms_norm(k + h * hd, nullptr, hd, eps, false, k + h * hd);
+      }
+      // Append this row's K/V to its sequence's blocks.
+      cache.store_k(static_cast<int32_t>(layer), row_slot_[t], k);
+      cache.store_v(static_cast<int32_t>(layer), row_slot_[t], &v_[t * kv_width]);
     }
-    if (uses_rope) {
-      kernels::apply_rope(q, nh, hd, rot, cos + t * half, sin + t * half, config_.rope_interleaved);
-      kernels::apply_rope(k, nkv, hd, rot, cos + t * half, sin + t * half, config_.rope_interleaved);
-    }
-    if (config_.attn_temperature_tuning && !config_.layer_uses_rope[layer] && config_.floor_scale > 0.0) {
-      // llama4 NoPE layers: sharpen attention logarithmically with position.
-      const double pos = positions_[t];
-      const auto temp = static_cast<float>(
-          std::log1p(std::floor((pos + 1.0) / config_.floor_scale)) * config_.attn_scale + 1.0);
-      for (int64_t i = 0; i < q_width; ++i) q[i] *= temp;
-    }
-    if (config_.qk_norm == QkNorm::kL2 && uses_rope) {
-      for (int64_t h = 0; h < nh; ++h) kernels::rms_norm(q + h * hd, nullptr, hd, eps, false, q + h * hd);
-      for (int64_t h = 0; h < nkv; ++h) kernels::rms_norm(k + h * hd, nullptr, hd, eps, false, k + h * hd);
-    }
-    // Append this row's K/V to its sequence's blocks.
-    cache.store_k(static_cast<int32_t>(layer), row_slot_[t], k);
-    cache.store_v(static_cast<int32_t>(layer), row_slot_[t], &v_[t * kv_width]);
-  }
+  });
 
   kernels::AttentionShape shape;
   shape.num_heads = static_cast<int32_t>(nh);
@@ -459,7 +467,9 @@ void DecoderModel::run_layer(int64_t layer, PagedKvCache& cache) {
   float* branch = tmp_.data();
 
   auto norm_rows = [&](const Norm& norm, const float* in, float* out) {
-    for (int64_t t = 0; t < T; ++t) apply_norm(norm, in + t * H, out + t * H, H);
+    pool_.parallel_for(T, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) apply_norm(norm, in + t * H, out + t * H, H);
+    });
   };
 
   if (L.attn_in.present()) {

@@ -244,7 +244,7 @@ void run_prepared(const PreparedMatmul* jobs, size_t count, ThreadPool& pool) {
       if (b < e) jobs[i].run(b * kRowsPerGroup, std::min(e * kRowsPerGroup, jobs[i].rows));
     }
   };
-  pool.parallel_for_dynamic(total, std::max<int64_t>(1, total / (4 * pool.num_threads())), run_groups);
+  pool.parallel_for_dynamic(total, 1, run_groups);
 }
 
 }  // namespace
