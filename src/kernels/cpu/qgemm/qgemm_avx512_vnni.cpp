@@ -131,6 +131,7 @@ struct Q8_0 {
   static constexpr int64_t kCodeImage = kQ8_0CodeImage, kScaleImage = kQ8_0ScaleImage;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = false;
+  static constexpr bool kSecondChainTimes16 = false;
   static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes,
                          std::byte* scales) {
     const int64_t at = unit * kUnitBytes;
@@ -159,13 +160,16 @@ struct Q4_0 {
     for (int k = 0; k < 4; ++k) store_vector(codes + 64 * k, v[k]);
     gather_halves(rows, unit * kUnitBytes, scales);
   }
-  // Byte j of a block's codes holds element j (low nibble) and j + 16 (high nibble).
+  // Byte j of a block's codes holds element j (low nibble) and j + 16 (high nibble). The high
+  // nibbles are left in place, i.e. times 16 (one AND instead of shift + AND per vector): their
+  // chain is divided by 16 once per token, exactly (every term is a multiple of 16).
+  static constexpr bool kSecondChainTimes16 = true;
   static void unpack(const std::byte* codes, const std::byte* scales, int64_t, Block& out) {
-    const __m512i mask = _mm512_set1_epi8(0x0F);
+    const __m512i low = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi8(static_cast<char>(0xF0));
     for (int k = 0; k < 4; ++k) {
       const __m512i v = load_vector(codes + 64 * k);
-      out.w[k] = _mm512_and_si512(v, mask);
-      out.w[k + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
+      out.w[k] = _mm512_and_si512(v, low);
+      out.w[k + 4] = _mm512_and_si512(v, high);
     }
     out.d = load_halves(scales);
   }
@@ -179,6 +183,7 @@ struct Q4_K {
   static constexpr int64_t kCodeImage = kQ4_KCodeImage, kScaleImage = kQ4_KScaleImage;
   static constexpr bool kHasMins = true;
   static constexpr bool kHalfScales = false;
+  static constexpr bool kSecondChainTimes16 = false;
   static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes,
                          std::byte* scales) {
     const int64_t at = unit * kUnitBytes;
@@ -234,6 +239,7 @@ struct Q6_K {
   static constexpr int64_t kCodeImage = kQ6_KCodeImage, kScaleImage = kQ6_KScaleImage;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = true;
+  static constexpr bool kSecondChainTimes16 = false;
   static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes,
                          std::byte* scales) {
     const int64_t at = unit * kUnitBytes;
@@ -309,8 +315,9 @@ inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const 
         acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(first[i]), _mm512_mul_ps(pb.d, x_scale), acc[i]);
         acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(second[i]), _mm512_mul_ps(pb.d2, x_scale), acc[i]);
       } else {
-        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(first[i], second[i])), _mm512_mul_ps(pb.d, x_scale),
-                                 acc[i]);
+        const __m512i high = F::kSecondChainTimes16 ? _mm512_srai_epi32(second[i], 4) : second[i];
+        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(first[i], high)),
+                                 _mm512_mul_ps(pb.d, x_scale), acc[i]);
       }
       if constexpr (F::kHasMins) acc[i] = _mm512_fnmadd_ps(pb.m, _mm512_set1_ps(p.x.scaled_sum[at]), acc[i]);
     }
