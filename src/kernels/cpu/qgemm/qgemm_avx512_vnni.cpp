@@ -42,6 +42,7 @@ struct Block {
   __m512 d;      // lane r: the row's block scale (Q6_K: of the block's first 16 elements)
   __m512 d2;     // Q6_K: lane r: the scale of the block's last 16 elements
   __m512 m;      // Q4_K: lane r: the row's block minimum dmin · m_j, subtracted per unit of Σx
+  int sum_shift = 0;  // Q4_K: the block's int32 sums are codes × 2^sum_shift: shifted back exactly
 };
 
 inline int32_t load_i32(const void* p) {
@@ -217,13 +218,14 @@ struct Q4_K {
       for (int k = 0; k < 8; ++k) store_vector(codes + 64 * (8 * g + k), v[k]);
     }
   }
-  // Chunk g of 32 code bytes: low nibbles are block 2g, high nibbles block 2g + 1.
+  // Chunk g of 32 code bytes: low nibbles are block 2g, high nibbles block 2g + 1. High nibbles
+  // are masked in place (codes × 16) and the block's int32 sum divided by 16 (exact).
   static void unpack(const std::byte* codes, const std::byte* scales, int64_t j, Block& out) {
-    const __m512i mask = _mm512_set1_epi8(0x0F);
     const std::byte* chunk = codes + 64 * 8 * (j / 2);
-    const int shift = 4 * static_cast<int>(j % 2);
-    for (int k = 0; k < 8; ++k)
-      out.w[k] = _mm512_and_si512(_mm512_srli_epi16(load_vector(chunk + 64 * k), shift), mask);
+    const bool high = j % 2 != 0;
+    const __m512i mask = _mm512_set1_epi8(static_cast<char>(high ? 0xF0 : 0x0F));
+    for (int k = 0; k < 8; ++k) out.w[k] = _mm512_and_si512(load_vector(chunk + 64 * k), mask);
+    out.sum_shift = high ? 4 : 0;
     out.d = _mm512_mul_ps(load_halves(scales), load_u8_as_floats(scales + 64 + 16 * j));
     out.m = _mm512_mul_ps(load_halves(scales + 32), load_u8_as_floats(scales + 192 + 16 * j));
   }
@@ -316,8 +318,9 @@ inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const 
         acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(second[i]), _mm512_mul_ps(pb.d2, x_scale), acc[i]);
       } else {
         const __m512i high = F::kSecondChainTimes16 ? _mm512_srai_epi32(second[i], 4) : second[i];
-        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(first[i], high)),
-                                 _mm512_mul_ps(pb.d, x_scale), acc[i]);
+        __m512i total = _mm512_add_epi32(first[i], high);
+        if constexpr (F::kHasMins) total = _mm512_sra_epi32(total, _mm_cvtsi32_si128(pb.sum_shift));
+        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(pb.d, x_scale), acc[i]);
       }
       if constexpr (F::kHasMins) acc[i] = _mm512_fnmadd_ps(pb.m, _mm512_set1_ps(p.x.scaled_sum[at]), acc[i]);
     }
