@@ -12,16 +12,10 @@
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/kv_storage.h"
 #include "kernels/cpu/thread_pool.h"
+#include "random_vector.h"
 
 namespace tgi::kernels {
 namespace {
-
-std::vector<float> random_vector(size_t n, std::mt19937& rng, float scale = 1.0f) {
-  std::uniform_real_distribution<float> d(-scale, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
 
 struct AttentionCase {
   int64_t sliding_window = 0;

@@ -13,6 +13,7 @@
 #include "isa_guard.h"
 #include "kernels/cpu/gemm/cpu_isa.h"
 #include "kernels/cpu/matmul.h"
+#include "random_vector.h"
 
 namespace tgi::kernels {
 namespace {
@@ -56,13 +57,6 @@ Matrix random_matrix(WeightFormat format, int64_t rows, int64_t cols, std::mt199
   return m;
 }
 
-std::vector<float> random_vector(size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& e : v) e = dist(rng);
-  return v;
-}
-
 struct Shape {
   int64_t tokens, rows, cols;
 };
@@ -74,7 +68,7 @@ TEST_P(GemmTest, MatchesDoubleReferenceOnOddShapes) {
   IsaGuard guard(isa);
   ThreadPool pool(2);
   std::mt19937 rng(7);
-  const Shape shapes[] = {{1, 1, 1},   {1, 7, 15},   {2, 13, 17},  {3, 9, 33},   {5, 50, 64},
+  const Shape shapes[] = {{1, 1, 1},    {1, 7, 15},   {2, 13, 17},  {3, 9, 33},    {5, 50, 64},
                           {4, 49, 100}, {7, 97, 129}, {9, 6, 2051}, {1, 200, 256}, {17, 31, 48}};
   for (const Shape& s : shapes) {
     SCOPED_TRACE(::testing::Message() << s.tokens << "x" << s.rows << "x" << s.cols);
@@ -94,7 +88,8 @@ TEST_P(GemmTest, MatchesDoubleReferenceOnOddShapes) {
         }
         ASSERT_NEAR(y[t * y_stride + r], ref, 1e-6 * magnitude + 1e-6) << "token " << t << " row " << r;
       }
-      for (int64_t r = s.rows; r < y_stride; ++r) ASSERT_EQ(y[t * y_stride + r], -999.0f) << "wrote past the row";
+      for (int64_t r = s.rows; r < y_stride; ++r)
+        ASSERT_EQ(y[t * y_stride + r], -999.0f) << "wrote past the row";
     }
   }
 }

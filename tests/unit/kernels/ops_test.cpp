@@ -11,16 +11,10 @@
 #include "kernels/cpu/norm.h"
 #include "kernels/cpu/rope.h"
 #include "kernels/cpu/vector_exp.h"
+#include "random_vector.h"
 
 namespace tgi::kernels {
 namespace {
-
-std::vector<float> random_vector(size_t n, std::mt19937& rng, float scale = 1.0f) {
-  std::uniform_real_distribution<float> d(-scale, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
 
 TEST(Norm, RmsNormVariantsMatchFormula) {
   std::mt19937 rng(1);
