@@ -14,6 +14,14 @@
 namespace tgi::kernels {
 namespace {
 
+// Elements between consecutive tokens of the cache (PagedKvLayer: 0 means a token's heads side by side).
+int64_t k_token_stride_of(const PagedKvLayer& kv, const AttentionShape& s) {
+  return kv.k_token_stride > 0 ? kv.k_token_stride : int64_t{s.num_kv_heads} * s.head_dim;
+}
+int64_t v_token_stride_of(const PagedKvLayer& kv, const AttentionShape& s) {
+  return kv.v_token_stride > 0 ? kv.v_token_stride : int64_t{s.num_kv_heads} * s.v_head_dim;
+}
+
 // Keys scored per softmax update (stack buffer of this many floats).
 constexpr int kAttentionKeyTile = 64;
 
@@ -135,8 +143,7 @@ void attend_heads(const float* q_row, const AttentionSequence& seq, int64_t row_
   if (s.sliding_window > 0) first = std::max<int64_t>(0, pos - s.sliding_window + 1);
   if (s.chunk_size > 0) first = std::max(first, pos / s.chunk_size * s.chunk_size);
   const int32_t kv_head = head_begin / (s.num_heads / s.num_kv_heads);
-  const int64_t k_token_stride = kv.k_token_stride > 0 ? kv.k_token_stride : int64_t{s.num_kv_heads} * s.head_dim;
-  const int64_t v_token_stride = kv.v_token_stride > 0 ? kv.v_token_stride : int64_t{s.num_kv_heads} * s.v_head_dim;
+  const int64_t k_token_stride = k_token_stride_of(kv, s), v_token_stride = v_token_stride_of(kv, s);
 
   float acc[kMaxGroupHeads][kMaxAttentionHeadDim];
   float running_max[kMaxGroupHeads], denom[kMaxGroupHeads];
@@ -290,9 +297,8 @@ void paged_attention_avx512(const float* q, int64_t q_stride, std::span<const At
   p.k = kv.k;
   p.v = kv.v;
   p.block_size = kv.block_size;
-  p.k_token_stride = kv.k_token_stride > 0 ? kv.k_token_stride : int64_t{shape.num_kv_heads} * shape.head_dim;
-  p.v_token_stride =
-      kv.v_token_stride > 0 ? kv.v_token_stride : int64_t{shape.num_kv_heads} * shape.v_head_dim;
+  p.k_token_stride = k_token_stride_of(kv, shape);
+  p.v_token_stride = v_token_stride_of(kv, shape);
   p.element = static_cast<at::KvElement>(kv.dtype);
   p.k_scales = kv.k_scales;
   p.v_scales = kv.v_scales;
