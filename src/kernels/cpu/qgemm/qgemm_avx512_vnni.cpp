@@ -42,7 +42,7 @@ struct Block {
   __m512 d;      // lane r: the row's block scale (Q6_K: of the block's first 16 elements)
   __m512 d2;     // Q6_K: lane r: the scale of the block's last 16 elements
   __m512 m;      // Q4_K: lane r: the row's block minimum dmin · m_j, subtracted per unit of Σx
-  int sum_shift = 0;  // Q4_K: the block's int32 sums are codes × 2^sum_shift: shifted back exactly
+  int sum_shift = 0;  // kShiftedSums: the block's int32 sums are codes × 2^sum_shift: shifted back exactly
 };
 
 inline int32_t load_i32(const void* p) {
@@ -141,6 +141,7 @@ struct Q8_0 {
   static constexpr int64_t kCodeImage = kQ8_0CodeImage, kScaleImage = kQ8_0ScaleImage;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = false;
+  static constexpr bool kShiftedSums = false;
   static constexpr bool kSecondChainTimes16 = false;
   static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes,
                          std::byte* scales) {
@@ -163,6 +164,7 @@ struct Q4_0 {
   static constexpr int64_t kCodeImage = kQ4_0CodeImage, kScaleImage = kQ4_0ScaleImage;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = false;
+  static constexpr bool kShiftedSums = false;
   static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes,
                          std::byte* scales) {
     __m512i v[4];
@@ -193,6 +195,7 @@ struct Q4_K {
   static constexpr int64_t kCodeImage = kQ4_KCodeImage, kScaleImage = kQ4_KScaleImage;
   static constexpr bool kHasMins = true;
   static constexpr bool kHalfScales = false;
+  static constexpr bool kShiftedSums = true;
   static constexpr bool kSecondChainTimes16 = false;
   static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes,
                          std::byte* scales) {
@@ -250,6 +253,7 @@ struct Q6_K {
   static constexpr int64_t kCodeImage = kQ6_KCodeImage, kScaleImage = kQ6_KScaleImage;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = true;
+  static constexpr bool kShiftedSums = false;
   static constexpr bool kSecondChainTimes16 = false;
   static void interleave(const std::byte* const rows[kLanes], int64_t unit, std::byte* codes,
                          std::byte* scales) {
@@ -318,7 +322,7 @@ inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const 
         if constexpr (kTokens > 1) {
           first[i] = dpbusd_broadcast(first[i], pb.w[k], x);
           second[i] = dpbusd_broadcast(second[i], pb.w[k + 4], x + 16);
-        } else {  // one token: measured faster with the compiler's own scheduling
+        } else {  // one token: left to the compiler (the embedded form measured no faster here)
           first[i] = _mm512_dpbusd_epi32(first[i], pb.w[k], _mm512_set1_epi32(load_i32(x)));
           second[i] = _mm512_dpbusd_epi32(second[i], pb.w[k + 4], _mm512_set1_epi32(load_i32(x + 16)));
         }
@@ -333,7 +337,7 @@ inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const 
       } else {
         const __m512i high = F::kSecondChainTimes16 ? _mm512_srai_epi32(second[i], 4) : second[i];
         __m512i total = _mm512_add_epi32(first[i], high);
-        if constexpr (F::kHasMins) total = _mm512_sra_epi32(total, _mm_cvtsi32_si128(pb.sum_shift));
+        if constexpr (F::kShiftedSums) total = _mm512_sra_epi32(total, _mm_cvtsi32_si128(pb.sum_shift));
         acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(pb.d, x_scale), acc[i]);
       }
       if constexpr (F::kHasMins) acc[i] = _mm512_fnmadd_ps(pb.m, _mm512_set1_ps(p.x.scaled_sum[at]), acc[i]);
