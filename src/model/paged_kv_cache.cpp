@@ -32,18 +32,18 @@ PagedKvCache::PagedKvCache(int32_t num_layers, int32_t num_blocks, int32_t block
   }
 }
 
+void PagedKvCache::store_heads(std::vector<std::byte>& cache, std::vector<float>* scales, int64_t slot,
+                               int32_t head_dim, const float* x) {
+  std::byte* dst = cache.data() + static_cast<size_t>(slot * kv_heads_ * head_dim) * kernels::kv_element_bytes(dtype_);
+  kernels::store_kv_heads(dtype_, x, kv_heads_, head_dim, dst, scales ? scales->data() + slot * kv_heads_ : nullptr);
+}
+
 void PagedKvCache::store_k(int32_t layer, int64_t slot, const float* k) {
-  const size_t element = kernels::kv_element_bytes(dtype_);
-  std::byte* dst = k_[layer].data() + static_cast<size_t>(slot * kv_heads_ * k_head_dim_) * element;
-  float* scales = kernels::kv_has_scales(dtype_) ? k_scales_[layer].data() + slot * kv_heads_ : nullptr;
-  kernels::store_kv_heads(dtype_, k, kv_heads_, k_head_dim_, dst, scales);
+  store_heads(k_[layer], kernels::kv_has_scales(dtype_) ? &k_scales_[layer] : nullptr, slot, k_head_dim_, k);
 }
 
 void PagedKvCache::store_v(int32_t layer, int64_t slot, const float* v) {
-  const size_t element = kernels::kv_element_bytes(dtype_);
-  std::byte* dst = v_[layer].data() + static_cast<size_t>(slot * kv_heads_ * v_head_dim_) * element;
-  float* scales = kernels::kv_has_scales(dtype_) ? v_scales_[layer].data() + slot * kv_heads_ : nullptr;
-  kernels::store_kv_heads(dtype_, v, kv_heads_, v_head_dim_, dst, scales);
+  store_heads(v_[layer], kernels::kv_has_scales(dtype_) ? &v_scales_[layer] : nullptr, slot, v_head_dim_, v);
 }
 
 kernels::PagedKvLayer PagedKvCache::layer(int32_t layer) const {

@@ -36,6 +36,10 @@ class PagedKvCache final : public KvCache {
   kernels::PagedKvLayer latent_layer(int32_t layer) const;
 
  private:
+  // One token's kv_heads vectors of head_dim floats into `slot` of `cache` (int8: and its scales).
+  void store_heads(std::vector<std::byte>& cache, std::vector<float>* scales, int64_t slot, int32_t head_dim,
+                   const float* x);
+
   int32_t num_blocks_ = 0;
   int32_t block_size_ = 0;
   int32_t kv_heads_ = 0;
