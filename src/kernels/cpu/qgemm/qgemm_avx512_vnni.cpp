@@ -35,6 +35,11 @@ constexpr int64_t kChunkBlocks = 64;
 constexpr int64_t kFewTokensChunkBlocks = 16;
 // Tokens whose int8 activations (128 × a 2048-wide row = 256 KiB, plus scales) stay in L2.
 constexpr int64_t kTokenBlock = 128;
+// One token does too little work per byte for the hardware prefetchers alone to keep enough lines
+// in flight: the packed images are prefetched this far ahead of the block being multiplied
+// (measured, cold 5632x2048 GEMV on 2 threads: Q4_K 53% -> 63-93% of read bandwidth, Q6_K 36% ->
+// 65-83%, Q4_0 48-66% -> 67-83%; 4 KiB was as good for Q4_0/Q8_0, worse for Q6_K).
+constexpr int64_t kPrefetchBytes = 16384;
 
 // One block of 16 rows as the inner loop wants it, unpacked from the images in registers.
 struct Block {
@@ -350,6 +355,61 @@ inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const 
   }
 }
 
+// One token over packed weights (decode at batch 1), one row group: token_tile<F, 1>'s
+// arithmetic in a lean loop (activation and image pointers in registers, no chunking) that
+// prefetches the images ahead. Measured with the weights in L2, Q4_0 runs ~25% faster than
+// through token_tile; two groups per pass (sharing the activation broadcasts) were no faster.
+template <typename F>
+inline void one_token_packed(const QuantGemmProblem& p, int64_t t, int64_t r0, int64_t row_end) {
+  const int64_t blocks = p.cols / 32, units = blocks / F::kUnitBlocks;
+  constexpr int64_t kBlockCodeBytes = F::kCodeImage / F::kUnitBlocks;
+  constexpr int64_t kBlockScaleBytes = F::kScaleImage / F::kUnitBlocks;
+  constexpr int64_t kScalePrefetchBytes = kPrefetchBytes * kBlockScaleBytes / kBlockCodeBytes;
+  const std::byte* codes = p.w_packed + r0 / kLanes * p.w_packed_group_stride;
+  const std::byte* scales = codes + units * F::kCodeImage;
+  const int8_t* xq = p.x.q + t * p.x.q_stride;
+  const int64_t x_at = t * p.x.scale_stride;
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b, xq += 32) {
+    // Past the end of the images these touch the next group or beyond: prefetches never fault.
+    for (int64_t line = 0; line < kBlockCodeBytes; line += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(codes + b * kBlockCodeBytes + kPrefetchBytes + line),
+                   _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(scales + b * kBlockScaleBytes + kScalePrefetchBytes),
+                 _MM_HINT_T0);
+    const int64_t unit = b / F::kUnitBlocks;
+    Block pb;
+    F::unpack(codes + unit * F::kCodeImage, scales + unit * F::kScaleImage, b % F::kUnitBlocks, pb);
+    __m512i first, second;
+    if constexpr (F::kHalfScales) {
+      first = _mm512_set1_epi32(-F::kOffset * p.x.half_sum[2 * (x_at + b)]);
+      second = _mm512_set1_epi32(-F::kOffset * p.x.half_sum[2 * (x_at + b) + 1]);
+    } else {
+      first = _mm512_set1_epi32(-F::kOffset * p.x.sum[x_at + b]);
+      second = _mm512_setzero_si512();
+    }
+    for (int k = 0; k < 4; ++k) {
+      first = _mm512_dpbusd_epi32(first, pb.w[k], _mm512_set1_epi32(load_i32(xq + 4 * k)));
+      second = _mm512_dpbusd_epi32(second, pb.w[k + 4], _mm512_set1_epi32(load_i32(xq + 16 + 4 * k)));
+    }
+    const __m512 x_scale = _mm512_set1_ps(p.x.scale[x_at + b]);
+    if constexpr (F::kHalfScales) {
+      acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(first), _mm512_mul_ps(pb.d, x_scale), acc);
+      acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(second), _mm512_mul_ps(pb.d2, x_scale), acc);
+    } else {
+      const __m512i high = F::kSecondChainTimes16 ? _mm512_srai_epi32(second, 4) : second;
+      __m512i total = _mm512_add_epi32(first, high);
+      if constexpr (F::kShiftedSums) total = _mm512_sra_epi32(total, _mm_cvtsi32_si128(pb.sum_shift));
+      acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(pb.d, x_scale), acc);
+    }
+    if constexpr (F::kHasMins) acc = _mm512_fnmadd_ps(pb.m, _mm512_set1_ps(p.x.scaled_sum[x_at + b]), acc);
+  }
+  const int64_t count = row_end - r0 < kLanes ? row_end - r0 : kLanes;
+  const auto valid = static_cast<__mmask16>((1u << count) - 1);
+  if (p.bias) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(valid, p.bias + r0));
+  _mm512_mask_storeu_ps(p.y + t * p.y_stride + r0, valid, acc);
+}
+
 // The 16 row pointers of the group at r0; lanes past `rows` repeat the last row (read in
 // bounds, computed, never stored).
 inline void group_rows(const std::byte* w, int64_t w_row_stride, int64_t r0, int64_t rows,
@@ -365,6 +425,11 @@ void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
   alignas(64) std::byte code_buffer[kChunkUnits * F::kCodeImage];
   alignas(64) std::byte scale_buffer[kChunkUnits * F::kScaleImage];
   const int64_t blocks = p.cols / 32, units = blocks / F::kUnitBlocks;
+  if (p.w_packed && p.num_tokens == 1) {
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += kLanes) one_token_packed<F>(p, 0, r0, row_end);
+
+    return;
+  }
   // Packed weights: tokens in blocks whose activations stay in L2 while every row group of the
   // range passes over them (a long prompt's activations would otherwise stream from L3 once per
   // 16 rows). Images transposed per call are built once for all tokens instead.
