@@ -235,7 +235,8 @@ TEST_P(Int8MatmulTest, PackedWeightsGiveBitwiseTheSameResults) {
       ASSERT_GT(size, 0);
       const WeightView packed = pack_for_matmul(w.view(), buffer.aligned(static_cast<size_t>(size)), pool);
       ASSERT_NE(packed.packed, nullptr);
-      for (const int64_t tokens : {1, 3, 4, 9, 131}) {  // 131: past a 128-token block
+      for (const int64_t tokens :
+           {1, 2, 3, 4, 9, 131}) {  // 1-3: the few-token path; 131: past a 128-token block
         const auto x = random_activations(tokens * cols, rng);
         const auto bias = random_activations(rows, rng);
         std::vector<float> plain(tokens * rows), fast(tokens * rows);

@@ -355,22 +355,26 @@ inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const 
   }
 }
 
-// One token over packed weights (decode at batch 1), one row group: token_tile<F, 1>'s
-// arithmetic in a lean loop (activation and image pointers in registers, no chunking) that
-// prefetches the images ahead. Measured with the weights in L2, Q4_0 runs ~25% faster than
-// through token_tile; two groups per pass (sharing the activation broadcasts) were no faster.
-template <typename F>
-inline void one_token_packed(const QuantGemmProblem& p, int64_t t, int64_t r0, int64_t row_end) {
+// Fewer tokens than a tile (decode at batch 1-3) over packed weights, one row group:
+// token_tile<F, kTokens>'s arithmetic in a lean loop (activation and image pointers in registers,
+// no chunking) that prefetches the images ahead. Measured with the weights in L2, one Q4_0 token
+// runs ~25% faster than through token_tile; two groups per pass (sharing the activation
+// broadcasts) were no faster.
+template <typename F, int kTokens>
+inline void few_tokens_packed(const QuantGemmProblem& p, int64_t r0, int64_t row_end) {
   const int64_t blocks = p.cols / 32, units = blocks / F::kUnitBlocks;
   constexpr int64_t kBlockCodeBytes = F::kCodeImage / F::kUnitBlocks;
   constexpr int64_t kBlockScaleBytes = F::kScaleImage / F::kUnitBlocks;
   constexpr int64_t kScalePrefetchBytes = kPrefetchBytes * kBlockScaleBytes / kBlockCodeBytes;
   const std::byte* codes = p.w_packed + r0 / kLanes * p.w_packed_group_stride;
   const std::byte* scales = codes + units * F::kCodeImage;
-  const int8_t* xq = p.x.q + t * p.x.q_stride;
-  const int64_t x_at = t * p.x.scale_stride;
-  __m512 acc = _mm512_setzero_ps();
-  for (int64_t b = 0; b < blocks; ++b, xq += 32) {
+  const int8_t* xq[kTokens];
+  __m512 acc[kTokens];
+  for (int i = 0; i < kTokens; ++i) {
+    xq[i] = p.x.q + i * p.x.q_stride;
+    acc[i] = _mm512_setzero_ps();
+  }
+  for (int64_t b = 0; b < blocks; ++b) {
     // Past the end of the images these touch the next group or beyond: prefetches never fault.
     for (int64_t line = 0; line < kBlockCodeBytes; line += 64)
       _mm_prefetch(reinterpret_cast<const char*>(codes + b * kBlockCodeBytes + kPrefetchBytes + line),
@@ -380,34 +384,44 @@ inline void one_token_packed(const QuantGemmProblem& p, int64_t t, int64_t r0, i
     const int64_t unit = b / F::kUnitBlocks;
     Block pb;
     F::unpack(codes + unit * F::kCodeImage, scales + unit * F::kScaleImage, b % F::kUnitBlocks, pb);
-    __m512i first, second;
-    if constexpr (F::kHalfScales) {
-      first = _mm512_set1_epi32(-F::kOffset * p.x.half_sum[2 * (x_at + b)]);
-      second = _mm512_set1_epi32(-F::kOffset * p.x.half_sum[2 * (x_at + b) + 1]);
-    } else {
-      first = _mm512_set1_epi32(-F::kOffset * p.x.sum[x_at + b]);
-      second = _mm512_setzero_si512();
+    __m512i first[kTokens], second[kTokens];
+    for (int i = 0; i < kTokens; ++i) {
+      const int64_t at = i * p.x.scale_stride + b;
+      if constexpr (F::kHalfScales) {
+        first[i] = _mm512_set1_epi32(-F::kOffset * p.x.half_sum[2 * at]);
+        second[i] = _mm512_set1_epi32(-F::kOffset * p.x.half_sum[2 * at + 1]);
+      } else {
+        first[i] = _mm512_set1_epi32(-F::kOffset * p.x.sum[at]);
+        second[i] = _mm512_setzero_si512();
+      }
     }
     for (int k = 0; k < 4; ++k) {
-      first = _mm512_dpbusd_epi32(first, pb.w[k], _mm512_set1_epi32(load_i32(xq + 4 * k)));
-      second = _mm512_dpbusd_epi32(second, pb.w[k + 4], _mm512_set1_epi32(load_i32(xq + 16 + 4 * k)));
+      for (int i = 0; i < kTokens; ++i) {
+        const int8_t* x = xq[i] + 32 * b + 4 * k;
+        first[i] = _mm512_dpbusd_epi32(first[i], pb.w[k], _mm512_set1_epi32(load_i32(x)));
+        second[i] = _mm512_dpbusd_epi32(second[i], pb.w[k + 4], _mm512_set1_epi32(load_i32(x + 16)));
+      }
     }
-    const __m512 x_scale = _mm512_set1_ps(p.x.scale[x_at + b]);
-    if constexpr (F::kHalfScales) {
-      acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(first), _mm512_mul_ps(pb.d, x_scale), acc);
-      acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(second), _mm512_mul_ps(pb.d2, x_scale), acc);
-    } else {
-      const __m512i high = F::kSecondChainTimes16 ? _mm512_srai_epi32(second, 4) : second;
-      __m512i total = _mm512_add_epi32(first, high);
-      if constexpr (F::kShiftedSums) total = _mm512_sra_epi32(total, _mm_cvtsi32_si128(pb.sum_shift));
-      acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(pb.d, x_scale), acc);
+    for (int i = 0; i < kTokens; ++i) {
+      const int64_t at = i * p.x.scale_stride + b;
+      const __m512 x_scale = _mm512_set1_ps(p.x.scale[at]);
+      if constexpr (F::kHalfScales) {
+        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(first[i]), _mm512_mul_ps(pb.d, x_scale), acc[i]);
+        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(second[i]), _mm512_mul_ps(pb.d2, x_scale), acc[i]);
+      } else {
+        const __m512i high = F::kSecondChainTimes16 ? _mm512_srai_epi32(second[i], 4) : second[i];
+        __m512i total = _mm512_add_epi32(first[i], high);
+        if constexpr (F::kShiftedSums) total = _mm512_sra_epi32(total, _mm_cvtsi32_si128(pb.sum_shift));
+        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(pb.d, x_scale), acc[i]);
+      }
+      if constexpr (F::kHasMins) acc[i] = _mm512_fnmadd_ps(pb.m, _mm512_set1_ps(p.x.scaled_sum[at]), acc[i]);
     }
-    if constexpr (F::kHasMins) acc = _mm512_fnmadd_ps(pb.m, _mm512_set1_ps(p.x.scaled_sum[x_at + b]), acc);
   }
   const int64_t count = row_end - r0 < kLanes ? row_end - r0 : kLanes;
   const auto valid = static_cast<__mmask16>((1u << count) - 1);
-  if (p.bias) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(valid, p.bias + r0));
-  _mm512_mask_storeu_ps(p.y + t * p.y_stride + r0, valid, acc);
+  const __m512 bias = p.bias ? _mm512_maskz_loadu_ps(valid, p.bias + r0) : _mm512_setzero_ps();
+  for (int i = 0; i < kTokens; ++i)
+    _mm512_mask_storeu_ps(p.y + i * p.y_stride + r0, valid, p.bias ? _mm512_add_ps(acc[i], bias) : acc[i]);
 }
 
 // The 16 row pointers of the group at r0; lanes past `rows` repeat the last row (read in
@@ -425,9 +439,22 @@ void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
   alignas(64) std::byte code_buffer[kChunkUnits * F::kCodeImage];
   alignas(64) std::byte scale_buffer[kChunkUnits * F::kScaleImage];
   const int64_t blocks = p.cols / 32, units = blocks / F::kUnitBlocks;
-  if (p.w_packed && p.num_tokens == 1) {
-    for (int64_t r0 = row_begin; r0 < row_end; r0 += kLanes) one_token_packed<F>(p, 0, r0, row_end);
-
+  if (p.w_packed && p.num_tokens < kTokens) {
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += kLanes) {
+      switch (p.num_tokens) {
+        case 1:
+          few_tokens_packed<F, 1>(p, r0, row_end);
+          break;
+        case 2:
+          few_tokens_packed<F, 2>(p, r0, row_end);
+          break;
+        case 3:
+          few_tokens_packed<F, 3>(p, r0, row_end);
+          break;
+        default:
+          break;
+      }
+    }
     return;
   }
   // Packed weights: tokens in blocks whose activations stay in L2 while every row group of the
