@@ -292,6 +292,39 @@ struct Q6_K {
   }
 };
 
+// The two integer chains of a block for the token whose block values sit at `at`: dwords 0-3 and
+// 4-7 of the block (Q6_K: its two sub-blocks), each started at -offset · Σx of its elements,
+// which cancels the codes' offset exactly.
+template <typename F>
+inline void start_chains(const QuantizedActivations& x, int64_t at, __m512i& first, __m512i& second) {
+  if constexpr (F::kHalfScales) {
+    first = _mm512_set1_epi32(-F::kOffset * x.half_sum[2 * at]);
+    second = _mm512_set1_epi32(-F::kOffset * x.half_sum[2 * at + 1]);
+  } else {
+    first = _mm512_set1_epi32(-F::kOffset * x.sum[at]);
+    second = _mm512_setzero_si512();
+  }
+}
+
+// acc + the block's finished chains: their exact int32 sum times d_w · d_x (Q6_K: one step per
+// sub-block), then (Q4_K) minus the block minimum times d_x · Σx.
+template <typename F>
+inline __m512 add_block(__m512 acc, const Block& pb, __m512i first, __m512i second,
+                        const QuantizedActivations& x, int64_t at) {
+  const __m512 x_scale = _mm512_set1_ps(x.scale[at]);
+  if constexpr (F::kHalfScales) {
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(first), _mm512_mul_ps(pb.d, x_scale), acc);
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(second), _mm512_mul_ps(pb.d2, x_scale), acc);
+  } else {
+    const __m512i high = F::kSecondChainTimes16 ? _mm512_srai_epi32(second, 4) : second;
+    __m512i total = _mm512_add_epi32(first, high);
+    if constexpr (F::kShiftedSums) total = _mm512_sra_epi32(total, _mm_cvtsi32_si128(pb.sum_shift));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(pb.d, x_scale), acc);
+  }
+  if constexpr (F::kHasMins) acc = _mm512_fnmadd_ps(pb.m, _mm512_set1_ps(x.scaled_sum[at]), acc);
+  return acc;
+}
+
 // Blocks [b_begin, b_end) for tokens t0 .. t0 + kTokens - 1; `codes`/`scales` are the images of
 // the unit holding b_begin and on.
 template <typename F, int kTokens>
@@ -308,19 +341,9 @@ inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const 
     Block pb;
     F::unpack(codes + unit * F::kCodeImage, scales + unit * F::kScaleImage, (b - b_begin) % F::kUnitBlocks,
               pb);
-    // Two integer chains per token: dwords 0-3 and 4-7 of the block (Q6_K: its two sub-blocks),
-    // each started at -offset · Σx of its elements, which cancels the codes' offset exactly.
     __m512i first[kTokens], second[kTokens];
-    for (int i = 0; i < kTokens; ++i) {
-      const int64_t at = (t0 + i) * p.x.scale_stride + b;
-      if constexpr (F::kHalfScales) {
-        first[i] = _mm512_set1_epi32(-F::kOffset * p.x.half_sum[2 * at]);
-        second[i] = _mm512_set1_epi32(-F::kOffset * p.x.half_sum[2 * at + 1]);
-      } else {
-        first[i] = _mm512_set1_epi32(-F::kOffset * p.x.sum[at]);
-        second[i] = _mm512_setzero_si512();
-      }
-    }
+    for (int i = 0; i < kTokens; ++i)
+      start_chains<F>(p.x, (t0 + i) * p.x.scale_stride + b, first[i], second[i]);
     for (int k = 0; k < 4; ++k) {
       for (int i = 0; i < kTokens; ++i) {
         const int8_t* x = p.x.q + (t0 + i) * p.x.q_stride + 32 * b + 4 * k;
@@ -333,20 +356,8 @@ inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const 
         }
       }
     }
-    for (int i = 0; i < kTokens; ++i) {
-      const int64_t at = (t0 + i) * p.x.scale_stride + b;
-      const __m512 x_scale = _mm512_set1_ps(p.x.scale[at]);
-      if constexpr (F::kHalfScales) {
-        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(first[i]), _mm512_mul_ps(pb.d, x_scale), acc[i]);
-        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(second[i]), _mm512_mul_ps(pb.d2, x_scale), acc[i]);
-      } else {
-        const __m512i high = F::kSecondChainTimes16 ? _mm512_srai_epi32(second[i], 4) : second[i];
-        __m512i total = _mm512_add_epi32(first[i], high);
-        if constexpr (F::kShiftedSums) total = _mm512_sra_epi32(total, _mm_cvtsi32_si128(pb.sum_shift));
-        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(pb.d, x_scale), acc[i]);
-      }
-      if constexpr (F::kHasMins) acc[i] = _mm512_fnmadd_ps(pb.m, _mm512_set1_ps(p.x.scaled_sum[at]), acc[i]);
-    }
+    for (int i = 0; i < kTokens; ++i)
+      acc[i] = add_block<F>(acc[i], pb, first[i], second[i], p.x, (t0 + i) * p.x.scale_stride + b);
   }
   const __m512 bias = last_chunk && p.bias ? _mm512_maskz_loadu_ps(valid, p.bias + r0) : _mm512_setzero_ps();
   for (int i = 0; i < kTokens; ++i) {
@@ -385,16 +396,7 @@ inline void few_tokens_packed(const QuantGemmProblem& p, int64_t r0, int64_t row
     Block pb;
     F::unpack(codes + unit * F::kCodeImage, scales + unit * F::kScaleImage, b % F::kUnitBlocks, pb);
     __m512i first[kTokens], second[kTokens];
-    for (int i = 0; i < kTokens; ++i) {
-      const int64_t at = i * p.x.scale_stride + b;
-      if constexpr (F::kHalfScales) {
-        first[i] = _mm512_set1_epi32(-F::kOffset * p.x.half_sum[2 * at]);
-        second[i] = _mm512_set1_epi32(-F::kOffset * p.x.half_sum[2 * at + 1]);
-      } else {
-        first[i] = _mm512_set1_epi32(-F::kOffset * p.x.sum[at]);
-        second[i] = _mm512_setzero_si512();
-      }
-    }
+    for (int i = 0; i < kTokens; ++i) start_chains<F>(p.x, i * p.x.scale_stride + b, first[i], second[i]);
     for (int k = 0; k < 4; ++k) {
       for (int i = 0; i < kTokens; ++i) {
         const int8_t* x = xq[i] + 32 * b + 4 * k;
@@ -402,20 +404,8 @@ inline void few_tokens_packed(const QuantGemmProblem& p, int64_t r0, int64_t row
         second[i] = _mm512_dpbusd_epi32(second[i], pb.w[k + 4], _mm512_set1_epi32(load_i32(x + 16)));
       }
     }
-    for (int i = 0; i < kTokens; ++i) {
-      const int64_t at = i * p.x.scale_stride + b;
-      const __m512 x_scale = _mm512_set1_ps(p.x.scale[at]);
-      if constexpr (F::kHalfScales) {
-        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(first[i]), _mm512_mul_ps(pb.d, x_scale), acc[i]);
-        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(second[i]), _mm512_mul_ps(pb.d2, x_scale), acc[i]);
-      } else {
-        const __m512i high = F::kSecondChainTimes16 ? _mm512_srai_epi32(second[i], 4) : second[i];
-        __m512i total = _mm512_add_epi32(first[i], high);
-        if constexpr (F::kShiftedSums) total = _mm512_sra_epi32(total, _mm_cvtsi32_si128(pb.sum_shift));
-        acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(pb.d, x_scale), acc[i]);
-      }
-      if constexpr (F::kHasMins) acc[i] = _mm512_fnmadd_ps(pb.m, _mm512_set1_ps(p.x.scaled_sum[at]), acc[i]);
-    }
+    for (int i = 0; i < kTokens; ++i)
+      acc[i] = add_block<F>(acc[i], pb, first[i], second[i], p.x, i * p.x.scale_stride + b);
   }
   const int64_t count = row_end - r0 < kLanes ? row_end - r0 : kLanes;
   const auto valid = static_cast<__mmask16>((1u << count) - 1);
