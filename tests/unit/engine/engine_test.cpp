@@ -322,10 +322,17 @@ TEST(Engine, RejectsWhatCanNeverRunAndOverload) {
   ASSERT_FALSE(bad_id.ok());
   EXPECT_EQ(bad_id.error().kind, ErrorKind::kValidation);
   ASSERT_FALSE(h.engine->submit(greedy_request({}, 1), a.sink()).ok());
+  // a stays in flight until released (else a slow test thread could see it finish first).
+  h.fake->hold_forwards = true;
+  struct Release {
+    FakeCausalLm* fake;
+    ~Release() { fake->hold_forwards = false; }
+  } release{h.fake};
   ASSERT_TRUE(h.engine->submit(greedy_request({1}, 20), a.sink()).ok());
   auto overloaded = h.engine->submit(greedy_request({1}, 1), b.sink());
   ASSERT_FALSE(overloaded.ok());
   EXPECT_EQ(overloaded.error().kind, ErrorKind::kOverloaded);
+  h.fake->hold_forwards = false;
   ASSERT_TRUE(a.wait());
   EXPECT_EQ(h.engine->max_total_tokens_budget(), 32);
 }

@@ -5,9 +5,11 @@
 // or a slot never written changes the output or fails the forward — so the engine's tokens match
 // reference_next() only when the scheduler's KV handling is right.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <thread>
 #include <vector>
 
 #include "model/causal_lm.h"
@@ -80,6 +82,7 @@ class FakeCausalLm : public model::CausalLm {
     return std::make_unique<FakeKvCache>(num_blocks, block_size);
   }
   Result<void> forward(const model::Batch& batch, model::KvCache& cache, std::span<float> logits) override {
+    while (hold_forwards.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     if (fail_next_forward.exchange(false)) {
       return Error::make(ErrorKind::kGeneration, "injected failure");
     }
@@ -123,6 +126,9 @@ class FakeCausalLm : public model::CausalLm {
   }
 
   std::atomic<bool> fail_next_forward{false};
+  // While set, forward() waits: a test keeps its requests in flight for as long as it needs,
+  // whatever the scheduler does with its threads meanwhile.
+  std::atomic<bool> hold_forwards{false};
 
  private:
   int32_t vocab_;
