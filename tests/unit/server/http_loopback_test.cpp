@@ -310,7 +310,9 @@ TEST(LoopbackOverload, PermitsAreNeverWaitedFor) {
   Api api(config);
   auto backend = std::make_shared<testing::FakeBackend>();
   backend->tokens_per_request = 1000;
-  backend->step_delay = std::chrono::milliseconds(5);
+  // The slow stream must still hold its permit when the second request arrives: 50 ms a token
+  // leaves ~0.7 s after its second token, room for a test thread the host deschedules.
+  backend->step_delay = std::chrono::milliseconds(50);
   api.set_backend(backend);
   HttpServer server(HttpServerOptions{2, 1000}, api.handler());
   ASSERT_TRUE(server.listen_tcp("127.0.0.1", 0).ok());
