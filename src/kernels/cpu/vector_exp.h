@@ -5,22 +5,20 @@
 // speed attention needs (the scalar libm call cost a third of a long prefill).
 #include <immintrin.h>
 
+#include "kernels/cpu/exp_polynomial.h"
+
 namespace tgi::kernels {
 
 inline __m256 exp8(__m256 x) {
-  x = _mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f));
-  x = _mm256_max_ps(x, _mm256_set1_ps(-88.3762626647949f));
-  __m256 n = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
+  namespace e = exp_polynomial;
+  x = _mm256_min_ps(x, _mm256_set1_ps(e::kClamp));
+  x = _mm256_max_ps(x, _mm256_set1_ps(-e::kClamp));
+  __m256 n = _mm256_fmadd_ps(x, _mm256_set1_ps(e::kLog2e), _mm256_set1_ps(0.5f));
   n = _mm256_round_ps(n, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-  // r = x - n·ln2, with ln2 split in two so the product is exact enough.
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(e::kLn2High), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(e::kLn2Low), r);
+  __m256 p = _mm256_set1_ps(e::kCoefficients[0]);
+  for (int i = 1; i < e::kDegree; ++i) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(e::kCoefficients[i]));
   p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
   // 2^n through the exponent bits; n = -127 (x near -88.4) gives exponent 0, i.e. 0.
   const __m256i bits =
