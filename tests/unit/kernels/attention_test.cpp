@@ -48,6 +48,39 @@ StoredKv store_kv(const std::vector<float>& x, int64_t slots, int32_t heads, int
   return s;
 }
 
+// The naive double reference for one query head of the row at position `pos`: softmax over the
+// keys the shape lets it see (window, chunk; softcap on the scaled scores; the sink's mass in the
+// denominator), times V. `k`/`v` hold every slot's heads as the kernel sees them (widened).
+std::vector<double> naive_attention(const float* q_head, int32_t head, int64_t pos,
+                                    const int32_t* block_table, int32_t block, const std::vector<float>& k,
+                                    const std::vector<float>& v, const AttentionShape& shape) {
+  const int32_t kv_heads = shape.num_kv_heads, hd = shape.head_dim, vd = shape.v_head_dim;
+  const int32_t kv_head = head / (shape.num_heads / kv_heads);
+  std::vector<double> scores;
+  std::vector<int64_t> slots;
+  for (int64_t j = 0; j <= pos; ++j) {
+    if (shape.sliding_window > 0 && pos - j >= shape.sliding_window) continue;
+    if (shape.chunk_size > 0 && j / shape.chunk_size != pos / shape.chunk_size) continue;
+    const int64_t slot = int64_t{block_table[j / block]} * block + j % block;
+    double dot = 0;
+    for (int32_t d = 0; d < hd; ++d) dot += double{q_head[d]} * k[(slot * kv_heads + kv_head) * hd + d];
+    dot *= shape.scale;
+    if (shape.softcap > 0) dot = shape.softcap * std::tanh(dot / shape.softcap);
+    scores.push_back(dot);
+    slots.push_back(slot);
+  }
+  double m = *std::max_element(scores.begin(), scores.end());
+  if (shape.sinks != nullptr) m = std::max(m, double{shape.sinks[head]});
+  double z = shape.sinks != nullptr ? std::exp(shape.sinks[head] - m) : 0.0;
+  for (double sc : scores) z += std::exp(sc - m);
+  std::vector<double> out(static_cast<size_t>(vd), 0.0);
+  for (size_t i = 0; i < scores.size(); ++i) {
+    const double weight = std::exp(scores[i] - m) / z;
+    for (int32_t d = 0; d < vd; ++d) out[d] += weight * v[(slots[i] * kv_heads + kv_head) * vd + d];
+  }
+  return out;
+}
+
 TEST(KvStorage, RoundTripsWithinEachFormatsRounding) {
   std::mt19937 rng(12);
   const int32_t heads = 3, hd = 20;
@@ -118,33 +151,10 @@ TEST_P(PagedAttentionTest, MatchesNaiveSoftmaxAttention) {
       const auto& s = seqs[row_seq[r]];
       const int64_t pos = s.context_len + (r - s.query_start);
       for (int32_t h = 0; h < heads; ++h) {
-        const int32_t kvh = h / (heads / kv_heads);
-        std::vector<double> scores;
-        std::vector<int64_t> slots;
-        for (int64_t j = 0; j <= pos; ++j) {
-          if (c.sliding_window > 0 && pos - j >= c.sliding_window) continue;
-          if (c.chunk > 0 && j / c.chunk != pos / c.chunk) continue;
-          const int64_t slot = int64_t{s.block_table[j / block]} * block + j % block;
-          double dot = 0;
-          for (int d = 0; d < hd; ++d)
-            dot += double{q[(r * heads + h) * hd + d]} * k[(slot * kv_heads + kvh) * hd + d];
-          dot *= 0.3;
-          if (c.softcap > 0) dot = c.softcap * std::tanh(dot / c.softcap);
-          scores.push_back(dot);
-          slots.push_back(slot);
-        }
-        double m = -1e300;
-        for (double sc : scores) m = std::max(m, sc);
-        if (c.sinks) m = std::max(m, double{sinks[h]});
-        double z = 0;
-        for (double sc : scores) z += std::exp(sc - m);
-        if (c.sinks) z += std::exp(sinks[h] - m);
-        for (int d = 0; d < hd; ++d) {
-          double acc = 0;
-          for (size_t i = 0; i < scores.size(); ++i)
-            acc += std::exp(scores[i] - m) / z * v[(slots[i] * kv_heads + kvh) * hd + d];
-          ASSERT_NEAR(out[(r * heads + h) * hd + d], acc, 1e-5) << "row " << r << " head " << h;
-        }
+        const auto expected =
+            naive_attention(&q[(r * heads + h) * hd], h, pos, s.block_table, block, k, v, shape);
+        for (int d = 0; d < hd; ++d)
+          ASSERT_NEAR(out[(r * heads + h) * hd + d], expected[d], 1e-5) << "row " << r << " head " << h;
       }
     }
   }
@@ -185,26 +195,11 @@ TEST(PagedAttention, LongContextsAcrossKeyTilesMatchNaiveSoftmax) {
                       pool);
       for (int32_t r = 0; r < rows; ++r) {
         for (int32_t h = 0; h < heads; ++h) {
-          std::vector<double> scores;
-          std::vector<int64_t> at;
-          for (int64_t j = 0; j <= context + r; ++j) {
-            const int64_t slot = int64_t{table[j / block]} * block + j % block;
-            double dot = 0;
-            for (int d = 0; d < hd; ++d)
-              dot += double{q[(r * heads + h) * hd + d]} * k.widened[slot * hd + d];
-            scores.push_back(dot * 0.25);
-            at.push_back(slot);
-          }
-          const double m = *std::max_element(scores.begin(), scores.end());
-          double z = 0;
-          for (double sc : scores) z += std::exp(sc - m);
-          for (int d = 0; d < hd; ++d) {
-            double expected = 0;
-            for (size_t i = 0; i < scores.size(); ++i)
-              expected += std::exp(scores[i] - m) / z * v.widened[at[i] * hd + d];
-            ASSERT_NEAR(out[(r * heads + h) * hd + d], expected, 2e-5)
+          const auto expected = naive_attention(&q[(r * heads + h) * hd], h, context + r, table.data(), block,
+                                                k.widened, v.widened, shape);
+          for (int d = 0; d < hd; ++d)
+            ASSERT_NEAR(out[(r * heads + h) * hd + d], expected[d], 2e-5)
                 << to_string(dtype) << " row " << r << " head " << h;
-          }
         }
       }
     }
@@ -327,31 +322,11 @@ TEST(PagedAttention, RowTilesMatchNaiveAndEachRowAlone) {
         for (int64_t i = 0; i < out_width; ++i)
           ASSERT_EQ(single[i], together[row * out_width + i]) << "row " << row << " element " << i;
         for (int32_t h = 0; h < heads; ++h) {
-          const int32_t kvh = h / (heads / kv_heads);
-          std::vector<double> scores;
-          std::vector<int64_t> at;
-          for (int64_t j = 0; j <= pos; ++j) {
-            if (variant.window > 0 && pos - j >= variant.window) continue;
-            const int64_t slot = int64_t{s.block_table[j / block]} * block + j % block;
-            double dot = 0;
-            for (int d = 0; d < hd; ++d)
-              dot += double{q[row * q_width + h * hd + d]} * k.widened[(slot * kv_heads + kvh) * hd + d];
-            dot *= 0.2;
-            if (variant.softcap > 0) dot = variant.softcap * std::tanh(dot / variant.softcap);
-            scores.push_back(dot);
-            at.push_back(slot);
-          }
-          double m = *std::max_element(scores.begin(), scores.end());
-          if (variant.sinks) m = std::max(m, double{sinks[h]});
-          double z = variant.sinks ? std::exp(sinks[h] - m) : 0.0;
-          for (double sc : scores) z += std::exp(sc - m);
-          for (int d = 0; d < vd; ++d) {
-            double expected = 0;
-            for (size_t i = 0; i < scores.size(); ++i)
-              expected += std::exp(scores[i] - m) / z * v.widened[(at[i] * kv_heads + kvh) * vd + d];
-            ASSERT_NEAR(together[row * out_width + h * vd + d], expected, 2e-5)
+          const auto expected = naive_attention(&q[row * q_width + h * hd], h, pos, s.block_table, block,
+                                                k.widened, v.widened, shape);
+          for (int d = 0; d < vd; ++d)
+            ASSERT_NEAR(together[row * out_width + h * vd + d], expected[d], 2e-5)
                 << "row " << row << " head " << h;
-          }
         }
       }
     }
