@@ -160,9 +160,21 @@ void DecoderModel::apply_norm(const Norm& norm, const float* x, float* out, int6
   }
 }
 
-void DecoderModel::attention(int64_t layer, const float* x, float* out, PagedKvCache& cache) {
+void DecoderModel::project(const BlockInput& in, int64_t rows,
+                           std::span<const kernels::MatmulTarget> targets) {
+  const int64_t cols = targets.front().weight->cols;
+  if (in.norm == nullptr) {
+    kernels::matmul_shared_input(in.x, rows, cols, targets, pool_);
+    return;
+  }
+  const kernels::InputRmsNorm norm{in.norm->weight.data(), static_cast<float>(config_.norm_eps),
+                                   config_.norm_type == NormType::kRmsNormOnePlus};
+  kernels::rms_norm_matmul_shared_input(in.x, rows, config_.hidden_size, norm, x_.data(), targets, pool_);
+}
+
+void DecoderModel::attention(int64_t layer, const BlockInput& in, float* out, PagedKvCache& cache) {
   if (config_.kv_lora_rank > 0) {
-    latent_attention(layer, x, out, cache);
+    latent_attention(layer, in.x, out, cache);  // run_layer normalized its rows (in.norm is null)
     return;
   }
   const LayerWeights& L = weights_.layers[layer];
@@ -172,7 +184,7 @@ void DecoderModel::attention(int64_t layer, const float* x, float* out, PagedKvC
   const kernels::MatmulTarget qkv[] = {{&L.q.weight, L.q.bias_or_null(), q_.data(), L.q.weight.rows},
                                        {&L.k.weight, L.k.bias_or_null(), k_.data(), L.k.weight.rows},
                                        {&L.v.weight, L.v.bias_or_null(), v_.data(), L.v.weight.rows}};
-  kernels::matmul_shared_input(x, T, L.q.weight.cols, qkv, pool_);
+  project(in, T, qkv);
 
   const bool one_plus = config_.norm_type == NormType::kRmsNormOnePlus;
   const auto eps = static_cast<float>(config_.norm_eps);
@@ -308,13 +320,13 @@ void DecoderModel::latent_attention(int64_t layer, const float* x, float* out, P
   kernels::matmul(values, T, L.o.weight, L.o.bias_or_null(), out, pool_);
 }
 
-void DecoderModel::feed_forward(const FeedForward& f, const float* x, int64_t rows, float* out) {
+void DecoderModel::feed_forward(const FeedForward& f, const BlockInput& in, int64_t rows, float* out) {
   const int64_t inter = f.up.weight.rows;
   const auto act = activation_kind(config_.hidden_act);
   if (f.gate.present()) {
     const kernels::MatmulTarget gate_up[] = {{&f.gate.weight, f.gate.bias_or_null(), gate_.data(), inter},
                                              {&f.up.weight, f.up.bias_or_null(), up_.data(), inter}};
-    kernels::matmul_shared_input(x, rows, f.up.weight.cols, gate_up, pool_);
+    project(in, rows, gate_up);
     if (config_.swiglu_limit > 0.0) {
       constexpr float kGptOssAlpha = 1.702f;
       kernels::clamped_swiglu(gate_.data(), up_.data(), up_.data(), rows * inter, static_cast<float>(config_.swiglu_limit),
@@ -326,17 +338,18 @@ void DecoderModel::feed_forward(const FeedForward& f, const float* x, int64_t ro
       });
     }
   } else {
-    kernels::matmul(x, rows, f.up.weight, f.up.bias_or_null(), up_.data(), pool_);
+    const kernels::MatmulTarget up[] = {{&f.up.weight, f.up.bias_or_null(), up_.data(), inter}};
+    project(in, rows, up);
     kernels::activate_inplace(act, up_.data(), rows * inter);
   }
   kernels::matmul(up_.data(), rows, f.down.weight, f.down.bias_or_null(), out, pool_);
 }
 
-void DecoderModel::mlp(int64_t layer, const float* x, float* out) {
+void DecoderModel::mlp(int64_t layer, const BlockInput& in, float* out) {
   if (config_.layer_is_moe[layer]) {
-    moe(weights_.layers[layer].moe, x, out);
+    moe(weights_.layers[layer].moe, in.x, out);  // run_layer normalized its rows (in.norm is null)
   } else {
-    feed_forward(weights_.layers[layer].mlp, x, num_tokens_, out);
+    feed_forward(weights_.layers[layer].mlp, in, num_tokens_, out);
   }
 }
 
@@ -439,7 +452,7 @@ void DecoderModel::moe(const MoeWeights& m, const float* x, float* out) {
       const float w = on_input ? slot_weight[begin + i] : 1.0f;
       for (int64_t d = 0; d < H; ++d) dst[d] = src[d] * w;
     }
-    feed_forward(m.experts[e], gathered, n, expert_out);
+    feed_forward(m.experts[e], {gathered}, n, expert_out);
     for (int32_t i = 0; i < n; ++i) {
       float* o = out + int64_t{slot_token[begin + i]} * H;
       const float w = on_input ? 1.0f : slot_weight[begin + i];
@@ -448,7 +461,7 @@ void DecoderModel::moe(const MoeWeights& m, const float* x, float* out) {
     }
   }
   if (m.shared.present()) {
-    feed_forward(m.shared, x, T, expert_out);
+    feed_forward(m.shared, {x}, T, expert_out);
     float* gate = grow(shared_gate_, T);
     if (m.shared_gate.present()) kernels::matmul(x, T, m.shared_gate.weight, nullptr, gate, pool_);
     for (int64_t t = 0; t < T; ++t) {
@@ -472,27 +485,38 @@ void DecoderModel::run_layer(int64_t layer, PagedKvCache& cache) {
     });
   };
 
-  if (L.attn_in.present()) {
+  // A block's input norm is left to its projections (fused with quantization) where they are the
+  // only readers of the normalized rows: not for parallel blocks (attention and MLP share them),
+  // latent attention or MoE (their rows feed more than projections), nor layer norms.
+  const bool rms = config_.norm_type == NormType::kRmsNorm || config_.norm_type == NormType::kRmsNormOnePlus;
+  const bool parallel = config_.block_style == BlockStyle::kParallel;
+  BlockInput attention_in{x};
+  if (L.attn_in.present() && rms && !parallel && config_.kv_lora_rank == 0) {
+    attention_in = {h, &L.attn_in};
+  } else if (L.attn_in.present()) {
     norm_rows(L.attn_in, h, x);
   } else {
     std::memcpy(x, h, n * sizeof(float));
   }
-  attention(layer, x, branch, cache);
+  attention(layer, attention_in, branch, cache);
   if (L.attn_out.present()) norm_rows(L.attn_out, branch, branch);
 
-  if (config_.block_style == BlockStyle::kParallel) {
+  if (parallel) {
     for (int64_t i = 0; i < n; ++i) h[i] += branch[i];
-    mlp(layer, x, branch);
+    mlp(layer, {x}, branch);
     for (int64_t i = 0; i < n; ++i) h[i] += branch[i];
     return;
   }
   for (int64_t i = 0; i < n; ++i) h[i] += branch[i] * residual_mult;
-  if (L.mlp_in.present()) {
+  BlockInput mlp_in{x};
+  if (L.mlp_in.present() && rms && !config_.layer_is_moe[layer]) {
+    mlp_in = {h, &L.mlp_in};
+  } else if (L.mlp_in.present()) {
     norm_rows(L.mlp_in, h, x);
   } else {
     std::memcpy(x, h, n * sizeof(float));
   }
-  mlp(layer, x, branch);
+  mlp(layer, mlp_in, branch);
   if (L.mlp_out.present()) norm_rows(L.mlp_out, branch, branch);
   for (int64_t i = 0; i < n; ++i) h[i] += branch[i] * residual_mult;
 }

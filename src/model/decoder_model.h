@@ -9,6 +9,7 @@
 
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/kv_storage.h"
+#include "kernels/cpu/matmul.h"
 #include "kernels/cpu/thread_pool.h"
 #include "model/causal_lm.h"
 #include "model/rope.h"
@@ -41,10 +42,17 @@ class DecoderModel final : public CausalLm {
   void prepare_rows(const Batch& batch, int32_t block_size);
   void embed(const Batch& batch);
   void run_layer(int64_t layer, PagedKvCache& cache);
-  void attention(int64_t layer, const float* x, float* out, PagedKvCache& cache);
+  // The rows a block's projections read: `x` as it is, or (norm set, an RMSNorm) normalized on
+  // the way in, fused with the int8 kernels' quantization (kernels::rms_norm_matmul_shared_input).
+  struct BlockInput {
+    const float* x = nullptr;
+    const Norm* norm = nullptr;
+  };
+  void project(const BlockInput& in, int64_t rows, std::span<const kernels::MatmulTarget> targets);
+  void attention(int64_t layer, const BlockInput& in, float* out, PagedKvCache& cache);
   void latent_attention(int64_t layer, const float* x, float* out, PagedKvCache& cache);
-  void mlp(int64_t layer, const float* x, float* out);
-  void feed_forward(const FeedForward& f, const float* x, int64_t rows, float* out);
+  void mlp(int64_t layer, const BlockInput& in, float* out);
+  void feed_forward(const FeedForward& f, const BlockInput& in, int64_t rows, float* out);
   void moe(const MoeWeights& m, const float* x, float* out);
   void apply_norm(const Norm& norm, const float* x, float* out, int64_t n) const;
 

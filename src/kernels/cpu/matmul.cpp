@@ -8,6 +8,7 @@
 
 #include "kernels/cpu/gemm/cpu_isa.h"
 #include "kernels/cpu/gemm/gemm_problem.h"
+#include "kernels/cpu/norm.h"
 #include "kernels/cpu/qgemm/qgemm_problem.h"
 
 namespace tgi::kernels {
@@ -58,8 +59,9 @@ bool uses_bf16_activations(const WeightView& w) {
 // allocation per step.
 class PreparedActivations {
  public:
-  PreparedActivations(const float* x, int64_t num_tokens, int64_t x_stride, int64_t cols, ThreadPool& pool)
-      : x_(x), num_tokens_(num_tokens), x_stride_(x_stride), cols_(cols), pool_(pool) {}
+  PreparedActivations(const float* x, int64_t num_tokens, int64_t x_stride, int64_t cols, ThreadPool& pool,
+                      const InputRmsNorm* norm = nullptr)
+      : x_(x), num_tokens_(num_tokens), x_stride_(x_stride), cols_(cols), pool_(pool), norm_(norm) {}
 
   // Each row quantized into int8 blocks of 32 (per row, so a token's rounding never depends on
   // its batch).
@@ -83,7 +85,12 @@ class PreparedActivations {
     xq_.q_stride = padded_cols;
     xq_.scale_stride = padded_blocks;
     pool_.parallel_for(num_tokens_, [&](int64_t begin, int64_t end) {
-      qgemm::quantize_activation_rows(x_, x_stride_, cols_, xq_, begin, end);
+      if (norm_ != nullptr) {
+        qgemm::quantize_normalized_rows(x_, x_stride_, cols_, norm_->weight, norm_->eps, norm_->one_plus, xq_,
+                                        begin, end);
+      } else {
+        qgemm::quantize_activation_rows(x_, x_stride_, cols_, xq_, begin, end);
+      }
     });
     int8_ready_ = true;
     return xq_;
@@ -107,6 +114,7 @@ class PreparedActivations {
   const float* x_;
   int64_t num_tokens_, x_stride_, cols_;
   ThreadPool& pool_;
+  const InputRmsNorm* norm_;  // int8() normalizes the rows on the way (only int8() may be asked for)
   bool int8_ready_ = false;
   qgemm::QuantizedActivations xq_;
   const uint16_t* bf16_ = nullptr;
@@ -290,25 +298,59 @@ void matmul(const float* x, int64_t num_tokens, int64_t x_stride, const WeightVi
   matmul_shared_input(x, num_tokens, x_stride, std::span(&target, 1), pool);
 }
 
-void matmul_shared_input(const float* x, int64_t num_tokens, int64_t x_stride,
-                         std::span<const MatmulTarget> targets, ThreadPool& pool) {
-  if (num_tokens <= 0 || targets.empty()) return;
+namespace {
+
+// Whether the targets share one preparation of their activations: one width, few enough.
+bool shareable(std::span<const MatmulTarget> targets) {
   const int64_t cols = targets.front().weight->cols;
-  const bool shareable = targets.size() <= kMaxSharedInputTargets &&
-                         std::all_of(targets.begin(), targets.end(),
-                                     [&](const MatmulTarget& t) { return t.weight->cols == cols; });
-  if (!shareable) {
-    for (const MatmulTarget& t : targets)
-      matmul_shared_input(x, num_tokens, x_stride, std::span(&t, 1), pool);
-    return;
-  }
-  PreparedActivations activations(x, num_tokens, x_stride, cols, pool);
+  return targets.size() <= kMaxSharedInputTargets &&
+         std::all_of(targets.begin(), targets.end(),
+                     [&](const MatmulTarget& t) { return t.weight->cols == cols; });
+}
+
+void run_shared(PreparedActivations& activations, const float* x, int64_t num_tokens, int64_t x_stride,
+                std::span<const MatmulTarget> targets, ThreadPool& pool) {
   std::array<PreparedMatmul, kMaxSharedInputTargets> jobs;
   size_t count = 0;
   for (const MatmulTarget& t : targets) {
     if (t.weight->rows > 0) jobs[count++] = prepare(x, num_tokens, x_stride, t, activations, false);
   }
   run_prepared(jobs.data(), count, pool);
+}
+
+}  // namespace
+
+void matmul_shared_input(const float* x, int64_t num_tokens, int64_t x_stride,
+                         std::span<const MatmulTarget> targets, ThreadPool& pool) {
+  if (num_tokens <= 0 || targets.empty()) return;
+  if (!shareable(targets)) {
+    for (const MatmulTarget& t : targets)
+      matmul_shared_input(x, num_tokens, x_stride, std::span(&t, 1), pool);
+    return;
+  }
+  PreparedActivations activations(x, num_tokens, x_stride, targets.front().weight->cols, pool);
+  run_shared(activations, x, num_tokens, x_stride, targets, pool);
+}
+
+void rms_norm_matmul_shared_input(const float* x, int64_t num_tokens, int64_t x_stride,
+                                  const InputRmsNorm& norm, float* normed,
+                                  std::span<const MatmulTarget> targets, ThreadPool& pool) {
+  if (num_tokens <= 0 || targets.empty()) return;
+  const int64_t cols = targets.front().weight->cols;
+  const bool all_int8 = std::all_of(targets.begin(), targets.end(), [](const MatmulTarget& t) {
+    return t.weight->rows <= 0 || int8_kernel_format_for(*t.weight).has_value();
+  });
+  if (all_int8 && shareable(targets)) {
+    // The kernels read only the quantized rows: x is never read as floats (prepare()'s x is unused).
+    PreparedActivations activations(x, num_tokens, x_stride, cols, pool, &norm);
+    run_shared(activations, x, num_tokens, x_stride, targets, pool);
+    return;
+  }
+  pool.parallel_for(num_tokens, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t)
+      rms_norm(x + t * x_stride, norm.weight, cols, norm.eps, norm.one_plus, normed + t * cols);
+  });
+  matmul_shared_input(normed, num_tokens, cols, targets, pool);
 }
 
 }  // namespace tgi::kernels

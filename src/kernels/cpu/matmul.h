@@ -59,6 +59,22 @@ inline constexpr size_t kMaxSharedInputTargets = 4;
 void matmul_shared_input(const float* x, int64_t num_tokens, int64_t x_stride,
                          std::span<const MatmulTarget> targets, ThreadPool& pool);
 
+// An RMSNorm applied to a matmul's input rows on the way in (kernels::rms_norm's arguments).
+struct InputRmsNorm {
+  const float* weight = nullptr;  // cols floats, or null: no weight
+  float eps = 0.0f;
+  bool one_plus = false;  // scale by 1 + weight (gemma)
+};
+
+// matmul_shared_input over the rows rms_norm(x[t]): each output bitwise what normalizing the rows
+// and then calling matmul_shared_input gives. When every weight runs the int8 kernel, each row is
+// normalized and quantized in one pass, the normalized floats never stored (the norm's write and
+// the quantizer's read of them are saved); otherwise the rows are normalized into `normed`
+// (num_tokens × cols floats, contiguous) and multiplied from there.
+void rms_norm_matmul_shared_input(const float* x, int64_t num_tokens, int64_t x_stride,
+                                  const InputRmsNorm& norm, float* normed,
+                                  std::span<const MatmulTarget> targets, ThreadPool& pool);
+
 // Contiguous convenience form.
 inline void matmul(const float* x, int64_t num_tokens, const WeightView& w, const float* bias, float* y,
                    ThreadPool& pool) {

@@ -31,9 +31,13 @@ double sum_of_squares(const float* x, int64_t n) {
 
 // Statistics accumulate in double: rows are short and this keeps us close to the float64
 // reference without a measurable cost next to the matmuls.
-void rms_norm(const float* x, const float* w, int64_t n, float eps, bool one_plus, float* out) {
+float rms_norm_factor(const float* x, int64_t n, float eps) {
   const double sum_sq = sum_of_squares(x, n);
-  const float inv = static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(n) + eps));
+  return static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(n) + eps));
+}
+
+void rms_norm(const float* x, const float* w, int64_t n, float eps, bool one_plus, float* out) {
+  const float inv = rms_norm_factor(x, n, eps);
   for (int64_t i = 0; i < n; ++i) {
     const float scale = w == nullptr ? 1.0f : (one_plus ? 1.0f + w[i] : w[i]);
     out[i] = x[i] * inv * scale;

@@ -8,6 +8,11 @@ namespace tgi::kernels {
 // (llama4's weightless q/k norm).
 void rms_norm(const float* x, const float* w, int64_t n, float eps, bool one_plus, float* out);
 
+// rms_norm's factor 1 / sqrt(mean(x²) + eps), for code that applies the norm on the way to
+// somewhere else (kernels/cpu/qgemm: norm and int8 quantization in one pass) and must match
+// rms_norm bit for bit: out[i] = x[i] * factor * (w[i] or 1 + w[i]), in that order.
+float rms_norm_factor(const float* x, int64_t n, float eps);
+
 // (x - mean) / sqrt(var + eps) * w + b; b may be nullptr (cohere).
 void layer_norm(const float* x, const float* w, const float* b, int64_t n, float eps, float* out);
 

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <immintrin.h>
 
+#include "kernels/cpu/norm.h"
 #include "kernels/cpu/quant/quant.h"
 
 namespace tgi::kernels {
@@ -250,6 +251,71 @@ TEST(MatmulSharedInput, EachOutputIsWhatItsOwnMatmulGives) {
   EXPECT_EQ(half_out, expected);
   matmul(x.data(), tokens, cols, narrow, nullptr, expected.data(), 10, pool);
   EXPECT_EQ(wide_out, expected);
+}
+
+// The norm fused into the int8 quantization gives bitwise what normalizing the rows and then
+// multiplying gives: with and without a norm weight, gemma's 1 + w, strided rows, one token and
+// several; a float weight among the targets takes the unfused path, with the same results.
+TEST(RmsNormMatmulSharedInput, IsBitwiseNormThenMatmul) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
+  const int64_t cols = 256, x_stride = 300;
+  ThreadPool pool(2);
+  std::vector<float> norm_weight(static_cast<size_t>(cols));
+  for (auto& v : norm_weight) v = dist(rng);
+  const auto quantized = [&](WeightFormat format, int64_t rows, std::vector<std::byte>& bytes) {
+    const int64_t row_bytes = weight_row_bytes(format, cols);
+    bytes.resize(static_cast<size_t>(rows * row_bytes));
+    std::vector<float> values(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (auto& v : values) v = dist(rng);
+      EXPECT_TRUE(
+          quant::quantize_row(ggml_type_for(format), values.data(), &bytes[r * row_bytes], cols).ok());
+    }
+    return WeightView{format, rows, cols, bytes.data(), row_bytes};
+  };
+  std::vector<std::byte> q8_bytes, q4_bytes, q4k_bytes, q6k_bytes;
+  const WeightView q8 = quantized(WeightFormat::kQ8_0, 40, q8_bytes);
+  const WeightView q4 = quantized(WeightFormat::kQ4_0, 24, q4_bytes);
+  const WeightView q4k = quantized(WeightFormat::kQ4_K, 17, q4k_bytes);
+  const WeightView q6k = quantized(WeightFormat::kQ6_K, 33, q6k_bytes);
+  std::vector<float> f32_values(static_cast<size_t>(9 * cols));
+  for (auto& v : f32_values) v = dist(rng);
+  const WeightView f32{WeightFormat::kF32, 9, cols, reinterpret_cast<const std::byte*>(f32_values.data()),
+                       cols * 4};
+
+  for (const int64_t tokens : {1, 5}) {
+    std::vector<float> x(static_cast<size_t>(tokens * x_stride));
+    for (auto& v : x) v = dist(rng);
+    for (const bool weighted : {true, false}) {
+      for (const bool one_plus : {false, true}) {
+        const InputRmsNorm norm{weighted ? norm_weight.data() : nullptr, 1e-5f, one_plus};
+        std::vector<float> normed(static_cast<size_t>(tokens * cols));
+        for (int64_t t = 0; t < tokens; ++t)
+          rms_norm(&x[t * x_stride], norm.weight, cols, norm.eps, norm.one_plus, &normed[t * cols]);
+        for (const bool with_float : {false, true}) {
+          std::vector<const WeightView*> weights{&q8, &q4, &q4k};
+          weights.push_back(with_float ? &f32 : &q6k);
+          std::vector<std::vector<float>> fused(weights.size()), expected(weights.size());
+          std::vector<MatmulTarget> fused_targets, expected_targets;
+          for (size_t i = 0; i < weights.size(); ++i) {
+            fused[i].assign(static_cast<size_t>(tokens * weights[i]->rows), -1.0f);
+            expected[i].assign(fused[i].size(), -2.0f);
+            fused_targets.push_back({weights[i], nullptr, fused[i].data(), weights[i]->rows});
+            expected_targets.push_back({weights[i], nullptr, expected[i].data(), weights[i]->rows});
+          }
+          std::vector<float> scratch(static_cast<size_t>(tokens * cols), 0.0f);
+          rms_norm_matmul_shared_input(x.data(), tokens, x_stride, norm, scratch.data(), fused_targets, pool);
+          matmul_shared_input(normed.data(), tokens, cols, expected_targets, pool);
+          for (size_t i = 0; i < weights.size(); ++i)
+            EXPECT_EQ(fused[i], expected[i]) << to_string(weights[i]->format) << " tokens " << tokens
+                                             << " weighted " << weighted << " one_plus " << one_plus;
+          // The normalized rows are only materialized when a weight needs them as floats.
+          EXPECT_EQ(scratch == normed, with_float);
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -43,6 +43,13 @@ struct QuantizedActivations {
 void quantize_activation_rows(const float* x, int64_t x_stride, int64_t cols, const QuantizedActivations& out,
                               int64_t row_begin, int64_t row_end);
 
+// The same for the rows RMS-normalized first (kernels::rms_norm with `weight`, null for none, and
+// `eps`, `one_plus`), in one pass: each block is normalized in registers and quantized, the
+// normalized floats never stored. Bitwise what quantize_activation_rows gives on rms_norm's output.
+void quantize_normalized_rows(const float* x, int64_t x_stride, int64_t cols, const float* weight, float eps,
+                              bool one_plus, const QuantizedActivations& out, int64_t row_begin,
+                              int64_t row_end);
+
 // The VNNI kernel's weight layout (qgemm_avx512_vnni.cpp), built once at load so that no call
 // transposes: rows in groups of 16 (the last group repeats its final row), each group
 // `group_stride` bytes (a multiple of 64) holding first the code image of every unit, then the

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "kernels/cpu/norm.h"
 #include "kernels/cpu/qgemm/qgemm_problem.h"
 
 namespace tgi::kernels::qgemm {
@@ -53,6 +54,29 @@ void quantize_block(const float* x, int8_t* q, float* scale, float* scaled_sum, 
   half_sum[1] = second_half;
 }
 
+// Blocks past the row's last (padding to a multiple of 64 elements): zero codes, zero scale.
+void zero_padding_blocks(const QuantizedActivations& out, int64_t t, int64_t first_block) {
+  int8_t* q = out.q + t * out.q_stride;
+  float* scale = out.scale + t * out.scale_stride;
+  float* scaled_sum = out.scaled_sum + t * out.scale_stride;
+  int32_t* sum = out.sum + t * out.scale_stride;
+  int32_t* half_sum = out.half_sum + 2 * t * out.scale_stride;
+  for (int64_t b = first_block; b < out.scale_stride; ++b) {
+    std::memset(q + 32 * b, 0, 32);
+    scale[b] = 0.0f;
+    scaled_sum[b] = 0.0f;
+    sum[b] = 0;
+    half_sum[2 * b] = half_sum[2 * b + 1] = 0;
+  }
+}
+
+// Block b of row t: the 32 floats at `x` into the row's quantized form.
+inline void quantize_block_of_row(const float* x, const QuantizedActivations& out, int64_t t, int64_t b) {
+  const int64_t at = t * out.scale_stride + b;
+  quantize_block(x, out.q + t * out.q_stride + 32 * b, out.scale + at, out.scaled_sum + at, out.sum + at,
+                 out.half_sum + 2 * at);
+}
+
 }  // namespace
 
 void quantize_activation_rows(const float* x, int64_t x_stride, int64_t cols, const QuantizedActivations& out,
@@ -60,20 +84,29 @@ void quantize_activation_rows(const float* x, int64_t x_stride, int64_t cols, co
   const int64_t blocks = cols / 32;
   for (int64_t t = row_begin; t < row_end; ++t) {
     const float* row = x + t * x_stride;
-    int8_t* q = out.q + t * out.q_stride;
-    float* scale = out.scale + t * out.scale_stride;
-    float* scaled_sum = out.scaled_sum + t * out.scale_stride;
-    int32_t* sum = out.sum + t * out.scale_stride;
-    int32_t* half_sum = out.half_sum + 2 * t * out.scale_stride;
-    for (int64_t b = 0; b < blocks; ++b)
-      quantize_block(row + 32 * b, q + 32 * b, scale + b, scaled_sum + b, sum + b, half_sum + 2 * b);
-    for (int64_t b = blocks; b < out.scale_stride; ++b) {
-      std::memset(q + 32 * b, 0, 32);
-      scale[b] = 0.0f;
-      scaled_sum[b] = 0.0f;
-      sum[b] = 0;
-      half_sum[2 * b] = half_sum[2 * b + 1] = 0;
+    for (int64_t b = 0; b < blocks; ++b) quantize_block_of_row(row + 32 * b, out, t, b);
+    zero_padding_blocks(out, t, blocks);
+  }
+}
+
+void quantize_normalized_rows(const float* x, int64_t x_stride, int64_t cols, const float* weight, float eps,
+                              bool one_plus, const QuantizedActivations& out, int64_t row_begin,
+                              int64_t row_end) {
+  const int64_t blocks = cols / 32;
+  for (int64_t t = row_begin; t < row_end; ++t) {
+    const float* row = x + t * x_stride;
+    const float factor = rms_norm_factor(row, cols, eps);
+    alignas(32) float normed[32];
+    for (int64_t b = 0; b < blocks; ++b) {
+      // rms_norm's expression, element for element (kernels/cpu/norm.cpp).
+      for (int64_t i = 0; i < 32; ++i) {
+        const int64_t k = 32 * b + i;
+        const float scale = weight == nullptr ? 1.0f : (one_plus ? 1.0f + weight[k] : weight[k]);
+        normed[i] = row[k] * factor * scale;
+      }
+      quantize_block_of_row(normed, out, t, b);
     }
+    zero_padding_blocks(out, t, blocks);
   }
 }
 
