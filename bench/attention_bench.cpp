@@ -5,6 +5,7 @@
 //       BUILD/libtgi_core.a -lfmt -lspdlog -lpthread -o attention_bench
 //   ./attention_bench [--threads N] [--context N] [--batch N] [--kv float32|bfloat16|float16|int8]
 //                     [--heads Q KV] [--no-bandwidth] [--read-only] [--sequential-blocks] [--huge-pages]
+//                     [--isa avx2]
 // Each layer has its own cache (as in the model), so a step reads every layer's KV from DRAM once
 // the context is long. Wall time, best of the repeats (the box is shared). --read-only walks the
 // same KV in the same order with no arithmetic: what the memory system gives that access pattern.
@@ -56,6 +57,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--kv") && i + 1 < argc) kv_name = argv[++i];
     if (!std::strcmp(argv[i], "--no-bandwidth")) sample_bandwidth = false;
     if (!std::strcmp(argv[i], "--read-only")) read_only = true;
+    if (!std::strcmp(argv[i], "--isa") && i + 1 < argc && !std::strcmp(argv[++i], "avx2"))
+      set_active_cpu_isa(CpuIsa::kAvx2);
     if (!std::strcmp(argv[i], "--sequential-blocks")) sequential_blocks = true;
     if (!std::strcmp(argv[i], "--huge-pages")) huge_pages = true;
     if (!std::strcmp(argv[i], "--heads") && i + 2 < argc) {
