@@ -283,14 +283,20 @@ void attend_item(const AttentionTileProblem& p, const RowTile& tile, int32_t kv_
   const int64_t k_row_bytes = int64_t{p.head_dim} * kBytes, v_row_bytes = int64_t{p.v_head_dim} * kBytes;
   const int max_lines_ahead = static_cast<int>(min64(kMaxLinesAhead, 2 * int64_t{p.head_dim}));
   LinesAhead lines_ahead;
+  // Key position j's cache slot, and where its K row (this KV head) starts.
+  const auto slot_of = [&](int64_t j) {
+    return int64_t{tile.block_table[j / p.block_size]} * p.block_size + j % p.block_size;
+  };
+  const auto key_row = [&](int64_t slot) {
+    return p.k + (slot * k_stride + int64_t{kv_head} * p.head_dim) * kBytes;
+  };
 
   for (int64_t j0 = lo / kKeyTile * kKeyTile; j0 <= hi; j0 += kKeyTile) {
     const int n = static_cast<int>(min64(kKeyTile, hi + 1 - j0));
     for (int t = 0; t < kKeyTile; ++t) {
       if (t < n) {
-        const int64_t j = j0 + t;
-        const int64_t slot = int64_t{tile.block_table[j / p.block_size]} * p.block_size + j % p.block_size;
-        keys[t] = p.k + (slot * k_stride + int64_t{kv_head} * p.head_dim) * kBytes;
+        const int64_t slot = slot_of(j0 + t);
+        keys[t] = key_row(slot);
         values[t] = p.v + (slot * v_stride + int64_t{kv_head} * p.v_head_dim) * kBytes;
         if constexpr (E == KvElement::kInt8) {
           k_scale[t] = p.k_scales[slot * p.num_kv_heads + kv_head];
@@ -313,9 +319,7 @@ void attend_item(const AttentionTileProblem& p, const RowTile& tile, int32_t kv_
       transpose_keys<E>(keys + kLanes * s, p.head_dim, index, kt);
       lines_ahead.count = 0;
       for (int64_t j = j0 + kKeyTile + kLanes * s; j < j0 + kKeyTile + kLanes * (s + 1) && j <= hi; ++j) {
-        const int64_t slot = int64_t{tile.block_table[j / p.block_size]} * p.block_size + j % p.block_size;
-        const char* k =
-            reinterpret_cast<const char*>(p.k + (slot * k_stride + int64_t{kv_head} * p.head_dim) * kBytes);
+        const char* k = reinterpret_cast<const char*>(key_row(slot_of(j)));
         for (int64_t b = 0; b < k_row_bytes && lines_ahead.count < max_lines_ahead; b += 64)
           lines_ahead.line[lines_ahead.count++] = k + b;
       }

@@ -36,12 +36,15 @@ float rms_norm_factor(const float* x, int64_t n, float eps) {
   return static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(n) + eps));
 }
 
-void rms_norm(const float* x, const float* w, int64_t n, float eps, bool one_plus, float* out) {
-  const float inv = rms_norm_factor(x, n, eps);
+void rms_norm_apply(const float* x, const float* w, int64_t n, float factor, bool one_plus, float* out) {
   for (int64_t i = 0; i < n; ++i) {
     const float scale = w == nullptr ? 1.0f : (one_plus ? 1.0f + w[i] : w[i]);
-    out[i] = x[i] * inv * scale;
+    out[i] = x[i] * factor * scale;
   }
+}
+
+void rms_norm(const float* x, const float* w, int64_t n, float eps, bool one_plus, float* out) {
+  rms_norm_apply(x, w, n, rms_norm_factor(x, n, eps), one_plus, out);
 }
 
 void layer_norm(const float* x, const float* w, const float* b, int64_t n, float eps, float* out) {

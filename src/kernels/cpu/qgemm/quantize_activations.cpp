@@ -98,12 +98,8 @@ void quantize_normalized_rows(const float* x, int64_t x_stride, int64_t cols, co
     const float factor = rms_norm_factor(row, cols, eps);
     alignas(32) float normed[32];
     for (int64_t b = 0; b < blocks; ++b) {
-      // rms_norm's expression, element for element (kernels/cpu/norm.cpp).
-      for (int64_t i = 0; i < 32; ++i) {
-        const int64_t k = 32 * b + i;
-        const float scale = weight == nullptr ? 1.0f : (one_plus ? 1.0f + weight[k] : weight[k]);
-        normed[i] = row[k] * factor * scale;
-      }
+      rms_norm_apply(row + 32 * b, weight == nullptr ? nullptr : weight + 32 * b, 32, factor, one_plus,
+                     normed);
       quantize_block_of_row(normed, out, t, b);
     }
     zero_padding_blocks(out, t, blocks);
