@@ -181,11 +181,6 @@ void DecoderModel::attention(int64_t layer, const BlockInput& in, float* out, Pa
   const int64_t T = num_tokens_, hd = config_.head_dim;
   const int64_t nh = config_.num_attention_heads, nkv = config_.num_key_value_heads;
   const int64_t q_width = nh * hd, kv_width = nkv * hd;
-  const kernels::MatmulTarget qkv[] = {{&L.q.weight, L.q.bias_or_null(), q_.data(), L.q.weight.rows},
-                                       {&L.k.weight, L.k.bias_or_null(), k_.data(), L.k.weight.rows},
-                                       {&L.v.weight, L.v.bias_or_null(), v_.data(), L.v.weight.rows}};
-  project(in, T, qkv);
-
   const bool one_plus = config_.norm_type == NormType::kRmsNormOnePlus;
   const auto eps = static_cast<float>(config_.norm_eps);
   const LayerType type = config_.layer_types[layer];
@@ -194,48 +189,80 @@ void DecoderModel::attention(int64_t layer, const BlockInput& in, float* out, Pa
   const float* sin = sliding ? sin_sliding_.data() : sin_full_.data();
   const int64_t rot = config_.rotary_dim(), half = rot / 2;
   const bool uses_rope = config_.layer_uses_rope[layer] && !config_.learned_positions && rot > 0;
-  // Rows are independent (each writes its own q/k and cache slot): a long prompt's rows are split
-  // over the threads.
-  pool_.parallel_for(T, [&](int64_t row_begin, int64_t row_end) {
-    for (int64_t t = row_begin; t < row_end; ++t) {
-      float* q = &q_[t * q_width];
-      float* k = &k_[t * kv_width];
-      switch (config_.qk_norm) {
-        case QkNorm::kNone:
-          break;
-        case QkNorm::kPerHead:
-          for (int64_t h = 0; h < nh; ++h)
-            kernels::rms_norm(q + h * hd, L.q_norm.weight.data(), hd, eps, one_plus, q + h * hd);
-          for (int64_t h = 0; h < nkv; ++h)
-            kernels::rms_norm(k + h * hd, L.k_norm.weight.data(), hd, eps, one_plus, k + h * hd);
-          break;
-        case QkNorm::kFullWidth:
+  const bool temperature_tuned =
+      config_.attn_temperature_tuning && !config_.layer_uses_rope[layer] && config_.floor_scale > 0.0;
+  const auto cache_layer = static_cast<int32_t>(layer);
+  // Heads [h0, h1) of token t's q or k row: the per-head q/k norm, then RoPE.
+  const auto finish_heads = [&](float* row, int64_t h0, int64_t h1, const Norm& norm, int64_t t) {
+    float* x = row + h0 * hd;
+    if (config_.qk_norm == QkNorm::kPerHead)
+      for (int64_t h = 0; h < h1 - h0; ++h)
+        kernels::rms_norm(x + h * hd, norm.weight.data(), hd, eps, one_plus, x + h * hd);
+    if (uses_rope)
+      kernels::apply_rope(x, h1 - h0, hd, rot, cos + t * half, sin + t * half, config_.rope_interleaved);
+  };
+
+  // Where every step is per head, each projection finishes the heads a thread has just computed
+  // inside its own parallel region (norm and RoPE on q and k, then K and V appended to the cache)
+  // while they are in that core's cache; whole-row steps (full-width q/k norms, llama4's NoPE
+  // temperature and L2 norm) take a pass over the rows after the projection instead.
+  const bool per_head_only =
+      (config_.qk_norm == QkNorm::kNone || config_.qk_norm == QkNorm::kPerHead) && !temperature_tuned;
+  const auto q_heads_done = [&](int64_t b, int64_t e) {
+    for (int64_t t = 0; t < T; ++t) finish_heads(&q_[t * q_width], b / hd, e / hd, L.q_norm, t);
+  };
+  const auto k_heads_done = [&](int64_t b, int64_t e) {
+    for (int64_t t = 0; t < T; ++t) {
+      finish_heads(&k_[t * kv_width], b / hd, e / hd, L.k_norm, t);
+      cache.store_k_heads(cache_layer, row_slot_[t], &k_[t * kv_width], static_cast<int32_t>(b / hd),
+                          static_cast<int32_t>(e / hd));
+    }
+  };
+  const auto v_heads_done = [&](int64_t b, int64_t e) {
+    for (int64_t t = 0; t < T; ++t)
+      cache.store_v_heads(cache_layer, row_slot_[t], &v_[t * kv_width], static_cast<int32_t>(b / hd),
+                          static_cast<int32_t>(e / hd));
+  };
+  kernels::MatmulTarget qkv[] = {{&L.q.weight, L.q.bias_or_null(), q_.data(), L.q.weight.rows},
+                                 {&L.k.weight, L.k.bias_or_null(), k_.data(), L.k.weight.rows},
+                                 {&L.v.weight, L.v.bias_or_null(), v_.data(), L.v.weight.rows}};
+  if (per_head_only) {
+    qkv[0].epilogue = kernels::row_epilogue(q_heads_done, hd);
+    qkv[1].epilogue = kernels::row_epilogue(k_heads_done, hd);
+    qkv[2].epilogue = kernels::row_epilogue(v_heads_done, hd);
+  }
+  project(in, T, qkv);
+
+  if (!per_head_only) {
+    // Rows are independent (each writes its own q/k and cache slot): a long prompt's rows are split
+    // over the threads.
+    pool_.parallel_for(T, [&](int64_t row_begin, int64_t row_end) {
+      for (int64_t t = row_begin; t < row_end; ++t) {
+        float* q = &q_[t * q_width];
+        float* k = &k_[t * kv_width];
+        if (config_.qk_norm == QkNorm::kFullWidth) {
           kernels::rms_norm(q, L.q_norm.weight.data(), q_width, eps, one_plus, q);
           kernels::rms_norm(k, L.k_norm.weight.data(), kv_width, eps, one_plus, k);
-          break;
-        case QkNorm::kL2:
-          break;  // applied after rope (llama4)
+        }
+        finish_heads(q, 0, nh, L.q_norm, t);
+        finish_heads(k, 0, nkv, L.k_norm, t);
+        if (temperature_tuned) {
+          // llama4 NoPE layers: sharpen attention logarithmically with position.
+          const double pos = positions_[t];
+          const auto temp = static_cast<float>(
+              std::log1p(std::floor((pos + 1.0) / config_.floor_scale)) * config_.attn_scale + 1.0);
+          for (int64_t i = 0; i < q_width; ++i) q[i] *= temp;
+        }
+        if (config_.qk_norm == QkNorm::kL2 && uses_rope) {  // llama4: after RoPE
+          for (int64_t h = 0; h < nh; ++h) kernels::rms_norm(q + h * hd, nullptr, hd, eps, false, q + h * hd);
+          for (int64_t h = 0; h < nkv; ++h)
+            kernels::rms_norm(k + h * hd, nullptr, hd, eps, false, k + h * hd);
+        }
+        cache.store_k(cache_layer, row_slot_[t], k);
+        cache.store_v(cache_layer, row_slot_[t], &v_[t * kv_width]);
       }
-      if (uses_rope) {
-        kernels::apply_rope(q, nh, hd, rot, cos + t * half, sin + t * half, config_.rope_interleaved);
-        kernels::apply_rope(k, nkv, hd, rot, cos + t * half, sin + t * half, config_.rope_interleaved);
-      }
-      if (config_.attn_temperature_tuning && !config_.layer_uses_rope[layer] && config_.floor_scale > 0.0) {
-        // llama4 NoPE layers: sharpen attention logarithmically with position.
-        const double pos = positions_[t];
-        const auto temp = static_cast<float>(
-            std::log1p(std::floor((pos + 1.0) / config_.floor_scale)) * config_.attn_scale + 1.0);
-        for (int64_t i = 0; i < q_width; ++i) q[i] *= temp;
-      }
-      if (config_.qk_norm == QkNorm::kL2 && uses_rope) {
-        for (int64_t h = 0; h < nh; ++h) kernels::rms_norm(q + h * hd, nullptr, hd, eps, false, q + h * hd);
-        for (int64_t h = 0; h < nkv; ++h) kernels::rms_norm(k + h * hd, nullptr, hd, eps, false, k + h * hd);
-      }
-      // Append this row's K/V to its sequence's blocks.
-      cache.store_k(static_cast<int32_t>(layer), row_slot_[t], k);
-      cache.store_v(static_cast<int32_t>(layer), row_slot_[t], &v_[t * kv_width]);
-    }
-  });
+    });
+  }
 
   kernels::AttentionShape shape;
   shape.num_heads = static_cast<int32_t>(nh);
@@ -324,23 +351,33 @@ void DecoderModel::feed_forward(const FeedForward& f, const BlockInput& in, int6
   const int64_t inter = f.up.weight.rows;
   const auto act = activation_kind(config_.hidden_act);
   if (f.gate.present()) {
-    const kernels::MatmulTarget gate_up[] = {{&f.gate.weight, f.gate.bias_or_null(), gate_.data(), inter},
-                                             {&f.up.weight, f.up.bias_or_null(), up_.data(), inter}};
+    // act(gate) · up on the columns a thread has just computed of both, inside the projection's
+    // parallel region (gate and up have the same rows, so they go in lockstep: see
+    // matmul_shared_input), instead of a pass of its own over memory.
+    const auto gated_columns_done = [&](int64_t b, int64_t e) {
+      for (int64_t t = 0; t < rows; ++t) {
+        const float* gate = gate_.data() + t * inter + b;
+        float* up = up_.data() + t * inter + b;
+        if (config_.swiglu_limit > 0.0) {
+          constexpr float kGptOssAlpha = 1.702f;
+          kernels::clamped_swiglu(gate, up, up, e - b, static_cast<float>(config_.swiglu_limit),
+                                  kGptOssAlpha);
+        } else {
+          kernels::gated_activation(act, gate, up, up, e - b);
+        }
+      }
+    };
+    const kernels::MatmulTarget gate_up[] = {
+        {&f.gate.weight, f.gate.bias_or_null(), gate_.data(), inter},
+        {&f.up.weight, f.up.bias_or_null(), up_.data(), inter, kernels::row_epilogue(gated_columns_done, 1)}};
     project(in, rows, gate_up);
-    if (config_.swiglu_limit > 0.0) {
-      constexpr float kGptOssAlpha = 1.702f;
-      kernels::clamped_swiglu(gate_.data(), up_.data(), up_.data(), rows * inter, static_cast<float>(config_.swiglu_limit),
-                              kGptOssAlpha);
-    } else {
-      pool_.parallel_for(rows, [&](int64_t begin, int64_t end) {
-        kernels::gated_activation(act, gate_.data() + begin * inter, up_.data() + begin * inter,
-                                  up_.data() + begin * inter, (end - begin) * inter);
-      });
-    }
   } else {
-    const kernels::MatmulTarget up[] = {{&f.up.weight, f.up.bias_or_null(), up_.data(), inter}};
+    const auto activated_columns_done = [&](int64_t b, int64_t e) {
+      for (int64_t t = 0; t < rows; ++t) kernels::activate_inplace(act, up_.data() + t * inter + b, e - b);
+    };
+    const kernels::MatmulTarget up[] = {{&f.up.weight, f.up.bias_or_null(), up_.data(), inter,
+                                         kernels::row_epilogue(activated_columns_done, 1)}};
     project(in, rows, up);
-    kernels::activate_inplace(act, up_.data(), rows * inter);
   }
   kernels::matmul(up_.data(), rows, f.down.weight, f.down.bias_or_null(), out, pool_);
 }

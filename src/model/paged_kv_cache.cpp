@@ -33,17 +33,31 @@ PagedKvCache::PagedKvCache(int32_t num_layers, int32_t num_blocks, int32_t block
 }
 
 void PagedKvCache::store_heads(std::vector<std::byte>& cache, std::vector<float>* scales, int64_t slot,
-                               int32_t head_dim, const float* x) {
-  std::byte* dst = cache.data() + static_cast<size_t>(slot * kv_heads_ * head_dim) * kernels::kv_element_bytes(dtype_);
-  kernels::store_kv_heads(dtype_, x, kv_heads_, head_dim, dst, scales ? scales->data() + slot * kv_heads_ : nullptr);
+                               int32_t head_dim, const float* x, int32_t head_begin, int32_t head_end) {
+  const int64_t first = slot * kv_heads_ + head_begin;
+  std::byte* dst = cache.data() + static_cast<size_t>(first * head_dim) * kernels::kv_element_bytes(dtype_);
+  kernels::store_kv_heads(dtype_, x + int64_t{head_begin} * head_dim, head_end - head_begin, head_dim, dst,
+                          scales ? scales->data() + first : nullptr);
 }
 
 void PagedKvCache::store_k(int32_t layer, int64_t slot, const float* k) {
-  store_heads(k_[layer], kernels::kv_has_scales(dtype_) ? &k_scales_[layer] : nullptr, slot, k_head_dim_, k);
+  store_k_heads(layer, slot, k, 0, kv_heads_);
 }
 
 void PagedKvCache::store_v(int32_t layer, int64_t slot, const float* v) {
-  store_heads(v_[layer], kernels::kv_has_scales(dtype_) ? &v_scales_[layer] : nullptr, slot, v_head_dim_, v);
+  store_v_heads(layer, slot, v, 0, kv_heads_);
+}
+
+void PagedKvCache::store_k_heads(int32_t layer, int64_t slot, const float* k, int32_t head_begin,
+                                 int32_t head_end) {
+  store_heads(k_[layer], kernels::kv_has_scales(dtype_) ? &k_scales_[layer] : nullptr, slot, k_head_dim_, k,
+              head_begin, head_end);
+}
+
+void PagedKvCache::store_v_heads(int32_t layer, int64_t slot, const float* v, int32_t head_begin,
+                                 int32_t head_end) {
+  store_heads(v_[layer], kernels::kv_has_scales(dtype_) ? &v_scales_[layer] : nullptr, slot, v_head_dim_, v,
+              head_begin, head_end);
 }
 
 kernels::PagedKvLayer PagedKvCache::layer(int32_t layer) const {

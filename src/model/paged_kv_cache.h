@@ -30,15 +30,20 @@ class PagedKvCache final : public KvCache {
   // Writes one token's K (kv_heads × k_head_dim floats) or V into `slot` of `layer`.
   void store_k(int32_t layer, int64_t slot, const float* k);
   void store_v(int32_t layer, int64_t slot, const float* v);
+  // The same for heads [head_begin, head_end) only, read from their place in the token's row:
+  // a projection's epilogue appends the heads it has just finished.
+  void store_k_heads(int32_t layer, int64_t slot, const float* k, int32_t head_begin, int32_t head_end);
+  void store_v_heads(int32_t layer, int64_t slot, const float* v, int32_t head_begin, int32_t head_end);
   // What the attention kernel reads for `layer`.
   kernels::PagedKvLayer layer(int32_t layer) const;
   // MLA: V is the first v_head_dim dims of the cached K latent (one "head").
   kernels::PagedKvLayer latent_layer(int32_t layer) const;
 
  private:
-  // One token's kv_heads vectors of head_dim floats into `slot` of `cache` (int8: and its scales).
+  // Heads [head_begin, head_end) of one token's kv_heads vectors of head_dim floats at x into
+  // `slot` of `cache` (int8: and their scales).
   void store_heads(std::vector<std::byte>& cache, std::vector<float>* scales, int64_t slot, int32_t head_dim,
-                   const float* x);
+                   const float* x, int32_t head_begin, int32_t head_end);
 
   int32_t num_blocks_ = 0;
   int32_t block_size_ = 0;

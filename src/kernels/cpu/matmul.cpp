@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <numeric>
 #include <optional>
 #include <vector>
 
@@ -133,8 +134,20 @@ struct PreparedMatmul {
   MatmulTarget reference;  // kBlockReference: the call as given
   const float* x = nullptr;
   int64_t num_tokens = 0, x_stride = 0;
+  RowEpilogue epilogue;
 
+  // Rows [begin, end) for every token, then the epilogue on them.
   void run(int64_t begin, int64_t end) const;
+  void run_kernel(int64_t begin, int64_t end) const;
+  void finish(int64_t begin, int64_t end) const {
+    if (epilogue) epilogue.fn(epilogue.ctx, begin, end);
+  }
+  // Rows handed to a thread at a time: whole row tiles of the kernels (the packed int8 layout's
+  // 16 when an epilogue needs finer steps) and whole multiples of the epilogue's row_multiple.
+  int64_t rows_per_unit() const {
+    if (!epilogue) return kRowsPerGroup;
+    return std::lcm(kind == Kind::kInt8 ? qgemm::kPackedGroupRows : kRowsPerGroup, epilogue.row_multiple);
+  }
 };
 
 // Each weight row decoded once into a per-thread buffer and dotted with every token in f32.
@@ -160,6 +173,11 @@ void block_reference_rows(const float* x, int64_t num_tokens, int64_t x_stride, 
 }
 
 void PreparedMatmul::run(int64_t begin, int64_t end) const {
+  run_kernel(begin, end);
+  finish(begin, end);
+}
+
+void PreparedMatmul::run_kernel(int64_t begin, int64_t end) const {
   switch (kind) {
     case Kind::kFloat:
       gemm_kernel(gemm, begin, end);
@@ -194,6 +212,7 @@ PreparedMatmul prepare(const float* x, int64_t num_tokens, int64_t x_stride, con
   const WeightView& w = *t.weight;
   PreparedMatmul m;
   m.rows = w.rows;
+  m.epilogue = t.epilogue;
   m.x = x;
   m.num_tokens = num_tokens;
   m.x_stride = x_stride;
@@ -235,24 +254,40 @@ PreparedMatmul prepare(const float* x, int64_t num_tokens, int64_t x_stride, con
   return m;
 }
 
-// Runs the products in one parallel region: their row groups laid end to end and handed out in
+// Runs the products in one parallel region: their row units laid end to end and handed out in
 // shrinking chunks, first come first served, so small projections (k, v) share the threads with large
 // ones instead of each paying a barrier, and a thread slowed by the host (shared cores) takes
-// fewer chunks instead of holding the others at the barrier. Which thread computes a row never
-// changes its arithmetic.
+// fewer chunks instead of holding the others at the barrier. Products with the same rows go in
+// lockstep instead: a unit is those rows of every product, then every epilogue on them (see
+// matmul_shared_input). Which thread computes a row never changes its arithmetic.
 void run_prepared(const PreparedMatmul* jobs, size_t count, ThreadPool& pool) {
-  std::array<int64_t, kMaxSharedInputTargets + 1> first_group{};
-  for (size_t i = 0; i < count; ++i)
-    first_group[i + 1] = first_group[i] + (jobs[i].rows + kRowsPerGroup - 1) / kRowsPerGroup;
-  const int64_t total = first_group[count];
-  const auto run_groups = [&](int64_t begin, int64_t end) {
+  const int64_t rows = jobs[0].rows;
+  const bool lockstep =
+      count > 1 && std::all_of(jobs, jobs + count, [&](const PreparedMatmul& j) { return j.rows == rows; });
+  if (lockstep) {
+    int64_t unit = 1;
+    for (size_t i = 0; i < count; ++i) unit = std::lcm(unit, jobs[i].rows_per_unit());
+    pool.parallel_for_dynamic((rows + unit - 1) / unit, 1, [&](int64_t begin, int64_t end) {
+      const int64_t b = begin * unit, e = std::min(end * unit, rows);
+      for (size_t i = 0; i < count; ++i) jobs[i].run_kernel(b, e);
+      for (size_t i = 0; i < count; ++i) jobs[i].finish(b, e);
+    });
+    return;
+  }
+  std::array<int64_t, kMaxSharedInputTargets> unit{};
+  std::array<int64_t, kMaxSharedInputTargets + 1> first_unit{};
+  for (size_t i = 0; i < count; ++i) {
+    unit[i] = jobs[i].rows_per_unit();
+    first_unit[i + 1] = first_unit[i] + (jobs[i].rows + unit[i] - 1) / unit[i];
+  }
+  const auto run_units = [&](int64_t begin, int64_t end) {
     for (size_t i = 0; i < count; ++i) {
-      const int64_t b = std::max(begin, first_group[i]) - first_group[i];
-      const int64_t e = std::min(end, first_group[i + 1]) - first_group[i];
-      if (b < e) jobs[i].run(b * kRowsPerGroup, std::min(e * kRowsPerGroup, jobs[i].rows));
+      const int64_t b = std::max(begin, first_unit[i]) - first_unit[i];
+      const int64_t e = std::min(end, first_unit[i + 1]) - first_unit[i];
+      if (b < e) jobs[i].run(b * unit[i], std::min(e * unit[i], jobs[i].rows));
     }
   };
-  pool.parallel_for_dynamic(total, 1, run_groups);
+  pool.parallel_for_dynamic(first_unit[count], 1, run_units);
 }
 
 }  // namespace

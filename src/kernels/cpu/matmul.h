@@ -43,12 +43,33 @@ enum class MatmulPrecision : uint8_t { kExact, kBf16Activations };
 void set_matmul_precision(MatmulPrecision precision);
 MatmulPrecision matmul_precision();
 
+// Work on a product's output rows done inside its parallel region, on the thread that computed
+// them, as soon as rows [row_begin, row_end) are final for every token and still in that core's
+// cache: a consumer of whole rows (RoPE on whole heads, the KV-cache append, SwiGLU) then costs
+// no parallel region and no second pass over memory of its own. Every range is a whole multiple
+// of `row_multiple` rows, except one that ends at the last row.
+struct RowEpilogue {
+  void (*fn)(const void* ctx, int64_t row_begin, int64_t row_end) = nullptr;
+  const void* ctx = nullptr;
+  int64_t row_multiple = 1;
+
+  explicit operator bool() const { return fn != nullptr; }
+};
+
+// A RowEpilogue calling body(row_begin, row_end); body must outlive the product.
+template <typename Body>
+RowEpilogue row_epilogue(const Body& body, int64_t row_multiple) {
+  return {[](const void* ctx, int64_t b, int64_t e) { (*static_cast<const Body*>(ctx))(b, e); }, &body,
+          row_multiple};
+}
+
 // One weight of a shared-input product: y = x · weightᵀ (+ bias), y row stride y_stride floats.
 struct MatmulTarget {
   const WeightView* weight = nullptr;
   const float* bias = nullptr;
   float* y = nullptr;
   int64_t y_stride = 0;
+  RowEpilogue epilogue;  // optional
 };
 inline constexpr size_t kMaxSharedInputTargets = 4;
 
@@ -56,6 +77,9 @@ inline constexpr size_t kMaxSharedInputTargets = 4;
 // are prepared (quantized, rounded) once and all the weights' rows split over the threads in one
 // parallel region, one barrier instead of one per weight. Each output is bitwise what matmul()
 // gives it alone. Weights of different widths, or more than kMaxSharedInputTargets, run one by one.
+// When every weight has the same number of rows, a range of rows is computed for all of them
+// before any target's epilogue sees it, so an epilogue may read every target's rows of that
+// range (SwiGLU from gate and up).
 void matmul_shared_input(const float* x, int64_t num_tokens, int64_t x_stride,
                          std::span<const MatmulTarget> targets, ThreadPool& pool);
 

@@ -2,7 +2,11 @@
 
 #include <cmath>
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
+#include <mutex>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -251,6 +255,121 @@ TEST(MatmulSharedInput, EachOutputIsWhatItsOwnMatmulGives) {
   EXPECT_EQ(half_out, expected);
   matmul(x.data(), tokens, cols, narrow, nullptr, expected.data(), 10, pool);
   EXPECT_EQ(wide_out, expected);
+}
+
+// Epilogues see each output row once, in ranges of whole row_multiples (but the last), only when
+// those rows are final for every token; with equal rows (lockstep) an epilogue also sees the
+// other targets' rows of its range final. Packed int8 weights included
+// (their ranges must also start on a 16-row group).
+TEST(MatmulSharedInput, EpiloguesSeeFinishedRowsInWholeMultiples) {
+  std::mt19937 rng(10);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  const int64_t cols = 256;
+  ThreadPool pool(2);
+  const auto make = [&](WeightFormat format, int64_t rows, std::vector<std::byte>& bytes) {
+    const int64_t row_bytes = weight_row_bytes(format, cols);
+    bytes.resize(static_cast<size_t>(rows * row_bytes));
+    std::vector<float> values(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (auto& v : values) v = dist(rng);
+      if (is_block_format(format)) {
+        EXPECT_TRUE(
+            quant::quantize_row(ggml_type_for(format), values.data(), &bytes[r * row_bytes], cols).ok());
+      } else {
+        std::memcpy(&bytes[r * row_bytes], values.data(), static_cast<size_t>(row_bytes));
+      }
+    }
+    return WeightView{format, rows, cols, bytes.data(), row_bytes};
+  };
+  std::vector<std::byte> q8_bytes, q4_bytes, f32_bytes, f32b_bytes;
+  const WeightView q8 = make(WeightFormat::kQ8_0, 128, q8_bytes);
+  WeightView q4 = make(WeightFormat::kQ4_0, 100, q4_bytes);
+  const WeightView f32 = make(WeightFormat::kF32, 40, f32_bytes);
+  const WeightView f32_100 = make(WeightFormat::kF32, 100, f32b_bytes);
+  std::vector<std::byte> packed(static_cast<size_t>(packed_matmul_bytes(q4)) + 64);
+  auto* aligned =
+      reinterpret_cast<std::byte*>((reinterpret_cast<uintptr_t>(packed.data()) + 63) & ~uintptr_t{63});
+  q4 = pack_for_matmul(q4, aligned, pool);
+
+  struct Seen {
+    std::mutex mutex;
+    std::vector<std::pair<int64_t, int64_t>> ranges;
+    bool all_final = true;
+  };
+  for (const int64_t tokens : {1, 5}) {
+    std::vector<float> x(static_cast<size_t>(tokens * cols));
+    for (auto& v : x) v = dist(rng);
+    const auto expected_of = [&](const WeightView& w) {
+      std::vector<float> y(static_cast<size_t>(tokens * w.rows));
+      matmul(x.data(), tokens, w, nullptr, y.data(), pool);
+      return y;
+    };
+    // Whether rows [b, e) of every token of y are what `expected` says.
+    const auto final_rows = [&](const std::vector<float>& y, const std::vector<float>& expected, int64_t rows,
+                                int64_t b, int64_t e) {
+      for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t r = b; r < e; ++r)
+          if (y[t * rows + r] != expected[t * rows + r]) return false;
+      return true;
+    };
+    const auto covered_once = [](std::vector<std::pair<int64_t, int64_t>> ranges, int64_t rows,
+                                 int64_t multiple) {
+      std::sort(ranges.begin(), ranges.end());
+      int64_t next = 0;
+      for (const auto& [b, e] : ranges) {
+        if (b != next || e <= b || b % multiple != 0 || (e % multiple != 0 && e != rows)) return false;
+        next = e;
+      }
+      return next == rows;
+    };
+
+    // Different rows: each target's epilogue on its own ranges.
+    const std::vector<const WeightView*> weights{&q8, &q4, &f32};
+    const std::vector<int64_t> multiples{64, 12, 8};
+    std::vector<std::vector<float>> y(weights.size()), expected(weights.size());
+    std::vector<Seen> seen(weights.size());
+    std::vector<std::function<void(int64_t, int64_t)>> bodies;
+    for (size_t i = 0; i < weights.size(); ++i) {
+      expected[i] = expected_of(*weights[i]);
+      y[i].assign(expected[i].size(), -1.0f);
+    }
+    for (size_t i = 0; i < weights.size(); ++i)
+      bodies.emplace_back([&, i](int64_t b, int64_t e) {
+        const bool ok = final_rows(y[i], expected[i], weights[i]->rows, b, e);
+        std::lock_guard lock(seen[i].mutex);
+        seen[i].ranges.emplace_back(b, e);
+        seen[i].all_final = seen[i].all_final && ok;
+      });
+    std::vector<MatmulTarget> targets;
+    for (size_t i = 0; i < weights.size(); ++i)
+      targets.push_back(
+          {weights[i], nullptr, y[i].data(), weights[i]->rows, row_epilogue(bodies[i], multiples[i])});
+    matmul_shared_input(x.data(), tokens, cols, targets, pool);
+    for (size_t i = 0; i < weights.size(); ++i) {
+      EXPECT_EQ(y[i], expected[i]) << to_string(weights[i]->format);
+      EXPECT_TRUE(seen[i].all_final) << to_string(weights[i]->format) << " tokens " << tokens;
+      EXPECT_TRUE(covered_once(seen[i].ranges, weights[i]->rows, std::lcm(multiples[i], int64_t{16})))
+          << to_string(weights[i]->format) << " tokens " << tokens;
+    }
+
+    // Same rows: lockstep, the first target's epilogue sees both targets' rows final.
+    const std::vector<float> expected_q4 = expected_of(q4), expected_f32 = expected_of(f32_100);
+    std::vector<float> y_q4(expected_q4.size(), -1.0f), y_f32(expected_f32.size(), -1.0f);
+    Seen both;
+    const auto both_final = [&](int64_t b, int64_t e) {
+      const bool ok = final_rows(y_q4, expected_q4, 100, b, e) && final_rows(y_f32, expected_f32, 100, b, e);
+      std::lock_guard lock(both.mutex);
+      both.ranges.emplace_back(b, e);
+      both.all_final = both.all_final && ok;
+    };
+    const std::vector<MatmulTarget> pair{{&q4, nullptr, y_q4.data(), 100, row_epilogue(both_final, 1)},
+                                         {&f32_100, nullptr, y_f32.data(), 100}};
+    matmul_shared_input(x.data(), tokens, cols, pair, pool);
+    EXPECT_EQ(y_q4, expected_q4);
+    EXPECT_EQ(y_f32, expected_f32);
+    EXPECT_TRUE(both.all_final) << "tokens " << tokens;
+    EXPECT_TRUE(covered_once(both.ranges, 100, 16)) << "tokens " << tokens;
+  }
 }
 
 // The norm fused into the int8 quantization gives bitwise what normalizing the rows and then
