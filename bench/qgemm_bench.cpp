@@ -3,8 +3,9 @@
 //   g++ -O3 -std=c++20 -mavx2 -mfma -mf16c -Isrc bench/qgemm_bench.cpp BUILD/libtgi_kernels.a
 //       BUILD/libtgi_core.a -lfmt -lspdlog -lpthread -o qgemm_bench
 //   ./qgemm_bench [--threads N] [--quick | --gemv] [--shape ROWSxCOLS] [--cpu-time]
-// GEMV (1 token) cycles through enough copies of the matrix (≥ 512 MB) that every call reads its
-// weights from DRAM, and reports weight bytes per second. GEMM reports 2·tokens·rows·cols
+// GEMV (1 token) and batched decode (8 tokens) cycle through enough copies of the matrix (≥ 512
+// MB) that every call reads its weights from DRAM, as a decode step does, and report weight bytes
+// per second. GEMM reports 2·tokens·rows·cols
 // operations per second; "1h" is one token with the weights hot in cache (kernel speed alone).
 // Wall time, best of the repeats: the box is shared, so the best run is the one least disturbed
 // by neighbours (numbers are indicative).
@@ -32,6 +33,9 @@ namespace {
 // --cpu-time (with --threads 1): CPU time of the calling thread, which a loaded box does not
 // inflate the way it inflates wall time.
 bool g_cpu_time = false;
+
+// Up to this many tokens a call streams its weights from DRAM (decode); more run on hot weights.
+constexpr int64_t kColdTokens = 8;
 
 double now() {
   timespec ts{};
@@ -174,8 +178,8 @@ int main(int argc, char** argv) {
           // The reference is slow on big batches; a shorter budget keeps the run in minutes.
           const double budget = path == Path::kReference ? 0.3 : 0.6;
           const bool packed = path == Path::kVnniPacked;
-          const auto& views =
-              tokens == 1 && !in_cache ? (packed ? cold_packed : cold) : (packed ? hot_packed : hot);
+          const auto& views = tokens <= kColdTokens && !in_cache ? (packed ? cold_packed : cold)
+                                                                 : (packed ? hot_packed : hot);
           const double sec = best_seconds(path, views, x.data(), tokens, y.data(), pool, budget);
           std::printf("%-5s %4ldx%-5ld %5ld%s %-10s %10.3f %10.1f %10.1f\n", to_string(format), static_cast<long>(s.rows),
                       static_cast<long>(s.cols), static_cast<long>(tokens), in_cache ? "h" : " ", name(path), sec * 1e3,

@@ -5,22 +5,23 @@
 namespace tgi::kernels::qgemm {
 
 int64_t packed_group_bytes(QuantFormat format, int64_t cols) {
-  int64_t units = 0, unit_bytes = 0;
+  int64_t units = 0, unit_bytes = 0, chunk_units = 1;
   switch (format) {
     case QuantFormat::kQ8_0:
-      units = cols / 32, unit_bytes = kQ8_0CodeImage + kQ8_0ScaleImage;
+      units = cols / 32, unit_bytes = kQ8_0CodeImage + kQ8_0ScaleImage, chunk_units = kQ8_0ChunkUnits;
       break;
     case QuantFormat::kQ4_0:
-      units = cols / 32, unit_bytes = kQ4_0CodeImage + kQ4_0ScaleImage;
+      units = cols / 32, unit_bytes = kQ4_0CodeImage + kQ4_0ScaleImage, chunk_units = kQ4_0ChunkUnits;
       break;
     case QuantFormat::kQ4_K:
-      units = cols / 256, unit_bytes = kQ4_KCodeImage + kQ4_KScaleImage;
+      units = cols / 256, unit_bytes = kQ4_KCodeImage + kQ4_KScaleImage, chunk_units = kQ4_KChunkUnits;
       break;
     case QuantFormat::kQ6_K:
-      units = cols / 256, unit_bytes = kQ6_KCodeImage + kQ6_KScaleImage;
+      units = cols / 256, unit_bytes = kQ6_KCodeImage + kQ6_KScaleImage, chunk_units = kQ6_KChunkUnits;
       break;
   }
-  return (units * unit_bytes + 63) / 64 * 64;
+  const auto padded = [](int64_t bytes) { return (bytes + 63) / 64 * 64; };
+  return units / chunk_units * padded(chunk_units * unit_bytes) + padded(units % chunk_units * unit_bytes);
 }
 
 }  // namespace tgi::kernels::qgemm

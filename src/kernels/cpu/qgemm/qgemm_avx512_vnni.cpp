@@ -36,10 +36,11 @@ constexpr int64_t kFewTokensChunkBlocks = 16;
 // Tokens whose int8 activations (128 × a 2048-wide row = 256 KiB, plus scales) stay in L2.
 constexpr int64_t kTokenBlock = 128;
 // One token does too little work per byte for the hardware prefetchers alone to keep enough lines
-// in flight: the packed images are prefetched this far ahead of the block being multiplied
-// (measured, cold 5632x2048 GEMV on 2 threads: Q4_K 53% -> 63-93% of read bandwidth, Q6_K 36% ->
-// 65-83%, Q4_0 48-66% -> 67-83%; 4 KiB was as good for Q4_0/Q8_0, worse for Q6_K).
-constexpr int64_t kPrefetchBytes = 16384;
+// in flight: the packed images are prefetched this far ahead of the block being multiplied.
+// Measured, cold 5632x2048 GEMV on 2 threads, share of the read bandwidth sampled beside it, with
+// the chunked layout (scales beside their codes): 4 KiB 91-116% for Q8_0/Q4_0/Q4_K/Q6_K, 2 KiB
+// 90-108%, 16 KiB 73-112% (Q6_K 73-74%).
+constexpr int64_t kPrefetchBytes = 4096;
 
 // One block of 16 rows as the inner loop wants it, unpacked from the images in registers.
 struct Block {
@@ -144,6 +145,7 @@ struct Q8_0 {
   static constexpr int kOffset = 128;  // codes stored as w + 128
   static constexpr int64_t kUnitBlocks = 1, kUnitBytes = kQ8_0Bytes;
   static constexpr int64_t kCodeImage = kQ8_0CodeImage, kScaleImage = kQ8_0ScaleImage;
+  static constexpr int64_t kChunkUnits = kQ8_0ChunkUnits;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = false;
   static constexpr bool kShiftedSums = false;
@@ -167,6 +169,7 @@ struct Q4_0 {
   static constexpr int kOffset = 8;
   static constexpr int64_t kUnitBlocks = 1, kUnitBytes = kQ4_0Bytes;
   static constexpr int64_t kCodeImage = kQ4_0CodeImage, kScaleImage = kQ4_0ScaleImage;
+  static constexpr int64_t kChunkUnits = kQ4_0ChunkUnits;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = false;
   static constexpr bool kShiftedSums = false;
@@ -198,6 +201,7 @@ struct Q4_K {
   static constexpr int kOffset = 0;
   static constexpr int64_t kUnitBlocks = 8, kUnitBytes = kQ4_KBytes;
   static constexpr int64_t kCodeImage = kQ4_KCodeImage, kScaleImage = kQ4_KScaleImage;
+  static constexpr int64_t kChunkUnits = kQ4_KChunkUnits;
   static constexpr bool kHasMins = true;
   static constexpr bool kHalfScales = false;
   static constexpr bool kShiftedSums = true;
@@ -256,6 +260,7 @@ struct Q6_K {
   static constexpr int kOffset = 32;
   static constexpr int64_t kUnitBlocks = 8, kUnitBytes = kQ6_KBytes;
   static constexpr int64_t kCodeImage = kQ6_KCodeImage, kScaleImage = kQ6_KScaleImage;
+  static constexpr int64_t kChunkUnits = kQ6_KChunkUnits;
   static constexpr bool kHasMins = false;
   static constexpr bool kHalfScales = true;
   static constexpr bool kShiftedSums = false;
@@ -292,6 +297,30 @@ struct Q6_K {
   }
 };
 
+// Byte offsets of unit u's images in a run of `units` units laid out as qgemm_problem.h says
+// (chunks of F::kChunkUnits units: their code images, then their scale images, padded to 64).
+// A packed group is such a run; so is the stack buffer images transposed per call go to.
+template <typename F>
+struct ImageLayout {
+  static constexpr int64_t kChunkStride = (F::kChunkUnits * (F::kCodeImage + F::kScaleImage) + 63) / 64 * 64;
+  // Bytes per block on average: how far the prefetch runs ahead per block.
+  static constexpr int64_t kBlockBytes = kChunkStride / (F::kChunkUnits * F::kUnitBlocks);
+  int64_t units = 0;
+
+  static constexpr int64_t codes(int64_t u) {
+    return u / F::kChunkUnits * kChunkStride + u % F::kChunkUnits * F::kCodeImage;
+  }
+  int64_t scales(int64_t u) const {
+    const int64_t first = u / F::kChunkUnits * F::kChunkUnits;
+    const int64_t in_chunk = units - first < F::kChunkUnits ? units - first : F::kChunkUnits;
+    return first / F::kChunkUnits * kChunkStride + in_chunk * F::kCodeImage + (u - first) * F::kScaleImage;
+  }
+  static constexpr int64_t bytes(int64_t units) {
+    return units / F::kChunkUnits * kChunkStride +
+           (units % F::kChunkUnits * (F::kCodeImage + F::kScaleImage) + 63) / 64 * 64;
+  }
+};
+
 // The two integer chains of a block for the token whose block values sit at `at`: dwords 0-3 and
 // 4-7 of the block (Q6_K: its two sub-blocks), each started at -offset · Σx of its elements,
 // which cancels the codes' offset exactly.
@@ -325,22 +354,21 @@ inline __m512 add_block(__m512 acc, const Block& pb, __m512i first, __m512i seco
   return acc;
 }
 
-// Blocks [b_begin, b_end) for tokens t0 .. t0 + kTokens - 1; `codes`/`scales` are the images of
-// the unit holding b_begin and on.
+// Blocks [b_begin, b_end) for tokens t0 .. t0 + kTokens - 1; the unit holding b_begin is unit
+// `first_unit` of the run of images at `images`.
 template <typename F, int kTokens>
-inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const std::byte* scales,
-                       int64_t b_begin, int64_t b_end, int64_t t0, int64_t r0, __mmask16 valid,
-                       bool first_chunk, bool last_chunk) {
+inline void token_tile(const QuantGemmProblem& p, const std::byte* images, ImageLayout<F> layout,
+                       int64_t first_unit, int64_t b_begin, int64_t b_end, int64_t t0, int64_t r0,
+                       __mmask16 valid, bool first_chunk, bool last_chunk) {
   __m512 acc[kTokens];
   for (int i = 0; i < kTokens; ++i) {
     float* y = p.y + (t0 + i) * p.y_stride + r0;
     acc[i] = first_chunk ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(valid, y);
   }
   for (int64_t b = b_begin; b < b_end; ++b) {
-    const int64_t unit = (b - b_begin) / F::kUnitBlocks;
+    const int64_t unit = first_unit + (b - b_begin) / F::kUnitBlocks;
     Block pb;
-    F::unpack(codes + unit * F::kCodeImage, scales + unit * F::kScaleImage, (b - b_begin) % F::kUnitBlocks,
-              pb);
+    F::unpack(images + layout.codes(unit), images + layout.scales(unit), (b - b_begin) % F::kUnitBlocks, pb);
     __m512i first[kTokens], second[kTokens];
     for (int i = 0; i < kTokens; ++i)
       start_chains<F>(p.x, (t0 + i) * p.x.scale_stride + b, first[i], second[i]);
@@ -373,12 +401,9 @@ inline void token_tile(const QuantGemmProblem& p, const std::byte* codes, const 
 // broadcasts) were no faster.
 template <typename F, int kTokens>
 inline void few_tokens_packed(const QuantGemmProblem& p, int64_t r0, int64_t row_end) {
-  const int64_t blocks = p.cols / 32, units = blocks / F::kUnitBlocks;
-  constexpr int64_t kBlockCodeBytes = F::kCodeImage / F::kUnitBlocks;
-  constexpr int64_t kBlockScaleBytes = F::kScaleImage / F::kUnitBlocks;
-  constexpr int64_t kScalePrefetchBytes = kPrefetchBytes * kBlockScaleBytes / kBlockCodeBytes;
-  const std::byte* codes = p.w_packed + r0 / kLanes * p.w_packed_group_stride;
-  const std::byte* scales = codes + units * F::kCodeImage;
+  const int64_t blocks = p.cols / 32;
+  const ImageLayout<F> layout{blocks / F::kUnitBlocks};
+  const std::byte* images = p.w_packed + r0 / kLanes * p.w_packed_group_stride;
   const int8_t* xq[kTokens];
   __m512 acc[kTokens];
   for (int i = 0; i < kTokens; ++i) {
@@ -386,15 +411,16 @@ inline void few_tokens_packed(const QuantGemmProblem& p, int64_t r0, int64_t row
     acc[i] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < blocks; ++b) {
-    // Past the end of the images these touch the next group or beyond: prefetches never fault.
-    for (int64_t line = 0; line < kBlockCodeBytes; line += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(codes + b * kBlockCodeBytes + kPrefetchBytes + line),
-                   _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(scales + b * kBlockScaleBytes + kScalePrefetchBytes),
-                 _MM_HINT_T0);
+    // The group is one stream: this block's share of it, kPrefetchBytes ahead (the ranges of
+    // consecutive blocks overlap by under a line). Past the end of the images these touch the
+    // next group or beyond: prefetches never fault.
+    for (int64_t line = 0; line < ImageLayout<F>::kBlockBytes; line += 64)
+      _mm_prefetch(
+          reinterpret_cast<const char*>(images + b * ImageLayout<F>::kBlockBytes + kPrefetchBytes + line),
+          _MM_HINT_T0);
     const int64_t unit = b / F::kUnitBlocks;
     Block pb;
-    F::unpack(codes + unit * F::kCodeImage, scales + unit * F::kScaleImage, b % F::kUnitBlocks, pb);
+    F::unpack(images + layout.codes(unit), images + layout.scales(unit), b % F::kUnitBlocks, pb);
     __m512i first[kTokens], second[kTokens];
     for (int i = 0; i < kTokens; ++i) start_chains<F>(p.x, i * p.x.scale_stride + b, first[i], second[i]);
     for (int k = 0; k < 4; ++k) {
@@ -425,9 +451,8 @@ inline void group_rows(const std::byte* w, int64_t w_row_stride, int64_t r0, int
 template <typename F>
 void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
   constexpr int kTokens = 4;
-  constexpr int64_t kChunkUnits = kChunkBlocks / F::kUnitBlocks;
-  alignas(64) std::byte code_buffer[kChunkUnits * F::kCodeImage];
-  alignas(64) std::byte scale_buffer[kChunkUnits * F::kScaleImage];
+  // Images transposed per call: the units of one chunk of blocks, laid out as a packed group.
+  alignas(64) std::byte buffer[ImageLayout<F>::bytes(kChunkBlocks / F::kUnitBlocks)];
   const int64_t blocks = p.cols / 32, units = blocks / F::kUnitBlocks;
   if (p.w_packed && p.num_tokens < kTokens) {
     for (int64_t r0 = row_begin; r0 < row_end; r0 += kLanes) {
@@ -469,28 +494,29 @@ void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
       for (int64_t c = 0; c < blocks; c += chunk) {
         const int64_t c_end = c + chunk < blocks ? c + chunk : blocks;
         const int64_t unit_begin = c / F::kUnitBlocks;
-        const std::byte *codes = code_buffer, *scales = scale_buffer;
-        if (group) {
-          codes = group + unit_begin * F::kCodeImage;
-          scales = group + units * F::kCodeImage + unit_begin * F::kScaleImage;
-        } else {
-          for (int64_t u = unit_begin; u < c_end / F::kUnitBlocks; ++u)
-            F::interleave(rows, u, code_buffer + (u - unit_begin) * F::kCodeImage,
-                          scale_buffer + (u - unit_begin) * F::kScaleImage);
+        const std::byte* images = group;
+        ImageLayout<F> layout{units};
+        int64_t first_unit = unit_begin;
+        if (!group) {
+          images = buffer;
+          layout.units = c_end / F::kUnitBlocks - unit_begin;
+          first_unit = 0;
+          for (int64_t u = 0; u < layout.units; ++u)
+            F::interleave(rows, unit_begin + u, buffer + layout.codes(u), buffer + layout.scales(u));
         }
         const bool first = c == 0, last = c_end == blocks;
         int64_t t = t_begin;
         for (; t + kTokens <= t_end; t += kTokens)
-          token_tile<F, kTokens>(p, codes, scales, c, c_end, t, r0, valid, first, last);
+          token_tile<F, kTokens>(p, images, layout, first_unit, c, c_end, t, r0, valid, first, last);
         switch (t_end - t) {
           case 3:
-            token_tile<F, 3>(p, codes, scales, c, c_end, t, r0, valid, first, last);
+            token_tile<F, 3>(p, images, layout, first_unit, c, c_end, t, r0, valid, first, last);
             break;
           case 2:
-            token_tile<F, 2>(p, codes, scales, c, c_end, t, r0, valid, first, last);
+            token_tile<F, 2>(p, images, layout, first_unit, c, c_end, t, r0, valid, first, last);
             break;
           case 1:
-            token_tile<F, 1>(p, codes, scales, c, c_end, t, r0, valid, first, last);
+            token_tile<F, 1>(p, images, layout, first_unit, c, c_end, t, r0, valid, first, last);
             break;
           default:
             break;
@@ -503,13 +529,13 @@ void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
 template <typename F>
 void pack_groups(const std::byte* w, int64_t w_row_stride, int64_t rows, int64_t cols, std::byte* out,
                  int64_t group_stride, int64_t group_begin, int64_t group_end) {
-  const int64_t units = cols / 32 / F::kUnitBlocks;
+  const ImageLayout<F> layout{cols / 32 / F::kUnitBlocks};
   for (int64_t g = group_begin; g < group_end; ++g) {
     const std::byte* source[kLanes];
     group_rows(w, w_row_stride, g * kLanes, rows, source);
     std::byte* group = out + g * group_stride;
-    for (int64_t u = 0; u < units; ++u)
-      F::interleave(source, u, group + u * F::kCodeImage, group + units * F::kCodeImage + u * F::kScaleImage);
+    for (int64_t u = 0; u < layout.units; ++u)
+      F::interleave(source, u, group + layout.codes(u), group + layout.scales(u));
   }
 }
 
