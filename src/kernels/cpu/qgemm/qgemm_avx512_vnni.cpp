@@ -41,6 +41,11 @@ constexpr int64_t kTokenBlock = 128;
 // the chunked layout (scales beside their codes): 4 KiB 91-116% for Q8_0/Q4_0/Q4_K/Q6_K, 2 KiB
 // 90-108%, 16 KiB 73-112% (Q6_K 73-74%).
 constexpr int64_t kPrefetchBytes = 4096;
+// Up to this many tokens (decode batches) the many-token path prefetches each next chunk of
+// packed images while the first token tile multiplies the current one. Longer prompts reuse a
+// chunk over many tiles, and the next chunk arriving in L1 early evicted it (hot 5632x2048 at 64
+// and 256 tokens: 15-25% slower).
+constexpr int64_t kPrefetchTokens = 32;
 
 // One block of 16 rows as the inner loop wants it, unpacked from the images in registers.
 struct Block {
@@ -355,17 +360,23 @@ inline __m512 add_block(__m512 acc, const Block& pb, __m512i first, __m512i seco
 }
 
 // Blocks [b_begin, b_end) for tokens t0 .. t0 + kTokens - 1; the unit holding b_begin is unit
-// `first_unit` of the run of images at `images`.
+// `first_unit` of the run of images at `images`. With `prefetch`, each block also asks for its
+// share of the bytes from there on (the next chunk's images).
 template <typename F, int kTokens>
 inline void token_tile(const QuantGemmProblem& p, const std::byte* images, ImageLayout<F> layout,
                        int64_t first_unit, int64_t b_begin, int64_t b_end, int64_t t0, int64_t r0,
-                       __mmask16 valid, bool first_chunk, bool last_chunk) {
+                       __mmask16 valid, bool first_chunk, bool last_chunk, const std::byte* prefetch) {
   __m512 acc[kTokens];
   for (int i = 0; i < kTokens; ++i) {
     float* y = p.y + (t0 + i) * p.y_stride + r0;
     acc[i] = first_chunk ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(valid, y);
   }
   for (int64_t b = b_begin; b < b_end; ++b) {
+    if (prefetch != nullptr)
+      for (int64_t line = 0; line < ImageLayout<F>::kBlockBytes; line += 64)
+        _mm_prefetch(
+            reinterpret_cast<const char*>(prefetch + (b - b_begin) * ImageLayout<F>::kBlockBytes + line),
+            _MM_HINT_T0);
     const int64_t unit = first_unit + (b - b_begin) / F::kUnitBlocks;
     Block pb;
     F::unpack(images + layout.codes(unit), images + layout.scales(unit), (b - b_begin) % F::kUnitBlocks, pb);
@@ -505,18 +516,27 @@ void rows16(const QuantGemmProblem& p, int64_t row_begin, int64_t row_end) {
             F::interleave(rows, unit_begin + u, buffer + layout.codes(u), buffer + layout.scales(u));
         }
         const bool first = c == 0, last = c_end == blocks;
+        // Packed images stream from DRAM: the first tile over this chunk asks for the next chunk
+        // (of this group, or the next group's first: groups are contiguous), which the other
+        // tiles give time to arrive. Cold 5632x2048 at 8 tokens, 2 threads: Q8_0 354-359 -> 416-439
+        // GOP/s, Q4_0 470-493 -> 628-639, Q4_K 403-407 -> 620-669, Q6_K 274-277 -> 440-465.
+        const std::byte* next_chunk =
+            group && p.num_tokens <= kPrefetchTokens
+                ? images + layout.codes(first_unit) + (c_end - c) * ImageLayout<F>::kBlockBytes
+                : nullptr;
         int64_t t = t_begin;
-        for (; t + kTokens <= t_end; t += kTokens)
-          token_tile<F, kTokens>(p, images, layout, first_unit, c, c_end, t, r0, valid, first, last);
+        for (; t + kTokens <= t_end; t += kTokens, next_chunk = nullptr)
+          token_tile<F, kTokens>(p, images, layout, first_unit, c, c_end, t, r0, valid, first, last,
+                                 next_chunk);
         switch (t_end - t) {
           case 3:
-            token_tile<F, 3>(p, images, layout, first_unit, c, c_end, t, r0, valid, first, last);
+            token_tile<F, 3>(p, images, layout, first_unit, c, c_end, t, r0, valid, first, last, next_chunk);
             break;
           case 2:
-            token_tile<F, 2>(p, images, layout, first_unit, c, c_end, t, r0, valid, first, last);
+            token_tile<F, 2>(p, images, layout, first_unit, c, c_end, t, r0, valid, first, last, next_chunk);
             break;
           case 1:
-            token_tile<F, 1>(p, images, layout, first_unit, c, c_end, t, r0, valid, first, last);
+            token_tile<F, 1>(p, images, layout, first_unit, c, c_end, t, r0, valid, first, last, next_chunk);
             break;
           default:
             break;
