@@ -257,6 +257,26 @@ TEST(MatmulSharedInput, EachOutputIsWhatItsOwnMatmulGives) {
   EXPECT_EQ(wide_out, expected);
 }
 
+// A [rows][cols] weight of values uniform in [-range, range) in `format` (block formats
+// quantized, f32 stored as is), its bytes in `bytes`.
+WeightView random_weight(WeightFormat format, int64_t rows, int64_t cols, float range, std::mt19937& rng,
+                         std::vector<std::byte>& bytes) {
+  std::uniform_real_distribution<float> dist(-range, range);
+  const int64_t row_bytes = weight_row_bytes(format, cols);
+  bytes.resize(static_cast<size_t>(rows * row_bytes));
+  std::vector<float> values(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (auto& v : values) v = dist(rng);
+    if (is_block_format(format)) {
+      EXPECT_TRUE(
+          quant::quantize_row(ggml_type_for(format), values.data(), &bytes[r * row_bytes], cols).ok());
+    } else {
+      std::memcpy(&bytes[r * row_bytes], values.data(), static_cast<size_t>(row_bytes));
+    }
+  }
+  return WeightView{format, rows, cols, bytes.data(), row_bytes};
+}
+
 // Epilogues see each output row once, in ranges of whole row_multiples (but the last), only when
 // those rows are final for every token; with equal rows (lockstep) an epilogue also sees the
 // other targets' rows of its range final. Packed int8 weights included
@@ -267,19 +287,7 @@ TEST(MatmulSharedInput, EpiloguesSeeFinishedRowsInWholeMultiples) {
   const int64_t cols = 256;
   ThreadPool pool(2);
   const auto make = [&](WeightFormat format, int64_t rows, std::vector<std::byte>& bytes) {
-    const int64_t row_bytes = weight_row_bytes(format, cols);
-    bytes.resize(static_cast<size_t>(rows * row_bytes));
-    std::vector<float> values(static_cast<size_t>(cols));
-    for (int64_t r = 0; r < rows; ++r) {
-      for (auto& v : values) v = dist(rng);
-      if (is_block_format(format)) {
-        EXPECT_TRUE(
-            quant::quantize_row(ggml_type_for(format), values.data(), &bytes[r * row_bytes], cols).ok());
-      } else {
-        std::memcpy(&bytes[r * row_bytes], values.data(), static_cast<size_t>(row_bytes));
-      }
-    }
-    return WeightView{format, rows, cols, bytes.data(), row_bytes};
+    return random_weight(format, rows, cols, 1.0f, rng, bytes);
   };
   std::vector<std::byte> q8_bytes, q4_bytes, f32_bytes, f32b_bytes;
   const WeightView q8 = make(WeightFormat::kQ8_0, 128, q8_bytes);
@@ -383,15 +391,7 @@ TEST(RmsNormMatmulSharedInput, IsBitwiseNormThenMatmul) {
   std::vector<float> norm_weight(static_cast<size_t>(cols));
   for (auto& v : norm_weight) v = dist(rng);
   const auto quantized = [&](WeightFormat format, int64_t rows, std::vector<std::byte>& bytes) {
-    const int64_t row_bytes = weight_row_bytes(format, cols);
-    bytes.resize(static_cast<size_t>(rows * row_bytes));
-    std::vector<float> values(static_cast<size_t>(cols));
-    for (int64_t r = 0; r < rows; ++r) {
-      for (auto& v : values) v = dist(rng);
-      EXPECT_TRUE(
-          quant::quantize_row(ggml_type_for(format), values.data(), &bytes[r * row_bytes], cols).ok());
-    }
-    return WeightView{format, rows, cols, bytes.data(), row_bytes};
+    return random_weight(format, rows, cols, 2.0f, rng, bytes);
   };
   std::vector<std::byte> q8_bytes, q4_bytes, q4k_bytes, q6k_bytes;
   const WeightView q8 = quantized(WeightFormat::kQ8_0, 40, q8_bytes);
