@@ -227,7 +227,9 @@ void DecoderModel::attention(int64_t layer, const BlockInput& in, float* out, Pa
                                  {&L.k.weight, L.k.bias_or_null(), k_.data(), L.k.weight.rows},
                                  {&L.v.weight, L.v.bias_or_null(), v_.data(), L.v.weight.rows}};
   if (per_head_only) {
-    qkv[0].epilogue = kernels::row_epilogue(q_heads_done, hd);
+    // q's heads need nothing when there is neither a per-head norm nor RoPE (learned positions).
+    if (config_.qk_norm == QkNorm::kPerHead || uses_rope)
+      qkv[0].epilogue = kernels::row_epilogue(q_heads_done, hd);
     qkv[1].epilogue = kernels::row_epilogue(k_heads_done, hd);
     qkv[2].epilogue = kernels::row_epilogue(v_heads_done, hd);
   }

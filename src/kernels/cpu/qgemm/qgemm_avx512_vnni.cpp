@@ -315,10 +315,11 @@ struct ImageLayout {
   static constexpr int64_t codes(int64_t u) {
     return u / F::kChunkUnits * kChunkStride + u % F::kChunkUnits * F::kCodeImage;
   }
+  // After the code images of every unit of u's chunk (the last chunk may hold fewer).
   int64_t scales(int64_t u) const {
     const int64_t first = u / F::kChunkUnits * F::kChunkUnits;
     const int64_t in_chunk = units - first < F::kChunkUnits ? units - first : F::kChunkUnits;
-    return first / F::kChunkUnits * kChunkStride + in_chunk * F::kCodeImage + (u - first) * F::kScaleImage;
+    return codes(first) + in_chunk * F::kCodeImage + (u - first) * F::kScaleImage;
   }
   static constexpr int64_t bytes(int64_t units) {
     return units / F::kChunkUnits * kChunkStride +
