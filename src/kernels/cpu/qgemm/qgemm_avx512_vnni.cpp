@@ -36,10 +36,10 @@ constexpr int64_t kFewTokensChunkBlocks = 16;
 // Tokens whose int8 activations (128 × a 2048-wide row = 256 KiB, plus scales) stay in L2.
 constexpr int64_t kTokenBlock = 128;
 // One token does too little work per byte for the hardware prefetchers alone to keep enough lines
-// in flight: the packed images are prefetched this far ahead of the block being multiplied.
-// Measured, cold 5632x2048 GEMV on 2 threads, share of the read bandwidth sampled beside it, with
-// the chunked layout (scales beside their codes): 4 KiB 91-116% for Q8_0/Q4_0/Q4_K/Q6_K, 2 KiB
-// 90-108%, 16 KiB 73-112% (Q6_K 73-74%).
+// in flight: the packed images are prefetched at least this far ahead of the chunk being
+// multiplied. Measured, cold 2048x5632 GEMV on 2 threads, share of the read bandwidth sampled
+// beside it (non-temporal, once per chunk): Q4_0 2 KiB 105%, 4 KiB 110%, 8 KiB 88%; Q4_K 2 KiB
+// 105%, 4 KiB 112%; Q8_0 2 KiB 112%, 4 KiB 121%.
 constexpr int64_t kPrefetchBytes = 4096;
 // Up to this many tokens (decode batches) the many-token path prefetches each next chunk of
 // packed images while the first token tile multiplies the current one. Longer prompts reuse a
@@ -423,43 +423,59 @@ inline void token_tile(const QuantGemmProblem& p, const std::byte* images, Image
 }
 
 // Fewer tokens than a tile (decode at batch 1-3) over packed weights, one row group:
-// token_tile<F, kTokens>'s arithmetic in a lean loop (activation and image pointers in registers,
-// no chunking) that prefetches the images ahead. Measured with the weights in L2, one Q4_0 token
-// runs ~25% faster than through token_tile; two groups per pass (sharing the activation
-// broadcasts) were no faster.
+// token_tile<F, kTokens>'s arithmetic in a lean loop over the group's chunks, image pointers
+// stepped unit by unit, that prefetches the images ahead. Measured with the weights in L2, one
+// Q4_0 token runs ~25% faster than through token_tile; two groups per pass (sharing the
+// activation broadcasts) were no faster.
 template <typename F, int kTokens>
 inline void few_tokens_packed(const QuantGemmProblem& p, int64_t r0, int64_t row_end) {
-  const int64_t blocks = p.cols / 32;
-  const ImageLayout<F> layout{blocks / F::kUnitBlocks};
-  const std::byte* images = p.w_packed + r0 / kLanes * p.w_packed_group_stride;
-  const int8_t* xq[kTokens];
+  constexpr int64_t kStride = ImageLayout<F>::kChunkStride;
+  // Whole chunks, at least kPrefetchBytes.
+  constexpr int64_t kAhead = (kPrefetchBytes + kStride - 1) / kStride * kStride;
+  const int64_t units = p.cols / 32 / F::kUnitBlocks;
+  const std::byte* chunk = p.w_packed + r0 / kLanes * p.w_packed_group_stride;
   __m512 acc[kTokens];
-  for (int i = 0; i < kTokens; ++i) {
-    xq[i] = p.x.q + i * p.x.q_stride;
-    acc[i] = _mm512_setzero_ps();
-  }
-  for (int64_t b = 0; b < blocks; ++b) {
-    // The group is one stream: this block's share of it, kPrefetchBytes ahead (the ranges of
-    // consecutive blocks overlap by under a line). Past the end of the images these touch the
-    // next group or beyond: prefetches never fault.
-    for (int64_t line = 0; line < ImageLayout<F>::kBlockBytes; line += 64)
-      _mm_prefetch(
-          reinterpret_cast<const char*>(images + b * ImageLayout<F>::kBlockBytes + kPrefetchBytes + line),
-          _MM_HINT_T0);
-    const int64_t unit = b / F::kUnitBlocks;
-    Block pb;
-    F::unpack(images + layout.codes(unit), images + layout.scales(unit), b % F::kUnitBlocks, pb);
-    __m512i first[kTokens], second[kTokens];
-    for (int i = 0; i < kTokens; ++i) start_chains<F>(p.x, i * p.x.scale_stride + b, first[i], second[i]);
-    for (int k = 0; k < 4; ++k) {
-      for (int i = 0; i < kTokens; ++i) {
-        const int8_t* x = xq[i] + 32 * b + 4 * k;
-        first[i] = _mm512_dpbusd_epi32(first[i], pb.w[k], _mm512_set1_epi32(load_i32(x)));
-        second[i] = _mm512_dpbusd_epi32(second[i], pb.w[k + 4], _mm512_set1_epi32(load_i32(x + 16)));
+  for (int i = 0; i < kTokens; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t u0 = 0; u0 < units; u0 += F::kChunkUnits, chunk += kStride) {
+    // The group is one stream: each chunk asks for the one kAhead bytes on, once per line. Past
+    // the end of the images these touch the next group or beyond: prefetches never fault.
+    // Non-temporal: each image is read once per call. Cold 2048x5632 and 5632x2048 GEMV, 2
+    // threads, share of the read bandwidth sampled beside it, against a T0 prefetch of every
+    // block's share (and the scale offsets computed per block): Q4_0 67-73% -> 106-109%, Q8_0
+    // 85-91% -> 117-121%, Q4_K 100-103% -> 105-112%, Q6_K 96-99% -> 111-120%.
+    for (int64_t line = 0; line < kStride; line += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(chunk + kAhead + line), _MM_HINT_NTA);
+    // always_inline: gcc 12 otherwise calls it, with the accumulators through memory.
+    const auto unit = [&](int64_t u, const std::byte* codes, const std::byte* scales)
+        __attribute__((always_inline)) {
+      for (int64_t j = 0; j < F::kUnitBlocks; ++j) {
+        const int64_t b = u * F::kUnitBlocks + j;
+        Block pb;
+        F::unpack(codes, scales, j, pb);
+        __m512i first[kTokens], second[kTokens];
+        for (int i = 0; i < kTokens; ++i) start_chains<F>(p.x, i * p.x.scale_stride + b, first[i], second[i]);
+        for (int k = 0; k < 4; ++k) {
+          for (int i = 0; i < kTokens; ++i) {
+            const int8_t* x = p.x.q + i * p.x.q_stride + 32 * b + 4 * k;
+            first[i] = dpbusd_broadcast(first[i], pb.w[k], x);
+            second[i] = dpbusd_broadcast(second[i], pb.w[k + 4], x + 16);
+          }
+        }
+        for (int i = 0; i < kTokens; ++i)
+          acc[i] = add_block<F>(acc[i], pb, first[i], second[i], p.x, i * p.x.scale_stride + b);
       }
+    };
+    // A whole chunk as straight-line code (the common case; the group's last may hold fewer). A
+    // loop over the chunk's units held a cold Q4_0 2048x5632 GEMV at 77-79% of the bandwidth
+    // sampled beside it, straight-line 102%.
+    if (units - u0 >= F::kChunkUnits) {
+      for (int64_t u = 0; u < F::kChunkUnits; ++u)
+        unit(u0 + u, chunk + u * F::kCodeImage, chunk + F::kChunkUnits * F::kCodeImage + u * F::kScaleImage);
+    } else {
+      const int64_t in_chunk = units - u0;
+      for (int64_t u = 0; u < in_chunk; ++u)
+        unit(u0 + u, chunk + u * F::kCodeImage, chunk + in_chunk * F::kCodeImage + u * F::kScaleImage);
     }
-    for (int i = 0; i < kTokens; ++i)
-      acc[i] = add_block<F>(acc[i], pb, first[i], second[i], p.x, i * p.x.scale_stride + b);
   }
   const int64_t count = row_end - r0 < kLanes ? row_end - r0 : kLanes;
   const auto valid = static_cast<__mmask16>((1u << count) - 1);
