@@ -85,6 +85,55 @@ inline void tile(const GemmProblem& p, int64_t t0, int64_t r0) {
   }
 }
 
+// One token, kRows rows: tile<kType, 1, kRows>'s arithmetic, with the rows' bytes asked for ahead.
+// A decode step streams each weight once, 8 rows (8 streams) at a time, and a row of a
+// 2048-wide bf16 matrix is one 4 KiB page, where the hardware prefetchers stop: each tile
+// started its 8 streams cold. The prefetch runs kAheadBytes into each row and on into the next
+// tile's rows (next_r0; past the matrix's end it touches memory it never reads: prefetches never
+// fault). Cold 5632x2048 bf16 GEMV, 2 threads, share of the read bandwidth sampled beside it:
+// 85-87% -> 105-112% (non-temporal; 512 B ahead 105%, 1 KiB 110%, 2 KiB 106%).
+template <ElementType kType, int kRows>
+inline void gemv_tile(const GemmProblem& p, int64_t r0, int64_t next_r0) {
+  constexpr int64_t kElementBytes = kType == ElementType::kF32 ? 4 : 2;
+  constexpr int64_t kLineElements = 64 / kElementBytes, kAheadBytes = 1024;
+  __m512 acc[kRows];
+  for (int j = 0; j < kRows; ++j) acc[j] = _mm512_setzero_ps();
+  const std::byte* w[kRows];
+  const std::byte* next[kRows];
+  for (int j = 0; j < kRows; ++j) {
+    w[j] = p.w + (r0 + j) * p.w_row_stride;
+    next[j] = p.w + (next_r0 + j) * p.w_row_stride;
+  }
+  const int64_t cols = p.cols, row_bytes = cols * kElementBytes, line_cols = cols & ~(kLineElements - 1);
+  int64_t k = 0;
+  for (; k < line_cols; k += kLineElements) {
+    const int64_t ahead = k * kElementBytes + kAheadBytes;
+    for (int j = 0; j < kRows; ++j)
+      _mm_prefetch(
+          reinterpret_cast<const char*>(ahead < row_bytes ? w[j] + ahead : next[j] + (ahead - row_bytes)),
+          _MM_HINT_NTA);
+    for (int64_t h = 0; h < kLineElements; h += 16) {
+      const __m512 xv = _mm512_loadu_ps(p.x + k + h);
+      for (int j = 0; j < kRows; ++j) acc[j] = _mm512_fmadd_ps(xv, load_weights<kType>(w[j], k + h), acc[j]);
+    }
+  }
+  for (; k + 16 <= cols; k += 16) {
+    const __m512 xv = _mm512_loadu_ps(p.x + k);
+    for (int j = 0; j < kRows; ++j) acc[j] = _mm512_fmadd_ps(xv, load_weights<kType>(w[j], k), acc[j]);
+  }
+  if (k < cols) {
+    const auto mask = static_cast<__mmask16>((1u << (cols - k)) - 1);
+    const __m512 xv = _mm512_maskz_loadu_ps(mask, p.x + k);
+    for (int j = 0; j < kRows; ++j)
+      acc[j] = _mm512_fmadd_ps(xv, load_weights_masked<kType>(w[j], k, mask), acc[j]);
+  }
+  for (int j = 0; j < kRows; ++j) {
+    float sum = reduce(acc[j]);
+    if (p.bias) sum += p.bias[r0 + j];
+    p.y[r0 + j] = sum;
+  }
+}
+
 // Rows are taken in groups that stay in L2 (48 rows); within a group every token tile is
 // multiplied with every row block before the next token tile, so each activation tile is read
 // from memory once per group rather than once per row block.
@@ -104,7 +153,9 @@ void rows_for_batch(const GemmProblem& p, int64_t row_begin, int64_t row_end) {
   // One token: 8 independent accumulators hide FMA latency while weights stream from memory.
   // More tokens: a 4×6 tile (24 accumulators) reuses every weight load four times.
   if (p.num_tokens == 1) {
-    rows<kType, 1, 8>(p, row_begin, row_end);
+    int64_t r = row_begin;
+    for (; r + 8 <= row_end; r += 8) gemv_tile<kType, 8>(p, r, r + 8);
+    for (; r < row_end; ++r) gemv_tile<kType, 1>(p, r, r + 1);
   } else {
     rows<kType, 4, 6>(p, row_begin, row_end);
   }

@@ -67,6 +67,42 @@ inline void tile(const Bf16GemmProblem& p, int64_t t0, int64_t r0) {
   }
 }
 
+// One token, kRows rows: tile<1, kRows>'s arithmetic, with the rows' bytes asked for ahead, 1 KiB
+// into each row and on into the next tile's rows (next_r0): see gemv_tile in gemm_avx512.cpp.
+template <int kRows>
+inline void gemv_tile(const Bf16GemmProblem& p, int64_t r0, int64_t next_r0) {
+  constexpr int64_t kAheadBytes = 1024;
+  __m512 acc[kRows];
+  for (int j = 0; j < kRows; ++j) acc[j] = _mm512_setzero_ps();
+  const uint16_t* w[kRows];
+  const std::byte* next[kRows];
+  for (int j = 0; j < kRows; ++j) {
+    w[j] = reinterpret_cast<const uint16_t*>(p.w + (r0 + j) * p.w_row_stride);
+    next[j] = p.w + (next_r0 + j) * p.w_row_stride;
+  }
+  const int64_t cols = p.cols, row_bytes = 2 * cols, vec_cols = cols & ~int64_t{31};
+  for (int64_t k = 0; k < vec_cols; k += 32) {
+    const int64_t ahead = 2 * k + kAheadBytes;
+    for (int j = 0; j < kRows; ++j)
+      _mm_prefetch(ahead < row_bytes ? reinterpret_cast<const char*>(w[j]) + ahead
+                                     : reinterpret_cast<const char*>(next[j]) + (ahead - row_bytes),
+                   _MM_HINT_NTA);
+    const __m512bh xv = load_bf16(p.x + k);
+    for (int j = 0; j < kRows; ++j) acc[j] = _mm512_dpbf16_ps(acc[j], xv, load_bf16(w[j] + k));
+  }
+  if (vec_cols < cols) {
+    const auto mask = static_cast<__mmask32>((uint64_t{1} << (cols - vec_cols)) - 1);
+    const __m512bh xv = load_bf16_masked(p.x + vec_cols, mask);
+    for (int j = 0; j < kRows; ++j)
+      acc[j] = _mm512_dpbf16_ps(acc[j], xv, load_bf16_masked(w[j] + vec_cols, mask));
+  }
+  for (int j = 0; j < kRows; ++j) {
+    float sum = reduce(acc[j]);
+    if (p.bias) sum += p.bias[r0 + j];
+    p.y[r0 + j] = sum;
+  }
+}
+
 // Rows are taken in groups that stay in L2 (48 rows); within a group every token tile is
 // multiplied with every row block before the next token tile, so each activation tile is read
 // from memory once per group rather than once per row block.
@@ -101,7 +137,9 @@ void round_rows_to_bf16_avx512(const float* x, int64_t x_stride, int64_t cols, u
 
 void gemm_rows_avx512_bf16(const Bf16GemmProblem& p, int64_t row_begin, int64_t row_end) {
   if (p.num_tokens == 1) {
-    rows<1, 8>(p, row_begin, row_end);
+    int64_t r = row_begin;
+    for (; r + 8 <= row_end; r += 8) gemv_tile<8>(p, r, r + 8);
+    for (; r < row_end; ++r) gemv_tile<1>(p, r, r + 1);
   } else {
     rows<4, 6>(p, row_begin, row_end);
   }
