@@ -1,5 +1,6 @@
 #include "model/gguf_tensor_source.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "formats/gguf_hf_config.h"
@@ -69,6 +70,15 @@ Result<const SourceTensor*> GgufTensorSource::require(std::string_view hf_name) 
   const auto gguf_name = formats::hf_to_gguf_tensor_name(hf_name);
   return Error::make(ErrorKind::kNotFound, "tensor \"{}\" (GGUF \"{}\") not found in the GGUF file", hf_name,
                      gguf_name.value_or("?"));
+}
+
+bool GgufTensorSource::maps_file_at(const std::byte* data) const {
+  for (const auto& rows : unpermuted_) {
+    const auto at = reinterpret_cast<uintptr_t>(data), begin = reinterpret_cast<uintptr_t>(rows.data());
+    if (at >= begin && at - begin < rows.size()) return false;
+  }
+  return std::any_of(tensors_.begin(), tensors_.end(),
+                     [&](const auto& named) { return named.second.holds(data); });
 }
 
 }  // namespace tgi::model

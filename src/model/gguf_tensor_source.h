@@ -17,6 +17,7 @@ class GgufTensorSource final : public TensorSource {
   static Result<std::unique_ptr<GgufTensorSource>> open(std::unique_ptr<formats::GgufFile> file);
 
   Result<const SourceTensor*> require(std::string_view hf_name) const override;
+  bool maps_file_at(const std::byte* data) const override;
   const formats::GgufFile& file() const { return *file_; }
 
  private:

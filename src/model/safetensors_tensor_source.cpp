@@ -1,5 +1,7 @@
 #include "model/safetensors_tensor_source.h"
 
+#include <algorithm>
+
 namespace tgi::model {
 namespace {
 
@@ -32,6 +34,11 @@ Result<const SourceTensor*> SafetensorsTensorSource::require(std::string_view hf
   if (const auto it = tensors_.find(hf_name); it != tensors_.end()) return &it->second;
   TGI_TRY(model_.require(hf_name));  // the reader's own "not found" message
   return Error::make(ErrorKind::kInternal, "tensor \"{}\" is not indexed", hf_name);
+}
+
+bool SafetensorsTensorSource::maps_file_at(const std::byte* data) const {
+  return std::any_of(tensors_.begin(), tensors_.end(),
+                     [&](const auto& named) { return named.second.holds(data); });
 }
 
 }  // namespace tgi::model

@@ -17,6 +17,7 @@ class SafetensorsTensorSource final : public TensorSource {
   explicit SafetensorsTensorSource(const formats::SafetensorsModel& model);
 
   Result<const SourceTensor*> require(std::string_view hf_name) const override;
+  bool maps_file_at(const std::byte* data) const override;
 
  private:
   void index();

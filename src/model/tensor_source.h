@@ -23,6 +23,11 @@ struct SourceTensor {
   std::vector<int64_t> shape;  // row-major, outermost first ([out, in] for a weight matrix)
   const std::byte* data = nullptr;  // valid while the source lives
   size_t nbytes = 0;
+
+  bool holds(const std::byte* p) const {
+    const auto at = reinterpret_cast<uintptr_t>(p), begin = reinterpret_cast<uintptr_t>(data);
+    return at >= begin && at - begin < nbytes;
+  }
 };
 
 class TensorSource {
@@ -30,6 +35,9 @@ class TensorSource {
   virtual ~TensorSource() = default;
   // The tensor with this Hugging Face name; a missing one is an Error naming it.
   virtual Result<const SourceTensor*> require(std::string_view hf_name) const = 0;
+  // Whether `data` lies in a tensor this source reads in place from a mapped file (not in a
+  // buffer it built at open): such bytes are page cache, which weight_packing.h moves out of.
+  virtual bool maps_file_at(const std::byte* data) const = 0;
 };
 
 }  // namespace tgi::model

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <vector>
 
 #include "kernels/cpu/matmul.h"
@@ -12,9 +13,9 @@ namespace tgi::model {
 namespace {
 
 // Asks the kernel to reclaim the whole pages of [data, data + bytes): the stored rows of a packed
-// matrix are read again only off the hot path. Mapped file pages are dropped (and re-read from
-// the file if ever touched); anonymous memory stays where it is (no swap). A hint: failure is
-// harmless.
+// matrix are read again only off the hot path, those of a copied one never. Mapped file pages are dropped
+// (and re-read from the file if ever touched); anonymous memory stays where it is (no swap). A hint: failure
+// is harmless.
 void reclaim_pages(const std::byte* data, size_t bytes) {
   static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const auto begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
@@ -24,32 +25,55 @@ void reclaim_pages(const std::byte* data, size_t bytes) {
 
 }  // namespace
 
-Result<PackingSummary> pack_projections(ModelWeights& weights, kernels::ThreadPool& pool) {
-  // One buffer for every packed matrix, each starting on a cache line.
-  std::vector<Linear*> chosen;
-  std::vector<int64_t> sizes;
+Result<PackingSummary> pack_projections(ModelWeights& weights, const TensorSource& source,
+                                        kernels::ThreadPool& pool) {
+  struct Placement {
+    Linear* linear;
+    int64_t bytes;
+    bool pack;  // else copy the stored rows as they are
+  };
+  // The stored rows' extent (a view's last row may end before a whole row_stride).
+  const auto stored_bytes = [](const kernels::WeightView& w) {
+    return (w.rows - 1) * w.row_stride + kernels::weight_row_bytes(w.format, w.cols);
+  };
+  std::vector<Placement> chosen;
   int64_t total = 0;
   for_each_linear(weights, [&](Linear& l, bool) {
     if (!l.present() || l.weight.packed) return;
-    const int64_t bytes = kernels::packed_matmul_bytes(l.weight);
-    if (bytes == 0) return;
-    chosen.push_back(&l);
-    sizes.push_back(bytes);
-    total += (bytes + 63) / 64 * 64;
+    if (const int64_t packed = kernels::packed_matmul_bytes(l.weight); packed > 0) {
+      chosen.push_back({&l, packed, true});
+    } else if (source.maps_file_at(l.weight.data)) {
+      chosen.push_back({&l, stored_bytes(l.weight), false});
+    } else {
+      return;
+    }
+    total += (chosen.back().bytes + 63) / 64 * 64;  // each starting on a cache line
   });
   PackingSummary summary;
   if (chosen.empty()) return summary;
   TGI_ASSIGN_OR_RETURN(PageBuffer buffer, PageBuffer::allocate(static_cast<size_t>(total)));
   std::byte* next = buffer.data();
-  for (size_t i = 0; i < chosen.size(); ++i) {
-    Linear& l = *chosen[i];
-    l.weight = kernels::pack_for_matmul(l.weight, next, pool);
-    next += (sizes[i] + 63) / 64 * 64;
+  for (const Placement& p : chosen) {
+    Linear& l = *p.linear;
+    const kernels::WeightView stored = l.weight;
     // A tied LM head shares its rows with the embedding lookup, which keeps reading them.
-    if (l.weight.data != weights.embed_tokens.data)
-      reclaim_pages(l.weight.data, static_cast<size_t>(l.weight.rows * l.weight.row_stride));
-    ++summary.matrices_packed;
-    summary.bytes += sizes[i];
+    const bool tied = stored.data == weights.embed_tokens.data;
+    if (p.pack) {
+      l.weight = kernels::pack_for_matmul(stored, next, pool);
+      ++summary.matrices_packed;
+      summary.bytes += p.bytes;
+    } else {
+      std::byte* copy = next;
+      pool.parallel_for(p.bytes, [&](int64_t begin, int64_t end) {
+        std::memcpy(copy + begin, stored.data + begin, static_cast<size_t>(end - begin));
+      });
+      l.weight.data = copy;
+      if (tied) weights.embed_tokens.data = copy;
+      ++summary.matrices_copied;
+      summary.bytes_copied += p.bytes;
+    }
+    if (!tied || !p.pack) reclaim_pages(stored.data, static_cast<size_t>(stored_bytes(stored)));
+    next += (p.bytes + 63) / 64 * 64;
   }
   weights.packed_storage.push_back(std::move(buffer));
   return summary;

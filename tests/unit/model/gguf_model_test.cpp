@@ -308,7 +308,8 @@ TEST(GgufBroken, HeadCountThatDoesNotDivideTheRowsIsAnError) {
 }
 
 // Where the VNNI kernel runs, every Q8_0 projection gets a packed copy (and the forward that
-// reads it is what GgufGolden checks); elsewhere nothing is packed or allocated.
+// reads it is what GgufGolden checks); elsewhere the kernels read the stored rows, which are
+// copied out of the file mapping instead.
 TEST(WeightPacking, PacksEveryInt8ProjectionOnlyWhereTheKernelWantsIt) {
   const TempFile q8 = convert("llama3", "q8_0");
   auto file = formats::GgufFile::open(q8.path);
@@ -323,25 +324,75 @@ TEST(WeightPacking, PacksEveryInt8ProjectionOnlyWhereTheKernelWantsIt) {
   for_each_linear(*weights, [&](Linear& l, bool) { projections += l.present() ? 1 : 0; });
   kernels::ThreadPool pool(2);
   const bool vnni = kernels::active_cpu_isa() == kernels::CpuIsa::kAvx512 && kernels::cpu_has_avx512_vnni();
-  auto packed = pack_projections(*weights, pool);
+  auto packed = pack_projections(*weights, **source, pool);
   ASSERT_TRUE(packed.ok());
   const PackingSummary summary = *packed;
+  ASSERT_EQ(weights->packed_storage.size(), 1u);
   if (!vnni) {
     EXPECT_EQ(summary.matrices_packed, 0);
-    EXPECT_TRUE(weights->packed_storage.empty());
+    EXPECT_EQ(summary.matrices_copied, projections);
     return;
   }
-  ASSERT_EQ(weights->packed_storage.size(), 1u);
   EXPECT_GE(static_cast<int64_t>(weights->packed_storage[0].size()), summary.bytes);
   EXPECT_EQ(summary.matrices_packed, projections);
+  EXPECT_EQ(summary.matrices_copied, 0);
   EXPECT_GT(summary.bytes, 0);
   for_each_linear(*weights, [&](Linear& l, bool) {
     if (l.present()) {
       EXPECT_NE(l.weight.packed, nullptr);
     }
   });
-  EXPECT_EQ(weights->embed_tokens.packed, nullptr);                 // a lookup table, not a matmul
-  EXPECT_EQ(pack_projections(*weights, pool)->matrices_packed, 0);  // already packed
+  EXPECT_EQ(weights->embed_tokens.packed, nullptr);                           // a lookup table, not a matmul
+  EXPECT_EQ(pack_projections(*weights, **source, pool)->matrices_packed, 0);  // already packed
+}
+
+// Float projections have no packed layout: each is copied out of the file mapping into the
+// placement buffer, rows unchanged, except the q/k rows the GGUF source already un-permuted into
+// buffers of its own (not page cache). A second call finds nothing left to move.
+TEST(WeightPacking, CopiesFloatProjectionsOutOfTheFileMapping) {
+  const TempFile bf16 = convert("llama3", "bf16");
+  auto file = formats::GgufFile::open(bf16.path);
+  ASSERT_TRUE(file.ok());
+  auto config = gguf_model_config(**file);
+  ASSERT_TRUE(config.ok());
+  auto source = GgufTensorSource::open(std::move(*file));
+  ASSERT_TRUE(source.ok());
+  auto weights = load_weights(*config, **source);
+  ASSERT_TRUE(weights.ok()) << weights.error().message;
+  struct Stored {
+    const std::byte* data;
+    std::vector<std::byte> bytes;
+  };
+  std::map<const Linear*, Stored> before;
+  int64_t in_file = 0;
+  for_each_linear(*weights, [&](Linear& l, bool) {
+    if (!l.present()) return;
+    const auto* begin = l.weight.data;
+    const int64_t size =
+        (l.weight.rows - 1) * l.weight.row_stride + kernels::weight_row_bytes(l.weight.format, l.weight.cols);
+    before[&l] = {begin, std::vector<std::byte>(begin, begin + size)};
+    in_file += (*source)->maps_file_at(begin) ? 1 : 0;
+  });
+  ASSERT_GT(in_file, 0);
+  ASSERT_LT(in_file, static_cast<int64_t>(before.size()));  // q/k were un-permuted at open
+  kernels::ThreadPool pool(2);
+  auto placed = pack_projections(*weights, **source, pool);
+  ASSERT_TRUE(placed.ok()) << placed.error().message;
+  EXPECT_EQ(placed->matrices_packed, 0);
+  EXPECT_EQ(placed->matrices_copied, in_file);
+  ASSERT_EQ(weights->packed_storage.size(), 1u);
+  const std::byte* buffer = weights->packed_storage[0].data();
+  const size_t buffer_size = weights->packed_storage[0].size();
+  for (const auto& [linear, stored] : before) {
+    const std::byte* now = linear->weight.data;
+    const bool moved = now >= buffer && now < buffer + buffer_size;
+    EXPECT_EQ(moved, (*source)->maps_file_at(stored.data));
+    EXPECT_FALSE((*source)->maps_file_at(now));
+    EXPECT_EQ(std::vector<std::byte>(now, now + stored.bytes.size()), stored.bytes);
+  }
+  const PackingSummary again = *pack_projections(*weights, **source, pool);
+  EXPECT_EQ(again.matrices_copied, 0);
+  EXPECT_EQ(again.matrices_packed, 0);
 }
 
 // Found by fuzzing: a q/k matrix with rows but no bytes must be refused before its rows are moved.
