@@ -87,6 +87,50 @@ inline void tile(const GemmProblem& p, int64_t t0, int64_t r0) {
   }
 }
 
+// One token, kRows rows: tile<kType, 1, kRows>'s arithmetic, with the rows' bytes asked for 1 KiB
+// ahead, on into the next tile's rows (next_r0): see gemv_tile in gemm_avx512.cpp.
+template <ElementType kType, int kRows>
+inline void gemv_tile(const GemmProblem& p, int64_t r0, int64_t next_r0) {
+  constexpr int64_t kElementBytes = kType == ElementType::kF32 ? 4 : 2;
+  constexpr int64_t kLineElements = 64 / kElementBytes, kAheadBytes = 1024;
+  __m256 acc[kRows];
+  for (int j = 0; j < kRows; ++j) acc[j] = _mm256_setzero_ps();
+  const std::byte* w[kRows];
+  const std::byte* next[kRows];
+  for (int j = 0; j < kRows; ++j) {
+    w[j] = p.w + (r0 + j) * p.w_row_stride;
+    next[j] = p.w + (next_r0 + j) * p.w_row_stride;
+  }
+  const int64_t cols = p.cols, row_bytes = cols * kElementBytes, line_cols = cols & ~(kLineElements - 1);
+  int64_t k = 0;
+  for (; k < line_cols; k += kLineElements) {
+    const int64_t ahead = k * kElementBytes + kAheadBytes;
+    for (int j = 0; j < kRows; ++j)
+      _mm_prefetch(
+          reinterpret_cast<const char*>(ahead < row_bytes ? w[j] + ahead : next[j] + (ahead - row_bytes)),
+          _MM_HINT_NTA);
+    for (int64_t h = 0; h < kLineElements; h += 8) {
+      const __m256 xv = _mm256_loadu_ps(p.x + k + h);
+      for (int j = 0; j < kRows; ++j) acc[j] = _mm256_fmadd_ps(xv, load_weights<kType>(w[j], k + h), acc[j]);
+    }
+  }
+  for (; k + 8 <= cols; k += 8) {
+    const __m256 xv = _mm256_loadu_ps(p.x + k);
+    for (int j = 0; j < kRows; ++j) acc[j] = _mm256_fmadd_ps(xv, load_weights<kType>(w[j], k), acc[j]);
+  }
+  if (k < cols) {
+    const int count = static_cast<int>(cols - k);
+    const __m256 xv = load_partial(p.x + k, count);
+    for (int j = 0; j < kRows; ++j)
+      acc[j] = _mm256_fmadd_ps(xv, load_weights_partial<kType>(w[j], k, count), acc[j]);
+  }
+  for (int j = 0; j < kRows; ++j) {
+    float sum = reduce(acc[j]);
+    if (p.bias) sum += p.bias[r0 + j];
+    p.y[r0 + j] = sum;
+  }
+}
+
 // Rows in L2-sized groups; each token tile meets every row block of a group before the next
 // tile, so activations are read once per group (see gemm_avx512.cpp).
 constexpr int64_t kGroupRows = 40;
@@ -103,7 +147,9 @@ void rows(const GemmProblem& p, int64_t row_begin, int64_t row_end) {
 template <ElementType kType>
 void rows_for_batch(const GemmProblem& p, int64_t row_begin, int64_t row_end) {
   if (p.num_tokens == 1) {
-    rows<kType, 1, 6>(p, row_begin, row_end);
+    int64_t r = row_begin;
+    for (; r + 6 <= row_end; r += 6) gemv_tile<kType, 6>(p, r, r + 6);
+    for (; r < row_end; ++r) gemv_tile<kType, 1>(p, r, r + 1);
   } else {
     rows<kType, 2, 5>(p, row_begin, row_end);
   }
