@@ -30,7 +30,7 @@ Result<PackingSummary> pack_projections(ModelWeights& weights, const TensorSourc
   struct Placement {
     Linear* linear;
     int64_t bytes;
-    bool pack;  // else copy the stored rows as they are
+    bool pack;  // else copy the stored rows, one after another
   };
   // The stored rows' extent (a view's last row may end before a whole row_stride).
   const auto stored_bytes = [](const kernels::WeightView& w) {
@@ -43,7 +43,8 @@ Result<PackingSummary> pack_projections(ModelWeights& weights, const TensorSourc
     if (const int64_t packed = kernels::packed_matmul_bytes(l.weight); packed > 0) {
       chosen.push_back({&l, packed, true});
     } else if (source.maps_file_at(l.weight.data)) {
-      chosen.push_back({&l, stored_bytes(l.weight), false});
+      chosen.push_back(
+          {&l, l.weight.rows * kernels::weight_row_bytes(l.weight.format, l.weight.cols), false});
     } else {
       return;
     }
@@ -64,11 +65,14 @@ Result<PackingSummary> pack_projections(ModelWeights& weights, const TensorSourc
       summary.bytes += p.bytes;
     } else {
       std::byte* copy = next;
-      pool.parallel_for(p.bytes, [&](int64_t begin, int64_t end) {
-        std::memcpy(copy + begin, stored.data + begin, static_cast<size_t>(end - begin));
+      const int64_t row_bytes = p.bytes / stored.rows;
+      pool.parallel_for(stored.rows, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r)
+          std::memcpy(copy + r * row_bytes, stored.row(r), static_cast<size_t>(row_bytes));
       });
       l.weight.data = copy;
-      if (tied) weights.embed_tokens.data = copy;
+      l.weight.row_stride = row_bytes;
+      if (tied) weights.embed_tokens = l.weight;
       ++summary.matrices_copied;
       summary.bytes_copied += p.bytes;
     }
