@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -307,24 +308,43 @@ TEST(GgufBroken, HeadCountThatDoesNotDivideTheRowsIsAnError) {
   EXPECT_FALSE(model.error().message.empty());
 }
 
+// A converted file's source and the weights loaded from it, not yet packed.
+struct LoadedWeights {
+  std::unique_ptr<GgufTensorSource> source;
+  std::optional<ModelWeights> weights;
+};
+
+LoadedWeights load_unpacked(const fs::path& path) {
+  LoadedWeights loaded;
+  auto file = formats::GgufFile::open(path);
+  EXPECT_TRUE(file.ok());
+  if (!file.ok()) return loaded;
+  auto config = gguf_model_config(**file);
+  EXPECT_TRUE(config.ok());
+  auto source = GgufTensorSource::open(std::move(*file));
+  EXPECT_TRUE(source.ok());
+  if (!config.ok() || !source.ok()) return loaded;
+  loaded.source = std::move(*source);
+  auto weights = load_weights(*config, *loaded.source);
+  EXPECT_TRUE(weights.ok()) << weights.error().message;
+  if (weights.ok()) loaded.weights = std::move(*weights);
+  return loaded;
+}
+
 // Where the VNNI kernel runs, every Q8_0 projection gets a packed copy (and the forward that
 // reads it is what GgufGolden checks); elsewhere the kernels read the stored rows, which are
 // copied out of the file mapping instead.
 TEST(WeightPacking, PacksEveryInt8ProjectionOnlyWhereTheKernelWantsIt) {
   const TempFile q8 = convert("llama3", "q8_0");
-  auto file = formats::GgufFile::open(q8.path);
-  ASSERT_TRUE(file.ok());
-  auto config = gguf_model_config(**file);
-  ASSERT_TRUE(config.ok());
-  auto source = GgufTensorSource::open(std::move(*file));
-  ASSERT_TRUE(source.ok());
-  auto weights = load_weights(*config, **source);
-  ASSERT_TRUE(weights.ok()) << weights.error().message;
+  LoadedWeights loaded = load_unpacked(q8.path);
+  ASSERT_TRUE(loaded.weights.has_value());
+  auto& weights = loaded.weights;
+  auto& source = loaded.source;
   int64_t projections = 0;
   for_each_linear(*weights, [&](Linear& l, bool) { projections += l.present() ? 1 : 0; });
   kernels::ThreadPool pool(2);
   const bool vnni = kernels::active_cpu_isa() == kernels::CpuIsa::kAvx512 && kernels::cpu_has_avx512_vnni();
-  auto packed = pack_projections(*weights, **source, pool);
+  auto packed = pack_projections(*weights, *source, pool);
   ASSERT_TRUE(packed.ok());
   const PackingSummary summary = *packed;
   ASSERT_EQ(weights->packed_storage.size(), 1u);
@@ -343,7 +363,7 @@ TEST(WeightPacking, PacksEveryInt8ProjectionOnlyWhereTheKernelWantsIt) {
     }
   });
   EXPECT_EQ(weights->embed_tokens.packed, nullptr);                           // a lookup table, not a matmul
-  EXPECT_EQ(pack_projections(*weights, **source, pool)->matrices_packed, 0);  // already packed
+  EXPECT_EQ(pack_projections(*weights, *source, pool)->matrices_packed, 0);   // already packed
 }
 
 // Float projections have no packed layout: each is copied out of the file mapping into the
@@ -351,14 +371,10 @@ TEST(WeightPacking, PacksEveryInt8ProjectionOnlyWhereTheKernelWantsIt) {
 // buffers of its own (not page cache). A second call finds nothing left to move.
 TEST(WeightPacking, CopiesFloatProjectionsOutOfTheFileMapping) {
   const TempFile bf16 = convert("llama3", "bf16");
-  auto file = formats::GgufFile::open(bf16.path);
-  ASSERT_TRUE(file.ok());
-  auto config = gguf_model_config(**file);
-  ASSERT_TRUE(config.ok());
-  auto source = GgufTensorSource::open(std::move(*file));
-  ASSERT_TRUE(source.ok());
-  auto weights = load_weights(*config, **source);
-  ASSERT_TRUE(weights.ok()) << weights.error().message;
+  LoadedWeights loaded = load_unpacked(bf16.path);
+  ASSERT_TRUE(loaded.weights.has_value());
+  auto& weights = loaded.weights;
+  auto& source = loaded.source;
   struct Stored {
     const std::byte* data;
     std::vector<std::byte> bytes;
@@ -371,12 +387,12 @@ TEST(WeightPacking, CopiesFloatProjectionsOutOfTheFileMapping) {
     const int64_t size =
         (l.weight.rows - 1) * l.weight.row_stride + kernels::weight_row_bytes(l.weight.format, l.weight.cols);
     before[&l] = {begin, std::vector<std::byte>(begin, begin + size)};
-    in_file += (*source)->maps_file_at(begin) ? 1 : 0;
+    in_file += source->maps_file_at(begin) ? 1 : 0;
   });
   ASSERT_GT(in_file, 0);
   ASSERT_LT(in_file, static_cast<int64_t>(before.size()));  // q/k were un-permuted at open
   kernels::ThreadPool pool(2);
-  auto placed = pack_projections(*weights, **source, pool);
+  auto placed = pack_projections(*weights, *source, pool);
   ASSERT_TRUE(placed.ok()) << placed.error().message;
   EXPECT_EQ(placed->matrices_packed, 0);
   EXPECT_EQ(placed->matrices_copied, in_file);
@@ -386,11 +402,11 @@ TEST(WeightPacking, CopiesFloatProjectionsOutOfTheFileMapping) {
   for (const auto& [linear, stored] : before) {
     const std::byte* now = linear->weight.data;
     const bool moved = now >= buffer && now < buffer + buffer_size;
-    EXPECT_EQ(moved, (*source)->maps_file_at(stored.data));
-    EXPECT_FALSE((*source)->maps_file_at(now));
+    EXPECT_EQ(moved, source->maps_file_at(stored.data));
+    EXPECT_FALSE(source->maps_file_at(now));
     EXPECT_EQ(std::vector<std::byte>(now, now + stored.bytes.size()), stored.bytes);
   }
-  const PackingSummary again = *pack_projections(*weights, **source, pool);
+  const PackingSummary again = *pack_projections(*weights, *source, pool);
   EXPECT_EQ(again.matrices_copied, 0);
   EXPECT_EQ(again.matrices_packed, 0);
 }
