@@ -73,12 +73,12 @@ Result<const SourceTensor*> GgufTensorSource::require(std::string_view hf_name) 
 }
 
 bool GgufTensorSource::maps_file_at(const std::byte* data) const {
-  for (const auto& rows : unpermuted_) {
-    const auto at = reinterpret_cast<uintptr_t>(data), begin = reinterpret_cast<uintptr_t>(rows.data());
-    if (at >= begin && at - begin < rows.size()) return false;
-  }
-  return std::any_of(tensors_.begin(), tensors_.end(),
-                     [&](const auto& named) { return named.second.holds(data); });
+  const auto it = std::find_if(tensors_.begin(), tensors_.end(),
+                               [&](const auto& named) { return named.second.holds(data); });
+  if (it == tensors_.end()) return false;
+  // Un-permuted q/k rows live in buffers of this source, not in the file.
+  return std::none_of(unpermuted_.begin(), unpermuted_.end(),
+                      [&](const auto& rows) { return rows.data() == it->second.data; });
 }
 
 }  // namespace tgi::model

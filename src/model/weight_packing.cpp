@@ -65,7 +65,7 @@ Result<PackingSummary> pack_projections(ModelWeights& weights, const TensorSourc
       summary.bytes += p.bytes;
     } else {
       std::byte* copy = next;
-      const int64_t row_bytes = p.bytes / stored.rows;
+      const int64_t row_bytes = kernels::weight_row_bytes(stored.format, stored.cols);
       pool.parallel_for(stored.rows, [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r)
           std::memcpy(copy + r * row_bytes, stored.row(r), static_cast<size_t>(row_bytes));
