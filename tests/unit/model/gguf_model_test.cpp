@@ -341,7 +341,12 @@ TEST(WeightPacking, PacksEveryInt8ProjectionOnlyWhereTheKernelWantsIt) {
   auto& weights = loaded.weights;
   auto& source = loaded.source;
   int64_t projections = 0;
-  for_each_linear(*weights, [&](Linear& l, bool) { projections += l.present() ? 1 : 0; });
+  int64_t in_file = 0;  // without VNNI these are copied out of the page cache instead of packed
+  for_each_linear(*weights, [&](Linear& l, bool) {
+    if (!l.present()) return;
+    ++projections;
+    in_file += source->maps_file_at(l.weight.data) ? 1 : 0;
+  });
   kernels::ThreadPool pool(2);
   const bool vnni = kernels::active_cpu_isa() == kernels::CpuIsa::kAvx512 && kernels::cpu_has_avx512_vnni();
   auto packed = pack_projections(*weights, *source, pool);
@@ -349,8 +354,10 @@ TEST(WeightPacking, PacksEveryInt8ProjectionOnlyWhereTheKernelWantsIt) {
   const PackingSummary summary = *packed;
   ASSERT_EQ(weights->packed_storage.size(), 1u);
   if (!vnni) {
+    // The q/k rows the GGUF source un-permuted at open already live in buffers of its own.
+    ASSERT_LT(in_file, projections);
     EXPECT_EQ(summary.matrices_packed, 0);
-    EXPECT_EQ(summary.matrices_copied, projections);
+    EXPECT_EQ(summary.matrices_copied, in_file);
     return;
   }
   EXPECT_GE(static_cast<int64_t>(weights->packed_storage[0].size()), summary.bytes);

@@ -1,15 +1,24 @@
 #include "kernels/cpu/gemm/cpu_isa.h"
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 
 namespace tgi::kernels {
 namespace {
+
+// TGI_CPU_ISA=avx2 caps the process at AVX2 as if the CPU had nothing wider (VNNI and BF16
+// included), so an AVX-512 machine can run every test on the path an AVX2-only CPU takes.
+bool capped_at_avx2() {
+  const char* cap = std::getenv("TGI_CPU_ISA");
+  return cap && std::strcmp(cap, "avx2") == 0;
+}
 
 CpuIsa detect() {
   __builtin_cpu_init();
   const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-  return avx512 ? CpuIsa::kAvx512 : CpuIsa::kAvx2;
+  return avx512 && !capped_at_avx2() ? CpuIsa::kAvx512 : CpuIsa::kAvx2;
 }
 
 std::atomic<CpuIsa>& active() {

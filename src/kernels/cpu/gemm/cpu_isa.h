@@ -6,7 +6,8 @@ namespace tgi::kernels {
 
 enum class CpuIsa : uint8_t { kAvx2, kAvx512 };
 
-// AVX-512 (F+BW+VL+DQ) when the CPU and OS support it, else AVX2 (the build's baseline).
+// AVX-512 (F+BW+VL+DQ) when the CPU and OS support it, else AVX2 (the build's baseline). The
+// environment variable TGI_CPU_ISA=avx2 caps it at AVX2 (and turns off VNNI and BF16 with it).
 CpuIsa detected_cpu_isa();
 // The ISA matmul uses now: detected_cpu_isa() unless overridden (tests and benchmarks compare paths).
 CpuIsa active_cpu_isa();
