@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/json_limits.h"
+
 namespace tgi::server {
 
 Api::Api(ServerConfig config)
@@ -60,6 +62,15 @@ std::optional<nlohmann::ordered_json> Api::read_json_body(const HttpRequest& req
                               "Expected request with `Content-Type: application/json`"});
     return std::nullopt;
   }
+  auto bad_json = [&](const std::string& detail) {
+    channel.send(HttpResponse{400,
+                              {{"content-type", "text/plain; charset=utf-8"}},
+                              "Failed to parse the request body as JSON: " + detail});
+  };
+  if (auto violation = json_limit_violation(request.body)) {
+    bad_json(*violation);
+    return std::nullopt;
+  }
   nlohmann::ordered_json body = nlohmann::ordered_json::parse(request.body, nullptr, false);
   if (body.is_discarded()) {
     // Re-parse with exceptions only on this (rare) path, to report where the syntax broke.
@@ -67,13 +78,12 @@ std::optional<nlohmann::ordered_json> Api::read_json_body(const HttpRequest& req
     try {
       auto reparsed = nlohmann::ordered_json::parse(request.body);
       (void)reparsed;
-    } catch (const nlohmann::ordered_json::parse_error& e) {
+    } catch (const nlohmann::ordered_json::exception& e) {
       detail = e.what();
-      auto colon = detail.find("parse error");
-      if (colon != std::string::npos) detail = detail.substr(colon);
+      auto colon = detail.find("] ");
+      if (colon != std::string::npos) detail = detail.substr(colon + 2);
     }
-    channel.send(HttpResponse{400, {{"content-type", "text/plain; charset=utf-8"}},
-                              "Failed to parse the request body as JSON: " + detail});
+    bad_json(detail);
     return std::nullopt;
   }
   return body;
