@@ -1,5 +1,7 @@
 #include "server/chat_request.h"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "server/json_fields.h"
@@ -35,6 +37,65 @@ Result<std::string> flatten_content(const json& content, const std::string& path
     }
   }
   return text;
+}
+
+// An assistant message's tool_calls: [{"id": str, "type": str, "function": {"name": str,
+// "arguments": any, "description"?: str}}], every field TGI's ToolCall requires.
+Result<void> check_tool_calls(const json& calls, const std::string& path) {
+  if (!calls.is_array())
+    return shape_error(path,
+                       fmt::format("invalid type: {}, expected a sequence", describe_json_value(calls)));
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const std::string call_path = fmt::format("{}[{}]", path, i);
+    const json& call = calls[i];
+    if (!call.is_object())
+      return shape_error(
+          call_path, fmt::format("invalid type: {}, expected struct ToolCall", describe_json_value(call)));
+    TGI_TRY(read_required<std::string>(call, call_path, "id"));
+    TGI_TRY(read_required<std::string>(call, call_path, "type"));
+    TGI_ASSIGN_OR_RETURN(json function, read_required<json>(call, call_path, "function"));
+    const std::string function_path = call_path + ".function";
+    if (!function.is_object())
+      return shape_error(function_path, fmt::format("invalid type: {}, expected struct FunctionDefinition",
+                                                    describe_json_value(function)));
+    TGI_TRY(read_required<std::string>(function, function_path, "name"));
+    TGI_TRY(read_required<json>(function, function_path, "arguments"));
+    TGI_TRY(read_field<std::string>(function, function_path, "description"));
+  }
+  return {};
+}
+
+// TGI takes `logit_bias` as a list of floats and ignores it; OpenAI's clients send a map from
+// token id to bias, which the sampler applies. Anything else is a shape error.
+Result<std::vector<std::pair<int32_t, float>>> parse_logit_bias(const json& value) {
+  std::vector<std::pair<int32_t, float>> bias;
+  if (value.is_null()) return bias;
+  if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i)
+      if (!value[i].is_number())
+        return shape_error(fmt::format("logit_bias[{}]", i),
+                           fmt::format("invalid type: {}, expected f32", describe_json_value(value[i])));
+    return bias;
+  }
+  if (!value.is_object())
+    return shape_error("logit_bias",
+                       fmt::format("invalid type: {}, expected a sequence or a map of token ids to f32",
+                                   describe_json_value(value)));
+  for (const auto& [key, item] : value.items()) {
+    const std::string path = "logit_bias." + key;
+    int32_t token = 0;
+    const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), token);
+    if (ec != std::errc() || end != key.data() + key.size() || token < 0)
+      return shape_error(path,
+                         fmt::format("invalid value: string {}, expected a token id", json(key).dump()));
+    if (!item.is_number())
+      return shape_error(path, fmt::format("invalid type: {}, expected f32", describe_json_value(item)));
+    const double v = item.get<double>();
+    if (v < -100.0 || v > 100.0)
+      return shape_error(path, fmt::format("invalid value: {}, expected a bias from -100 to 100", v));
+    bias.emplace_back(token, static_cast<float>(v));
+  }
+  return bias;
 }
 
 Result<std::vector<ChatTool>> parse_tools(const json& value) {
@@ -91,8 +152,10 @@ Result<ChatRequest> parse_chat_request(const json& body) {
     if (content != m.end() && !content->is_null()) {
       TGI_ASSIGN_OR_RETURN(std::string text, flatten_content(*content, path + ".content"));
       (void)text;
-    } else if (!m.contains("tool_calls") || !m["tool_calls"].is_array()) {
+    } else if (!m.contains("tool_calls") || m["tool_calls"].is_null()) {
       return shape_error(path, "data did not match any variant of untagged enum MessageBody");
+    } else {
+      TGI_TRY(check_tool_calls(m["tool_calls"], path + ".tool_calls"));
     }
   }
   TGI_ASSIGN_OR_RETURN(r.frequency_penalty, read_field<float>(body, "", "frequency_penalty"));
@@ -110,6 +173,10 @@ Result<ChatRequest> parse_chat_request(const json& body) {
   TGI_ASSIGN_OR_RETURN(r.seed, read_field<uint64_t>(body, "", "seed"));
   TGI_ASSIGN_OR_RETURN(r.temperature, read_field<float>(body, "", "temperature"));
   TGI_ASSIGN_OR_RETURN(r.top_p, read_field<float>(body, "", "top_p"));
+  TGI_ASSIGN_OR_RETURN(r.n, read_field<uint32_t>(body, "", "n"));
+  if (auto bias = body.find("logit_bias"); bias != body.end()) {
+    TGI_ASSIGN_OR_RETURN(r.logit_bias, parse_logit_bias(*bias));
+  }
   if (body.contains("tools") && !body["tools"].is_null()) {
     TGI_ASSIGN_OR_RETURN(r.tools, parse_tools(body["tools"]));
   }
@@ -152,6 +219,7 @@ GenerateParameters chat_parameters(const ChatRequest& r) {
   p.top_n_tokens = r.top_logprobs;
   p.details = true;
   p.grammar = r.response_format;
+  p.logit_bias = r.logit_bias;
   if (r.model && *r.model != "tgi") p.adapter_id = r.model;
   return p;
 }

@@ -38,6 +38,8 @@ struct ChatRequest {
   nlohmann::ordered_json tool_choice;  // null, string or object
   std::optional<nlohmann::ordered_json> response_format;
   bool include_usage = false;
+  std::optional<uint32_t> n;  // accepted and ignored, as TGI does: one choice
+  std::vector<std::pair<int32_t, float>> logit_bias;
 };
 
 Result<ChatRequest> parse_chat_request(const nlohmann::ordered_json& body);  // errors: shape errors

@@ -157,6 +157,7 @@ Result<ValidatedRequest> validate_generate(const std::string& inputs, const Gene
   r.sampling.frequency_penalty = frequency_penalty;
   r.sampling.seed = p.seed;
   r.sampling.watermark = p.watermark;
+  r.sampling.logit_bias = p.logit_bias;
   r.stopping.max_new_tokens = static_cast<int32_t>(v.max_new_tokens);
   r.stopping.stop_sequences = p.stop;
   r.top_n_tokens = static_cast<int32_t>(top_n_tokens);

@@ -35,6 +35,7 @@ struct GenerateParameters {
   std::optional<uint32_t> top_n_tokens;
   std::optional<nlohmann::ordered_json> grammar;
   std::optional<std::string> adapter_id;
+  std::vector<std::pair<int32_t, float>> logit_bias;  // OpenAI's token id → bias (chat only)
 };
 
 struct GenerateRequest {
