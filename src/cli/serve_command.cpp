@@ -90,6 +90,20 @@ void add_serve_command(CLI::App& app) {
   option(cmd, "unix-socket", o->unix_socket, "Also listen on this Unix socket path");
   option(cmd, "http-threads", o->http_threads, "Threads serving HTTP connections")->capture_default_str();
   option(cmd, "num-threads", o->num_threads, "Compute threads (0: all cores)")->capture_default_str();
+  option(cmd, "idle-timeout", o->idle_timeout, "Seconds a connection may sit with no request in progress")
+      ->capture_default_str();
+  option(cmd, "request-header-timeout", o->request_header_timeout,
+         "Seconds from a request's first byte to the end of its headers (then 408)")
+      ->capture_default_str();
+  option(cmd, "request-body-timeout", o->request_body_timeout,
+         "Seconds to receive a request's body (then 408)")
+      ->capture_default_str();
+  option(cmd, "max-connections", o->max_connections,
+         "Open connections at most; more are closed when accepted")
+      ->capture_default_str();
+  option(cmd, "max-stream-backlog-bytes", o->max_stream_backlog_bytes,
+         "Unsent bytes a stream may pile up for a slow reader before it is cancelled")
+      ->capture_default_str();
   cmd->callback([o] { throw CLI::RuntimeError(server::run_server(*o)); });
 }
 

@@ -82,6 +82,14 @@ Result<void> validate_launch_options(const LaunchOptions& o) {
   if (o.usage_stats != "on" && o.usage_stats != "off" && o.usage_stats != "no-stack")
     return Error::make(ErrorKind::kInvalidArgument, "--usage-stats must be on, off or no-stack, got {:?}", o.usage_stats);
   if (o.http_threads < 1) return Error{ErrorKind::kInvalidArgument, "--http-threads must be >= 1"};
+  for (const auto& [name, seconds] : {std::pair{"--idle-timeout", o.idle_timeout},
+                                      std::pair{"--request-header-timeout", o.request_header_timeout},
+                                      std::pair{"--request-body-timeout", o.request_body_timeout}})
+    if (!(seconds > 0 && seconds <= 86400))
+      return Error{ErrorKind::kInvalidArgument, fmt::format("{} must be > 0 and <= 86400 seconds", name)};
+  if (o.max_connections < 1) return Error{ErrorKind::kInvalidArgument, "--max-connections must be >= 1"};
+  if (o.max_stream_backlog_bytes < 1024)
+    return Error{ErrorKind::kInvalidArgument, "--max-stream-backlog-bytes must be >= 1024"};
   return {};
 }
 

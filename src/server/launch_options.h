@@ -67,6 +67,12 @@ struct LaunchOptions {
   // Beyond TGI.
   std::optional<std::string> unix_socket;  // also listen on this Unix socket path
   int64_t http_threads = 2;
+  // Connection hygiene (seconds may be fractional); see HttpServerOptions.
+  double idle_timeout = 60;
+  double request_header_timeout = 10;
+  double request_body_timeout = 60;
+  int64_t max_connections = 1024;
+  int64_t max_stream_backlog_bytes = 8 << 20;
   int64_t num_threads = 0;  // compute threads for the model; 0: all cores
 };
 

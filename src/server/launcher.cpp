@@ -237,7 +237,18 @@ int run_server(const LaunchOptions& o) {
 
   Api api(config);
   api.set_backend(std::make_shared<EngineBackend>(engine, tokenizer, std::move(chat_template)));
-  HttpServer http(HttpServerOptions{config.threads, config.payload_limit}, api.handler());
+  HttpServerOptions http_options;
+  http_options.threads = config.threads;
+  http_options.payload_limit = config.payload_limit;
+  auto millis = [](double seconds) {
+    return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
+  };
+  http_options.idle_timeout = millis(o.idle_timeout);
+  http_options.header_timeout = millis(o.request_header_timeout);
+  http_options.body_timeout = millis(o.request_body_timeout);
+  http_options.max_connections = o.max_connections;
+  http_options.max_stream_backlog_bytes = o.max_stream_backlog_bytes;
+  HttpServer http(http_options, api.handler());
   if (auto listening = http.listen_tcp(o.hostname, config.port); !listening.ok()) {
     spdlog::error("{}", listening.error().message);
     return 1;
@@ -249,7 +260,10 @@ int run_server(const LaunchOptions& o) {
     }
   }
   // TGI also serves the metrics on --prometheus-port, at any path. A busy port is not fatal.
-  HttpServer prometheus(HttpServerOptions{1, 1024}, [&api](HttpRequest, std::shared_ptr<ResponseChannel> channel) {
+  HttpServerOptions prometheus_options = http_options;
+  prometheus_options.threads = 1;
+  prometheus_options.payload_limit = 1024;
+  HttpServer prometheus(prometheus_options, [&api](HttpRequest, std::shared_ptr<ResponseChannel> channel) {
     HttpRequest metrics_request;
     metrics_request.method = "GET";
     metrics_request.path = "/metrics";

@@ -1,64 +1,17 @@
 // The HTTP layer over a real loopback socket, with a scripted backend: routing edges (404, 405,
 // 401, 413, 415, 400, 422), JSON and SSE bytes, keep-alive, and cancellation on disconnect.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "fake_backend.h"
+#include "loopback_connection.h"
 #include "server/api.h"
 #include "server/http_server.h"
 
 namespace tgi::server {
 namespace {
-
-class Connection {
- public:
-  explicit Connection(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    // A server that never answers fails the test instead of hanging it.
-    timeval timeout{30, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  }
-  ~Connection() { close(); }
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  void send(const std::string& bytes) {
-    size_t sent = 0;
-    while (sent < bytes.size()) {
-      ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return;
-      sent += static_cast<size_t>(n);
-    }
-  }
-  // Reads until `marker` has been seen (or the peer closes).
-  std::string read_until(const std::string& marker) {
-    while (buffer_.find(marker) == std::string::npos) {
-      char chunk[4096];
-      ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
-      if (n <= 0) break;
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-    return buffer_;
-  }
-  std::string read_all() { return read_until(std::string(1, '\0') + "never"); }
-
- private:
-  int fd_ = -1;
-  std::string buffer_;
-};
 
 std::string post(const std::string& path, const std::string& body, const std::string& extra_headers = "",
                  const std::string& content_type = "application/json") {
