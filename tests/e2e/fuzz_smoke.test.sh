@@ -7,9 +7,9 @@
 set -euo pipefail
 src=${TGI_SOURCE_DIR:?TGI_SOURCE_DIR must point at the source tree}
 build=${TGI_FUZZ_BUILD_DIR:-$(dirname "${TGI_BINARY:?}")/fuzz-smoke}
-seconds=${TGI_FUZZ_SECONDS:-90}
+seconds=${TGI_FUZZ_SECONDS:-30}
 export TGI_FUZZ_SEED=${TGI_FUZZ_SEED:-20261127}
-export TGI_FUZZ_RUNS=${TGI_FUZZ_RUNS:-150000}
+export TGI_FUZZ_RUNS=${TGI_FUZZ_RUNS:-40000}
 if ! command -v clang++ >/dev/null; then
   echo "fuzz_smoke: clang++ not found (scripts/install-deps installs clang)" >&2
   exit 1
