@@ -22,17 +22,24 @@ start_server() {
   "$TGI_BINARY" serve --model-id "$MODEL_DIR" --hostname 127.0.0.1 --port "$PORT" --prometheus-port 0 \
     --max-total-tokens 512 --max-batch-total-tokens 8192 "$@" >"$WORK_DIR/server.log" 2>&1 &
   SERVER_PID=$!
+  wait_healthy "$BASE" "$SERVER_PID" "$WORK_DIR/server.log" "tgi serve"
+}
+
+# wait_healthy BASE PID LOG NAME: waits (up to 2 minutes) for BASE/health; fails with the log if
+# the server exits or never gets there.
+wait_healthy() {
+  local base=$1 pid=$2 log=$3 name=$4
   for _ in $(seq 1 600); do
-    if curl -fsS "$BASE/health" >/dev/null 2>&1; then return 0; fi
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "tgi serve exited during start-up:" >&2
-      cat "$WORK_DIR/server.log" >&2
+    if curl -fsS "$base/health" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$name exited during start-up:" >&2
+      cat "$log" >&2
       return 1
     fi
     sleep 0.2
   done
-  echo "tgi serve did not become healthy:" >&2
-  cat "$WORK_DIR/server.log" >&2
+  echo "$name did not become healthy:" >&2
+  cat "$log" >&2
   return 1
 }
 

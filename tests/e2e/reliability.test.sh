@@ -28,18 +28,7 @@ start_extra() {
   EXTRA_PIDS+=("$pid")
   printf -v "${name}_PID" '%s' "$pid"
   printf -v "${name}_PORT" '%s' "$port"
-  for _ in $(seq 1 600); do
-    if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "$name server exited during start-up:" >&2
-      cat "$WORK_DIR/$name.log" >&2
-      return 1
-    fi
-    sleep 0.2
-  done
-  echo "$name server did not become healthy:" >&2
-  cat "$WORK_DIR/$name.log" >&2
-  return 1
+  wait_healthy "http://127.0.0.1:$port" "$pid" "$WORK_DIR/$name.log" "$name server"
 }
 
 # exited PID: whether the child has exited (gone, or a zombie waiting to be reaped).

@@ -8,15 +8,18 @@
 // newline, then the body (the format of the seed corpus, which is the hostile-body corpus the e2e
 // suite sends to the real server). Whatever the body, the answer is a status below 500, and a
 // 4xx carries a body saying why; never an exception, crash or sanitizer report.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "../unit/server/word_tokens.h"
 #include "server/api.h"
 
 namespace {
@@ -25,28 +28,14 @@ using namespace tgi;
 using namespace tgi::server;
 
 // Generations run when the harness drains them, after the handler returned, as the engine thread
-// would run them later: one token per word of the prompt's first few ids, then the end.
+// would run them later: up to 3 tokens per best_of candidate, each the text `{"` (so tool-call
+// parsing sees broken JSON), then the candidate's end.
 class ScriptedBackend : public Backend {
  public:
   std::deque<std::function<void()>> pending;
 
   Result<TokenizedText> tokenize(const std::string& text, bool add_special_tokens) const override {
-    TokenizedText out;
-    if (add_special_tokens) {
-      out.ids.push_back(1);
-      out.offsets.emplace_back(0, 0);
-    }
-    size_t i = 0;
-    while (i < text.size()) {
-      while (i < text.size() && text[i] == ' ') ++i;
-      const size_t start = i;
-      while (i < text.size() && text[i] != ' ') ++i;
-      if (i > start) {
-        out.ids.push_back(static_cast<int32_t>(100 + (i - start) % 1000));
-        out.offsets.emplace_back(start, i);
-      }
-    }
-    return out;
+    return testing::word_tokens(text, add_special_tokens);
   }
 
   Result<std::string> render_chat(const ChatPrompt& prompt) const override {

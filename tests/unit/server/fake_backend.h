@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "server/backend.h"
+#include "word_tokens.h"
 
 namespace tgi::server::testing {
 
@@ -30,22 +31,7 @@ class FakeBackend : public Backend {
   }
 
   Result<TokenizedText> tokenize(const std::string& text, bool add_special_tokens) const override {
-    TokenizedText out;
-    if (add_special_tokens) {
-      out.ids.push_back(1);
-      out.offsets.emplace_back(0, 0);
-    }
-    size_t i = 0;
-    while (i < text.size()) {
-      while (i < text.size() && text[i] == ' ') ++i;
-      size_t start = i;
-      while (i < text.size() && text[i] != ' ') ++i;
-      if (i > start) {
-        out.ids.push_back(static_cast<int32_t>(100 + (i - start)));
-        out.offsets.emplace_back(start, i);
-      }
-    }
-    return out;
+    return word_tokens(text, add_special_tokens);
   }
 
   Result<std::string> render_chat(const ChatPrompt& prompt) const override {
