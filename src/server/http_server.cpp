@@ -1,5 +1,6 @@
 #include "server/http_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -126,7 +127,7 @@ class Session : public ResponseChannel,
       std::string bytes = status_line(response.status);
       for (const auto& [name, value] : response.headers) bytes += name + ": " + value + "\r\n";
       bytes += fmt::format("content-length: {}\r\n", response.body.size());
-      if (self->closes_after_response()) bytes += "connection: close\r\n";
+      bytes += self->connection_header();
       bytes += "\r\n";
       if (self->method_ != "HEAD") bytes += response.body;
       self->response_state_ = kComplete;
@@ -140,7 +141,7 @@ class Session : public ResponseChannel,
       std::string bytes = status_line(status);
       for (const auto& [name, value] : headers) bytes += name + ": " + value + "\r\n";
       bytes += "transfer-encoding: chunked\r\n";
-      if (self->closes_after_response()) bytes += "connection: close\r\n";
+      bytes += self->connection_header();
       bytes += "\r\n";
       self->response_state_ = kStreaming;
       self->enqueue(std::move(bytes));
@@ -206,6 +207,15 @@ class Session : public ResponseChannel,
 
   bool closes_after_response() const { return !keep_alive_ || server_.draining.load(); }
 
+  // A connection kept open says how long it stays open idle (as Node's and Apache's servers do),
+  // so a pooling client drops it before the server closes it instead of sending a request into a
+  // connection that is closing, which a client cannot retry when the request is a POST.
+  std::string connection_header() const {
+    if (closes_after_response()) return "connection: close\r\n";
+    const auto idle = std::chrono::duration_cast<std::chrono::seconds>(server_.options.idle_timeout).count();
+    return fmt::format("keep-alive: timeout={}\r\n", std::max<int64_t>(1, idle));
+  }
+
   // Sends ":\n\n" whenever the stream has been silent for the keep-alive interval.
   void arm_keep_alive(std::chrono::milliseconds wait) {
     const auto interval = server_.options.stream_keep_alive;
@@ -226,6 +236,7 @@ class Session : public ResponseChannel,
   // the read handler sees `read_timed_out_`. A generation count makes a late expiry of an earlier
   // wait harmless.
   void arm_read_timer(std::chrono::milliseconds limit) {
+    read_timed_out_ = false;  // an expiry that lost the race with its read's completion is void
     const uint64_t armed = ++read_timer_generation_;
     read_timer_.expires_after(limit);
     read_timer_.async_wait([self = this->shared_from_this(), armed](error_code ec) {

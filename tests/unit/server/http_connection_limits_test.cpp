@@ -71,6 +71,8 @@ TEST_F(ConnectionLimitsTest, AnIdleConnectionIsClosed) {
   kept.send("GET /health HTTP/1.1\r\nhost: x\r\n\r\n");
   const std::string answered = kept.read_all();  // answered, then closed once idle
   EXPECT_TRUE(answered.starts_with("HTTP/1.1 200 OK\r\n")) << answered;
+  // The response says how long the connection stays open idle (at least a second).
+  EXPECT_NE(answered.find("\r\nkeep-alive: timeout=1\r\n"), std::string::npos) << answered;
   EXPECT_TRUE(eventually([&] { return server_->open_connections() == 0; }));
 }
 
@@ -199,8 +201,9 @@ TEST_F(ConnectionLimitsTest, AnOverLimitBodyGets413NotAReset) {
   const std::string piece(64 << 10, 'a');
   const int pieces = 16;
   Connection c(server_->port());
-  ASSERT_TRUE(c.send("POST /generate HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: " +
-                     std::to_string(pieces * piece.size()) + "\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /generate HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: " +
+             std::to_string(pieces * piece.size()) + "\r\n\r\n"));
   for (int i = 0; i < pieces; ++i) {
     EXPECT_TRUE(c.send(piece)) << "upload refused at piece " << i;
     std::this_thread::sleep_for(milliseconds(10));
