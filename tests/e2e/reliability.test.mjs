@@ -13,6 +13,11 @@ const BASE_URL = process.env.BASE_URL;
 const PORT = Number(process.env.PORT);
 const SERVER_PID = Number(process.env.SERVER_PID);
 const KV_BASE_URL = process.env.KV_BASE_URL;
+// The server with 2-second idle, header and body limits (the others keep the defaults, so a
+// loaded machine cannot turn a slow client of theirs into a timeout).
+const TIMEOUTS_BASE_URL = process.env.TIMEOUTS_BASE_URL;
+const TIMEOUTS_PORT = Number(process.env.TIMEOUTS_PORT);
+const TIMEOUTS_PID = Number(process.env.TIMEOUTS_PID);
 const DRAIN_BASE_URL = process.env.DRAIN_BASE_URL;
 const DRAIN_PORT = Number(process.env.DRAIN_PORT);
 const DRAIN_PID = Number(process.env.DRAIN_PID);
@@ -32,10 +37,13 @@ const TIMER_SLACK_MS = 6000;
 
 const now = () => performance.now();
 
+// An error's message with the transport cause fetch hides behind "fetch failed".
+const why = (error) => `${error?.message}${error?.cause ? ` (${error.cause.code ?? error.cause.message})` : ""}`;
+
 // Every helper request closes its connection: the main server closes idle keep-alive connections
 // after 2 s, and a pooled connection reused just as the server closes it would fail the request
 // for a reason that is not the server's fault.
-async function post(base, route, body, { signal, timeoutMs = 120000 } = {}) {
+async function post(base, route, body, { signal, timeoutMs = 300000 } = {}) {
   const timeout = AbortSignal.timeout(timeoutMs);
   return fetch(base + route, {
     method: "POST",
@@ -452,7 +460,7 @@ function mixedRequest(i) {
   }
 }
 
-test("256 concurrent mixed requests: none lost or garbled, each equal to the same request alone", { timeout: 240000 }, async () => {
+test("256 concurrent mixed requests: none lost or garbled, each equal to the same request alone", { timeout: 420000 }, async () => {
   const unique = Array.from({ length: 128 }, (_, i) => mixedRequest(i));
   const alone = [];
   for (let i = 0; i < unique.length; i++) alone.push(await outcomeOf(BASE_URL, unique[i], `alone #${i} ${unique[i].kind}`));
@@ -460,7 +468,7 @@ test("256 concurrent mixed requests: none lost or garbled, each equal to the sam
     Array.from({ length: 256 }, (_, j) => outcomeOf(BASE_URL, unique[j % 128], `concurrent #${j} ${unique[j % 128].kind}`)),
   );
   const failed = results.map((r, j) => [r, j]).filter(([r]) => r.status === "rejected");
-  assert.equal(failed.length, 0, `lost or garbled: ${failed.slice(0, 5).map(([r, j]) => `#${j}: ${r.reason?.message}`).join("; ")}`);
+  assert.equal(failed.length, 0, `lost or garbled: ${failed.slice(0, 5).map(([r, j]) => `#${j}: ${why(r.reason)}`).join("; ")}`);
   results.forEach((r, j) => assert.deepEqual(r.value, alone[j % 128], `concurrent #${j} (${unique[j % 128].kind}) equals the request alone`));
   await waitIdle(BASE_URL, "after the mixed load");
 });
@@ -500,7 +508,7 @@ test("disconnect storm: 3 rounds of 100 streams aborted after their first token 
     const before = await metrics(BASE_URL);
     const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => streamThenAbort(BASE_URL, round * 1000 + i)));
     const failed = results.filter((r) => r.status === "rejected");
-    assert.equal(failed.length, 0, `round ${round}: ${failed.slice(0, 3).map((r) => r.reason?.message).join("; ")}`);
+    assert.equal(failed.length, 0, `round ${round}: ${failed.slice(0, 3).map((r) => why(r.reason)).join("; ")}`);
     const after = await waitIdle(BASE_URL, `round ${round}`);
     const dropped = (m) => m.get('tgi_request_failure{err="dropped"}') ?? 0;
     assert.equal(dropped(after) - dropped(before), 100, `round ${round}: every aborted stream was cancelled (counted as dropped)`);
@@ -517,7 +525,7 @@ test("disconnect storm: 3 rounds of 100 streams aborted after their first token 
 
 test("slowloris: 64 connections sending a header a byte every 200 ms are closed after the header timeout", { timeout: 60000 }, async () => {
   const header = "POST /generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Slow: " + "a".repeat(500) + "\r\n\r\n";
-  const conns = await Promise.all(Array.from({ length: 64 }, () => rawConnect(PORT)));
+  const conns = await Promise.all(Array.from({ length: 64 }, () => rawConnect(TIMEOUTS_PORT)));
   const startedAt = now();
   let sent = 0;
   const drip = () => {
@@ -529,7 +537,7 @@ test("slowloris: 64 connections sending a header a byte every 200 ms are closed 
   try {
     await sleep(500);
     // The server keeps serving while they drip.
-    await assertHealthy(BASE_URL, SERVER_PID, "during the slowloris");
+    await assertHealthy(TIMEOUTS_BASE_URL, TIMEOUTS_PID, "during the slowloris");
     const allClosed = await waitFor(() => conns.every((c) => c.closed), HEADER_TIMEOUT_MS + TIMER_SLACK_MS);
     assert.ok(allClosed, `all closed within the header timeout + ${TIMER_SLACK_MS} ms (${conns.filter((c) => !c.closed).length} still open)`);
   } finally {
@@ -542,13 +550,13 @@ test("slowloris: 64 connections sending a header a byte every 200 ms are closed 
     assert.ok(text === "" || text.startsWith("HTTP/1.1 408 "), `slowloris ${k}: a 408 or a bare close, got ${JSON.stringify(text.slice(0, 100))}`);
     assert.ok(c.closedAt - startedAt >= HEADER_TIMEOUT_MS - 500, `slowloris ${k}: not closed before the header timeout (${(c.closedAt - startedAt).toFixed(0)} ms)`);
   }
-  await assertHealthy(BASE_URL, SERVER_PID, "after the slowloris");
+  await assertHealthy(TIMEOUTS_BASE_URL, TIMEOUTS_PID, "after the slowloris");
 });
 
 test("slow body: 16 connections dripping a body a byte every 200 ms are closed after the body timeout", { timeout: 60000 }, async () => {
   const body = JSON.stringify({ inputs: "x".repeat(400), parameters: { max_new_tokens: 1 } });
   const head = `POST /generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
-  const conns = await Promise.all(Array.from({ length: 16 }, () => rawConnect(PORT)));
+  const conns = await Promise.all(Array.from({ length: 16 }, () => rawConnect(TIMEOUTS_PORT)));
   for (const c of conns) c.socket.write(head);
   const startedAt = now();
   let sent = 0;
@@ -557,7 +565,7 @@ test("slow body: 16 connections dripping a body a byte every 200 ms are closed a
     sent++;
   }, 200);
   try {
-    await assertHealthy(BASE_URL, SERVER_PID, "during the slow bodies");
+    await assertHealthy(TIMEOUTS_BASE_URL, TIMEOUTS_PID, "during the slow bodies");
     const allClosed = await waitFor(() => conns.every((c) => c.closed), BODY_TIMEOUT_MS + TIMER_SLACK_MS);
     assert.ok(allClosed, `all closed within the body timeout + ${TIMER_SLACK_MS} ms (${conns.filter((c) => !c.closed).length} still open)`);
   } finally {
@@ -570,18 +578,18 @@ test("slow body: 16 connections dripping a body a byte every 200 ms are closed a
     assert.ok(text === "" || text.startsWith("HTTP/1.1 408 "), `slow body ${k}: a 408 or a bare close, got ${JSON.stringify(text.slice(0, 100))}`);
     assert.ok(c.closedAt - startedAt >= BODY_TIMEOUT_MS - 500, `slow body ${k}: not closed before the body timeout (${(c.closedAt - startedAt).toFixed(0)} ms)`);
   }
-  await assertHealthy(BASE_URL, SERVER_PID, "after the slow bodies");
+  await assertHealthy(TIMEOUTS_BASE_URL, TIMEOUTS_PID, "after the slow bodies");
 });
 
 test("idle: 200 connections that send nothing, and a finished keep-alive one, are closed after the idle timeout", { timeout: 60000 }, async () => {
-  const conns = await Promise.all(Array.from({ length: 200 }, () => rawConnect(PORT)));
+  const conns = await Promise.all(Array.from({ length: 200 }, () => rawConnect(TIMEOUTS_PORT)));
   const startedAt = now();
-  const keepAlive = await rawConnect(PORT);
+  const keepAlive = await rawConnect(TIMEOUTS_PORT);
   keepAlive.socket.write(httpRequest("GET", "/health"));
   assert.ok(await waitFor(() => parseResponses(keepAlive.buffer())[0]?.complete, 10000), "the keep-alive request is answered");
   const answeredAt = now();
   assert.equal(parseResponses(keepAlive.buffer())[0].status, 200);
-  await assertHealthy(BASE_URL, SERVER_PID, "with 200 idle connections open");
+  await assertHealthy(TIMEOUTS_BASE_URL, TIMEOUTS_PID, "with 200 idle connections open");
   const allClosed = await waitFor(() => keepAlive.closed && conns.every((c) => c.closed), IDLE_TIMEOUT_MS + TIMER_SLACK_MS);
   for (const c of [...conns, keepAlive]) c.socket.destroy();
   assert.ok(allClosed, `all closed within the idle timeout + ${TIMER_SLACK_MS} ms (${conns.filter((c) => !c.closed).length} idle and ${keepAlive.closed ? 0 : 1} keep-alive still open)`);
@@ -592,7 +600,7 @@ test("idle: 200 connections that send nothing, and a finished keep-alive one, ar
   }
   assert.equal(parseResponses(keepAlive.buffer()).length, 1, "nothing more arrives on the keep-alive connection");
   assert.ok(keepAlive.closedAt - answeredAt >= IDLE_TIMEOUT_MS - 500, "the keep-alive connection stayed open for the idle timeout");
-  await assertHealthy(BASE_URL, SERVER_PID, "after the idle connections");
+  await assertHealthy(TIMEOUTS_BASE_URL, TIMEOUTS_PID, "after the idle connections");
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -743,7 +751,7 @@ test("KV exhaustion: 32 concurrent requests on a 64-token cache all succeed with
     ),
   );
   const failed = results.filter((r) => r.status === "rejected");
-  assert.equal(failed.length, 0, failed.slice(0, 3).map((r) => r.reason?.message).join("; "));
+  assert.equal(failed.length, 0, failed.slice(0, 3).map((r) => why(r.reason)).join("; "));
   results.forEach((r, i) => assert.deepEqual(r.value, alone[i], `request ${i} under KV exhaustion equals the sequential output`));
   const after = await waitIdle(KV_BASE_URL, "after the KV exhaustion");
   const usage = after.get("tgi_kv_cache_blocks_total");

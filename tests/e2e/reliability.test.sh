@@ -3,8 +3,8 @@
 # exhaustion, slowloris and idle connections, a pipelined flood, a client that never reads its
 # stream, a corpus of hostile bodies (tests/fuzz/corpus/http_body, which also seeds the HTTP body
 # fuzzer), oversized bodies and a SIGTERM drain.
-# Three servers: the main one (short idle and header timeouts, a small stream backlog), one with a
-# tiny KV budget, and one that is sent SIGTERM by the node tests and must exit 0.
+# Four servers: the main one (a small stream backlog), one with 2-second idle, header and body
+# limits, one with a tiny KV budget, and one that is sent SIGTERM by the node tests and must exit 0.
 source "$(dirname "$0")/lib.sh"
 # Under AddressSanitizer (make test-asan) freed memory waits in a 256 MiB quarantine, which the RSS
 # checks would count as growth; a small one keeps them about the server. Other builds ignore it.
@@ -14,8 +14,7 @@ IDLE_TIMEOUT_S=2
 HEADER_TIMEOUT_S=2
 BODY_TIMEOUT_S=2
 MAIN_GRACEFUL_S=30
-start_server --idle-timeout "$IDLE_TIMEOUT_S" --request-header-timeout "$HEADER_TIMEOUT_S" --request-body-timeout "$BODY_TIMEOUT_S" \
-  --max-concurrent-requests 512 --max-stream-backlog-bytes 4096 --graceful-termination-timeout "$MAIN_GRACEFUL_S"
+start_server --max-concurrent-requests 512 --max-stream-backlog-bytes 4096 --graceful-termination-timeout "$MAIN_GRACEFUL_S"
 
 # start_extra NAME [tgi serve flags...]: another server on its own port, with only the given
 # limits; sets NAME_PID and NAME_PORT. Its log is $WORK_DIR/NAME.log.
@@ -63,7 +62,7 @@ reliability_cleanup() {
     if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
   done
   if [[ $status -ne 0 ]]; then
-    for log in "$WORK_DIR"/KV.log "$WORK_DIR"/DRAIN.log "$WORK_DIR"/server.log; do
+    for log in "$WORK_DIR"/KV.log "$WORK_DIR"/TIMEOUTS.log "$WORK_DIR"/DRAIN.log "$WORK_DIR"/server.log; do
       if [[ -f "$log" ]]; then
         echo "--- $(basename "$log") (tail) ---" >&2
         tail -n 40 "$log" >&2
@@ -78,6 +77,10 @@ trap 'reliability_cleanup; cleanup' EXIT
 KV_MAX_CONNECTIONS=40
 start_extra KV --max-batch-total-tokens 64 --max-total-tokens 64 --max-input-tokens 32 --max-concurrent-requests 64 \
   --max-connections "$KV_MAX_CONNECTIONS"
+# Short idle, header and body limits, for the slowloris, slow-body and idle tests only: on the
+# main server a loaded machine could delay a client past them and fail an unrelated request.
+start_extra TIMEOUTS --idle-timeout "$IDLE_TIMEOUT_S" --request-header-timeout "$HEADER_TIMEOUT_S" \
+  --request-body-timeout "$BODY_TIMEOUT_S" --max-total-tokens 512 --max-batch-total-tokens 8192
 # The server the SIGTERM test stops; one sequence at a time, so its streams are still in flight.
 start_extra DRAIN --max-batch-size 1 --max-total-tokens 512 --max-batch-total-tokens 8192 --max-concurrent-requests 64 \
   --graceful-termination-timeout 60
@@ -86,6 +89,7 @@ started=$SECONDS
 set +e
 BASE_URL="$BASE" PORT="$PORT" SERVER_PID="$SERVER_PID" \
   KV_BASE_URL="http://127.0.0.1:$KV_PORT" KV_PID="$KV_PID" KV_MAX_CONNECTIONS="$KV_MAX_CONNECTIONS" \
+  TIMEOUTS_BASE_URL="http://127.0.0.1:$TIMEOUTS_PORT" TIMEOUTS_PORT="$TIMEOUTS_PORT" TIMEOUTS_PID="$TIMEOUTS_PID" \
   DRAIN_BASE_URL="http://127.0.0.1:$DRAIN_PORT" DRAIN_PORT="$DRAIN_PORT" DRAIN_PID="$DRAIN_PID" \
   DRAIN_LOG="$WORK_DIR/DRAIN.log" IDLE_TIMEOUT_S="$IDLE_TIMEOUT_S" HEADER_TIMEOUT_S="$HEADER_TIMEOUT_S" BODY_TIMEOUT_S="$BODY_TIMEOUT_S" HOSTILE_DIR="$TGI_SOURCE_DIR/tests/fuzz/corpus/http_body" \
   node --test --test-reporter=spec "$E2E_DIR/reliability.test.mjs"
@@ -106,6 +110,9 @@ fi
 kill -TERM "$KV_PID" 2>/dev/null || true
 wait_exit "$KV_PID" 60
 check "KV server exits 0 on SIGTERM" "$EXIT_CODE" "0"
+kill -TERM "$TIMEOUTS_PID" 2>/dev/null || true
+wait_exit "$TIMEOUTS_PID" 60
+check "timeouts server exits 0 on SIGTERM" "$EXIT_CODE" "0"
 kill -TERM "$SERVER_PID" 2>/dev/null || true
 wait_exit "$SERVER_PID" $((MAIN_GRACEFUL_S + 15))
 check "main server exits 0 on SIGTERM" "$EXIT_CODE" "0"
