@@ -105,6 +105,18 @@ size_t count_chars(std::string_view s) {
   return n;
 }
 
+size_t count_chars_lossless(std::string_view s) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.size(); ++n) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+    } else {
+      next_lossless(s, i);
+    }
+  }
+  return n;
+}
+
 bool ends_with_replacement(std::string_view s) {
   return s.size() >= 3 && s.substr(s.size() - 3) == kReplacementUtf8;
 }

@@ -67,4 +67,39 @@ std::string repair(std::string_view s);
 size_t count_chars(std::string_view s);
 bool ends_with_replacement(std::string_view s);
 
+// Lossless decoding of text that may be ill-formed (chat templates and the values they render).
+// A well-formed character decodes to its scalar value; a byte that starts no well-formed character
+// decodes, on its own, to the lone surrogate U+DC80 + byte (Python's "surrogateescape"), which no
+// well-formed input can produce and append_lossless() turns back into that byte. Decoding and
+// re-encoding therefore never changes the input, valid or not.
+inline constexpr char32_t kEscapedByteBase = 0xDC00;
+
+inline bool is_escaped_byte(char32_t c) {
+  return c >= 0xDC80 && c <= 0xDCFF;
+}
+
+inline char32_t next_lossless(std::string_view s, size_t& i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) {
+    ++i;
+    return b0;
+  }
+  if (valid_char_len_at(s, i) == 0) {
+    ++i;
+    return kEscapedByteBase + b0;
+  }
+  return next(s, i);
+}
+
+inline void append_lossless(std::string& out, char32_t c) {
+  if (is_escaped_byte(c)) {
+    out.push_back(static_cast<char>(c - kEscapedByteBase));
+  } else {
+    append(out, c);
+  }
+}
+
+// Number of characters next_lossless() decodes s into (count_chars() for valid UTF-8).
+size_t count_chars_lossless(std::string_view s);
+
 }  // namespace tgi::tokenizer::utf8

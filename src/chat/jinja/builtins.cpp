@@ -138,7 +138,7 @@ std::string python_replace(const std::string& s, const std::string& old, const s
         out += replacement;
         ++done;
       }
-      if (i < cps.size()) append_utf8(out, cps[i]);
+      if (i < cps.size()) utf8::append_lossless(out, cps[i]);
       renderer.check_size(out.size());
     }
     return out;
@@ -158,46 +158,52 @@ std::string python_replace(const std::string& s, const std::string& old, const s
   return out;
 }
 
-std::string python_title(const std::string& s) {
-  std::string out;
-  size_t i = 0;
-  bool previous_cased = false;
-  while (i < s.size()) {
-    uint32_t cp = decode_utf8(s, i);
-    bool cased = is_upper(cp) || is_lower(cp);
-    append_utf8(out, cased ? (previous_cased ? to_lower(cp) : to_upper(cp)) : cp);
-    previous_cased = cased;
-  }
-  return out;
+// jinja2's title filter (not str.title): the regex ([-\s({\[<]+) splits the string into runs of
+// separators and the words between them, and each piece becomes piece[0].upper() +
+// piece[1:].lower(), so a word's final sigma is judged within piece[1:] alone. Separator runs are
+// copied, as they have no case mappings.
+bool is_title_separator(uint32_t cp) {
+  return cp == '-' || is_space(cp) || cp == '(' || cp == '{' || cp == '[' || cp == '<';
 }
 
-std::string python_capitalize(const std::string& s) {
-  std::string out;
-  size_t i = 0;
-  bool first = true;
-  while (i < s.size()) {
-    uint32_t cp = decode_utf8(s, i);
-    append_utf8(out, first ? to_upper(cp) : to_lower(cp));
-    first = false;
-  }
-  return out;
-}
-
-// jinja2's title filter: capitalizes after '-', whitespace and opening brackets.
 std::string jinja_title(const std::string& s) {
-  std::string out;
-  size_t i = 0;
-  bool word_start = true;
-  while (i < s.size()) {
-    uint32_t cp = decode_utf8(s, i);
-    bool separator = cp == '-' || is_space(cp) || cp == '(' || cp == '{' || cp == '[' || cp == '<';
-    if (separator) {
-      append_utf8(out, cp);
-      word_start = true;
-    } else {
-      append_utf8(out, word_start ? to_upper(cp) : to_lower(cp));
-      word_start = false;
+  if (std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    std::string out = s;
+    bool word_start = true;
+    for (char& c : out) {
+      if (is_title_separator(static_cast<unsigned char>(c))) {
+        word_start = true;
+      } else {
+        c = word_start ? (c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c)
+                       : (c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+        word_start = false;
+      }
     }
+    return out;
+  }
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t start = i;
+    bool separator = is_title_separator(utf8::next_lossless(s, i));
+    size_t rest = i;
+    size_t end = i;
+    while (end < s.size()) {
+      size_t next = end;
+      if (is_title_separator(utf8::next_lossless(s, next)) != separator) break;
+      end = next;
+    }
+    std::string_view head = std::string_view(s).substr(start, rest - start);
+    std::string_view tail = std::string_view(s).substr(rest, end - rest);
+    if (separator) {
+      out += head;
+      out += tail;
+    } else {
+      out += upper(head);
+      out += lower(tail);
+    }
+    i = end;
   }
   return out;
 }
@@ -209,7 +215,7 @@ std::vector<std::string> python_splitlines(const std::string& s) {
   bool pending = false;
   while (i < s.size()) {
     size_t start = i;
-    uint32_t cp = decode_utf8(s, i);
+    uint32_t cp = utf8::next_lossless(s, i);
     bool is_break = cp == '\n' || cp == '\r' || cp == 0x0b || cp == 0x0c || (cp >= 0x1c && cp <= 0x1e) || cp == 0x85 ||
                     cp == 0x2028 || cp == 0x2029;
     if (is_break) {
@@ -254,7 +260,7 @@ void json_string(std::string& out, const std::string& s, bool ensure_ascii) {
   size_t i = 0;
   while (i < s.size()) {
     size_t start = i;
-    uint32_t cp = decode_utf8(s, i);
+    uint32_t cp = utf8::next_lossless(s, i);
     char buf[16];
     switch (cp) {
       case '"': out += "\\\""; break;
@@ -539,7 +545,7 @@ Value filter_first(Renderer&, const Value& v, CallArgs&) {
   if (v.is_string()) {
     if (v.as_string().empty()) return Value::undefined("No first item, sequence was empty.");
     size_t i = 0;
-    decode_utf8(v.as_string(), i);
+    utf8::next_lossless(v.as_string(), i);
     return Value(v.as_string().substr(0, i));
   }
   List items = to_items(v);
@@ -564,7 +570,9 @@ Value filter_default(Renderer&, const Value& v, CallArgs& args) {
 Value filter_upper(Renderer&, const Value& v, CallArgs&) { return Value(upper(soft_str(v))); }
 Value filter_lower(Renderer&, const Value& v, CallArgs&) { return Value(lower(soft_str(v))); }
 Value filter_title(Renderer&, const Value& v, CallArgs&) { return Value(jinja_title(soft_str(v))); }
-Value filter_capitalize(Renderer&, const Value& v, CallArgs&) { return Value(python_capitalize(soft_str(v))); }
+Value filter_capitalize(Renderer&, const Value& v, CallArgs&) {
+  return Value(capitalize(soft_str(v)));
+}
 
 Value filter_replace(Renderer& renderer, const Value& v, CallArgs& args) {
   std::string old = soft_str(arg_or(args, 0, "old", Value(std::string())));
@@ -725,7 +733,7 @@ Value filter_wordcount(Renderer&, const Value& v, CallArgs&) {
   bool in_word = false;
   size_t i = 0;
   while (i < s.size()) {
-    uint32_t cp = decode_utf8(s, i);
+    uint32_t cp = utf8::next_lossless(s, i);
     bool word = is_alpha(cp) || is_digit(cp) || cp == '_' || cp > 0x7f;
     if (word && !in_word) ++count;
     in_word = word;
@@ -904,8 +912,8 @@ bool test_value(Renderer& renderer, std::string_view name, const Value& v, CallA
     if (d == 0) fail(ErrorType::kType, "integer division or modulo by zero");
     return x % d == 0;
   }
-  if (name == "lower") return v.is_string() && lower(v.as_string()) == v.as_string();
-  if (name == "upper") return v.is_string() && upper(v.as_string()) == v.as_string();
+  if (name == "lower") return v.is_string() && is_lower_string(v.as_string());
+  if (name == "upper") return v.is_string() && is_upper_string(v.as_string());
   if (name == "filter") return filters().count(soft_str(arg0())) > 0;
   if (name == "test") {
     static const char* const kTests[] = {"defined", "undefined", "none", "boolean", "true", "false", "integer", "float",
@@ -975,18 +983,11 @@ Value string_method(Renderer& renderer, const std::string& s, const std::string&
     return Value(python_replace(s, str_arg(0, "old"), str_arg(1, "new"), count.as_int(), renderer));
   }
   if (name == "upper") return Value(upper(s));
-  if (name == "lower" || name == "casefold") return Value(lower(s));
-  if (name == "title") return Value(python_title(s));
-  if (name == "capitalize") return Value(python_capitalize(s));
-  if (name == "swapcase") {
-    std::string out;
-    size_t i = 0;
-    while (i < s.size()) {
-      uint32_t cp = decode_utf8(s, i);
-      append_utf8(out, is_upper(cp) ? to_lower(cp) : to_upper(cp));
-    }
-    return Value(std::move(out));
-  }
+  if (name == "lower") return Value(lower(s));
+  if (name == "casefold") return Value(casefold(s));
+  if (name == "title") return Value(title(s));
+  if (name == "capitalize") return Value(capitalize(s));
+  if (name == "swapcase") return Value(swapcase(s));
   if (name == "format") {
     std::string out = brace_format(s, args);
     renderer.check_size(out.size());
@@ -1025,7 +1026,7 @@ Value string_method(Renderer& renderer, const std::string& s, const std::string&
     if (s.empty()) return false;
     size_t i = 0;
     while (i < s.size()) {
-      if (!pred(decode_utf8(s, i))) return false;
+      if (!pred(utf8::next_lossless(s, i))) return false;
     }
     return true;
   };
@@ -1033,16 +1034,8 @@ Value string_method(Renderer& renderer, const std::string& s, const std::string&
   if (name == "isalpha") return Value(all_of(is_alpha));
   if (name == "isalnum") return Value(all_of([](uint32_t c) { return is_alpha(c) || is_digit(c); }));
   if (name == "isspace") return Value(all_of(is_space));
-  if (name == "isupper" || name == "islower") {
-    bool any_cased = false;
-    size_t i = 0;
-    while (i < s.size()) {
-      uint32_t cp = decode_utf8(s, i);
-      if (name == "isupper" ? is_lower(cp) : is_upper(cp)) return Value(false);
-      any_cased = any_cased || is_upper(cp) || is_lower(cp);
-    }
-    return Value(any_cased);
-  }
+  if (name == "isupper") return Value(is_upper_string(s));
+  if (name == "islower") return Value(is_lower_string(s));
   if (name == "splitlines") {
     List out;
     for (auto& line : python_splitlines(s)) out.emplace_back(std::move(line));

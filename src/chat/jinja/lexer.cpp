@@ -68,16 +68,22 @@ std::string unescape(std::string_view body, int line) {
       case 'f': out += '\f'; break;
       case 'v': out += '\v'; break;
       case '\n': break;  // line continuation
-      case 'x': append_utf8(out, hex(2)); break;
-      case 'u': append_utf8(out, hex(4)); break;
-      case 'U': append_utf8(out, hex(8)); break;
+      case 'x':
+        utf8::append(out, hex(2));
+        break;
+      case 'u':
+        utf8::append(out, hex(4));
+        break;
+      case 'U':
+        utf8::append(out, hex(8));
+        break;
       default:
         if (e >= '0' && e <= '7') {
           uint32_t v = static_cast<uint32_t>(e - '0');
           for (int k = 0; k < 2 && i + 1 < body.size() && body[i + 1] >= '0' && body[i + 1] <= '7'; ++k) {
             v = v * 8 + static_cast<uint32_t>(body[++i] - '0');
           }
-          append_utf8(out, v);
+          utf8::append(out, v);
         } else {
           out += '\\';  // unknown escapes stay as written, as in Python
           out += e;

@@ -60,7 +60,7 @@ Value python_slice(const Value& object, std::optional<int64_t> start, std::optio
     slice_indices(static_cast<int64_t>(cps.size()), start, stop, step, b, e);
     std::string out;
     for (int64_t i = b; step > 0 ? i < e : i > e;) {
-      append_utf8(out, cps[static_cast<size_t>(i)]);
+      utf8::append_lossless(out, cps[static_cast<size_t>(i)]);
       if (__builtin_add_overflow(i, step, &i)) break;
     }
     return Value(std::move(out));

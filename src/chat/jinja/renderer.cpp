@@ -800,7 +800,7 @@ List iterate(const Value& value) {
       size_t i = 0;
       while (i < s.size()) {
         size_t start = i;
-        decode_utf8(s, i);
+        utf8::next_lossless(s, i);
         chars.emplace_back(s.substr(start, i - start));
       }
       return chars;

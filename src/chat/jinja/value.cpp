@@ -160,7 +160,7 @@ std::string repr_string(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     size_t start = i;
-    uint32_t cp = decode_utf8(s, i);
+    uint32_t cp = utf8::next_lossless(s, i);
     char buf[16];
     if (cp == static_cast<uint32_t>(quote) || cp == '\\') {
       out += '\\';
