@@ -1,0 +1,36 @@
+#include "chat/output/block_scan.h"
+
+#include "chat/output/marker_matcher.h"
+#include "chat/output/text_emitter.h"
+
+namespace tgi::chat {
+
+size_t skip_spaces(std::string_view text, size_t pos) {
+  while (pos < text.size() && is_space(text[pos])) ++pos;
+  return pos;
+}
+
+BlockScan finish_block(BlockScan scan, std::string_view text, size_t pos, std::string_view close,
+                       bool at_end) {
+  using S = BlockScan::Status;
+  if (close.empty()) {
+    scan.status = S::kComplete;
+    scan.end = pos;
+    return scan;
+  }
+  size_t p = skip_spaces(text, pos);
+  bool partial = false;
+  if (starts_with_marker(text.substr(p), close, &partial)) {
+    scan.status = S::kComplete;
+    scan.end = p + close.size();
+  } else if ((p == text.size() || partial) && !at_end) {
+    scan.status = S::kNeedMore;
+  } else {
+    // A missing close marker is forgiven: the calls are whole, what follows is content.
+    scan.status = S::kComplete;
+    scan.end = p;
+  }
+  return scan;
+}
+
+}  // namespace tgi::chat
