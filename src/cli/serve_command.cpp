@@ -90,6 +90,10 @@ void add_serve_command(CLI::App& app) {
   option(cmd, "unix-socket", o->unix_socket, "Also listen on this Unix socket path");
   option(cmd, "http-threads", o->http_threads, "Threads serving HTTP connections")->capture_default_str();
   option(cmd, "num-threads", o->num_threads, "Compute threads (0: all cores)")->capture_default_str();
+  option(cmd, "reasoning-format", o->reasoning_format,
+         "auto: chat answers carry thinking in reasoning_content; none: thinking stays in content")
+      ->check(CLI::IsMember({"auto", "none"}))
+      ->capture_default_str();
   option(cmd, "idle-timeout", o->idle_timeout, "Seconds a connection may sit with no request in progress")
       ->capture_default_str();
   option(cmd, "request-header-timeout", o->request_header_timeout,

@@ -20,9 +20,14 @@ Api::Api(ServerConfig config)
   router_.add("POST", "/generate_stream", true, bind(&Api::generate_stream));
   router_.add("POST", "/v1/chat/completions", true, bind(&Api::chat_completions));
   router_.add("POST", "/v1/completions", true, bind(&Api::completions));
+  router_.add("POST", "/v1/responses", true, bind(&Api::openai_responses));
+  router_.add("POST", "/v1/messages", true, bind(&Api::anthropic_messages));
+  router_.add("POST", "/v1/messages/count_tokens", true, bind(&Api::anthropic_count_tokens));
   router_.add("POST", "/invocations", true, bind(&Api::invocations));
   router_.add("POST", "/tokenize", true, bind(&Api::tokenize));
   router_.add("POST", "/chat_tokenize", false, bind(&Api::chat_tokenize));
+  router_.add("POST", "/detokenize", true, bind(&Api::detokenize));
+  router_.add("POST", "/apply-template", false, bind(&Api::apply_template));
   router_.add("GET", "/info", false, bind(&Api::info));
   router_.add("GET", "/health", false, bind(&Api::health));
   router_.add("GET", "/ping", false, bind(&Api::health));

@@ -11,6 +11,7 @@
 
 #include "server/api_error.h"
 #include "server/backend.h"
+#include "server/chat_pipeline.h"
 #include "server/concurrency_limit.h"
 #include "server/generation_run.h"
 #include "server/http_types.h"
@@ -46,8 +47,21 @@ class Api {
   void completions(HttpRequest request, Channel channel);
   void chat_tokenize(HttpRequest request, Channel channel);
   void invocations(HttpRequest request, Channel channel);
-  void run_chat(const HttpRequest& request, const nlohmann::ordered_json& body, Channel channel);
+  // The chat pipeline under every chat API (chat_pipeline.cpp).
+  void run_chat(const HttpRequest& request, const nlohmann::ordered_json& body, Channel channel,
+                const ChatApiFlavor& flavor);
+  ChatApiFlavor openai_chat_flavor(const nlohmann::ordered_json& body) const;
+  std::string request_model_name(const nlohmann::ordered_json& body) const;
   void run_completions(const HttpRequest& request, const nlohmann::ordered_json& body, Channel channel);
+
+  // Anthropic Messages (anthropic_routes.cpp) and OpenAI Responses (responses_routes.cpp).
+  void anthropic_messages(HttpRequest request, Channel channel);
+  void anthropic_count_tokens(HttpRequest request, Channel channel);
+  void openai_responses(HttpRequest request, Channel channel);
+
+  // llama.cpp's text utilities (text_routes.cpp).
+  void detokenize(HttpRequest request, Channel channel);
+  void apply_template(HttpRequest request, Channel channel);
 
   // Model and server state (info_routes.cpp).
   void info(HttpRequest request, Channel channel);

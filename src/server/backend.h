@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat/output/output_format.h"
 #include "core/error.h"
 #include "engine/generation_request.h"
 #include "engine/token_event.h"
@@ -26,8 +27,20 @@ struct TokenizedText {
 
 // Chat rendering input, already shaped the way templates expect (spec §6.2).
 struct ChatPrompt {
-  nlohmann::ordered_json messages;             // [{role, content: str}, ...]
+  nlohmann::ordered_json messages;              // [{role, content, ...}, ...]
   std::optional<nlohmann::ordered_json> tools;  // list passed to the template as `tools`
+  nlohmann::ordered_json template_kwargs = nlohmann::ordered_json::object();  // extra template variables
+  bool add_generation_prompt = true;                                          // TGI always renders with one
+};
+
+// What the chat routes need to know about the model's template and output syntax, fixed at load.
+struct ChatTraits {
+  bool uses_tools = false;            // the template renders `tools` itself
+  bool knows_developer_role = false;  // else a `developer` message is given to it as `system`
+  chat::OutputFormat output_format;   // how the model writes reasoning and tool calls
+  // The template's source: a special token the model generates reaches the output parser only
+  // when the template spells it (it is then a marker, like <|channel|> or [TOOL_CALLS]).
+  std::string template_source;
 };
 
 // Counters the engine keeps that /metrics exposes next to the server's own.
@@ -60,8 +73,9 @@ class Backend {
   virtual Result<TokenizedText> tokenize(const std::string& text, bool add_special_tokens) const = 0;
   // Renders the chat template; errors are template errors (spec §2 template_error).
   virtual Result<std::string> render_chat(const ChatPrompt& prompt) const = 0;
-  // Whether the chat template references `tools` itself (decides how tools are injected, §6.3).
-  virtual bool template_uses_tools() const = 0;
+  virtual const ChatTraits& chat_traits() const = 0;
+  // Token ids back to text (special tokens included), for /detokenize.
+  virtual Result<std::string> detokenize(const std::vector<int32_t>& ids) const = 0;
   virtual Result<std::shared_ptr<SubmittedRequest>> submit(engine::GenerationRequest request,
                                                            TokenEventSink sink) = 0;
   virtual bool healthy() const = 0;

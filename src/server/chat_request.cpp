@@ -59,7 +59,17 @@ Result<void> check_tool_calls(const json& calls, const std::string& path) {
       return shape_error(function_path, fmt::format("invalid type: {}, expected struct FunctionDefinition",
                                                     describe_json_value(function)));
     TGI_TRY(read_required<std::string>(function, function_path, "name"));
-    TGI_TRY(read_required<json>(function, function_path, "arguments"));
+    TGI_ASSIGN_OR_RETURN(json arguments, read_required<json>(function, function_path, "arguments"));
+    if (arguments.is_string()) {
+      const json parsed = json::parse(arguments.get<std::string>(), nullptr, false);
+      if (parsed.is_discarded() || !parsed.is_object())
+        return shape_error(function_path + ".arguments",
+                           "invalid value: the arguments string is not a JSON object");
+    } else if (!arguments.is_object()) {
+      return shape_error(function_path + ".arguments",
+                         fmt::format("invalid type: {}, expected a JSON object or a string holding one",
+                                     describe_json_value(arguments)));
+    }
     TGI_TRY(read_field<std::string>(function, function_path, "description"));
   }
   return {};
@@ -98,6 +108,13 @@ Result<std::vector<std::pair<int32_t, float>>> parse_logit_bias(const json& valu
   return bias;
 }
 
+bool is_known_role(const std::string& role) {
+  // `function` is OpenAI's legacy tool result; `ipython` is Llama 3's name for it.
+  for (const char* known : {"system", "developer", "user", "assistant", "tool", "function", "ipython"})
+    if (role == known) return true;
+  return false;
+}
+
 Result<std::vector<ChatTool>> parse_tools(const json& value) {
   if (!value.is_array()) return shape_error("tools", fmt::format("invalid type: {}, expected a sequence",
                                                                   describe_json_value(value)));
@@ -105,16 +122,33 @@ Result<std::vector<ChatTool>> parse_tools(const json& value) {
   for (size_t i = 0; i < value.size(); ++i) {
     const std::string path = fmt::format("tools[{}]", i);
     const json& tool = value[i];
-    if (!tool.is_object()) return shape_error(path, "invalid type: expected struct Tool");
+    if (!tool.is_object())
+      return shape_error(path,
+                         fmt::format("invalid type: {}, expected struct Tool", describe_json_value(tool)));
     ChatTool parsed;
     TGI_ASSIGN_OR_RETURN(parsed.type, read_required<std::string>(tool, path, "type"));
     TGI_ASSIGN_OR_RETURN(json function, read_required<json>(tool, path, "function"));
-    if (!function.is_object()) return shape_error(path + ".function", "invalid type: expected struct FunctionDefinition");
+    if (!function.is_object())
+      return shape_error(
+          path + ".function",
+          fmt::format("invalid type: {}, expected struct FunctionDefinition", describe_json_value(function)));
     TGI_ASSIGN_OR_RETURN(parsed.name, read_required<std::string>(function, path + ".function", "name"));
     TGI_ASSIGN_OR_RETURN(parsed.description, read_field<std::string>(function, path + ".function", "description"));
-    if (function.contains("parameters")) parsed.parameters = function["parameters"];
-    else if (function.contains("arguments")) parsed.parameters = function["arguments"];
-    else return shape_error(path + ".function", "missing field `arguments`");
+    if (parsed.type != "function")
+      return shape_error(path + ".type",
+                         fmt::format("unknown variant `{}`, expected `function`", parsed.type));
+    if (parsed.name.empty())
+      return shape_error(path + ".function.name", "invalid value: a tool needs a name");
+    if (function.contains("parameters") && !function["parameters"].is_null())
+      parsed.parameters = function["parameters"];
+    else if (function.contains("arguments") && !function["arguments"].is_null())
+      parsed.parameters = function["arguments"];
+    else
+      parsed.parameters = json{{"type", "object"}, {"properties", json::object()}};  // OpenAI allows none
+    if (!parsed.parameters.is_object())
+      return shape_error(path + ".function.parameters",
+                         fmt::format("invalid type: {}, expected a JSON Schema object",
+                                     describe_json_value(parsed.parameters)));
     tools.push_back(std::move(parsed));
   }
   return tools;
@@ -147,16 +181,21 @@ Result<ChatRequest> parse_chat_request(const json& body) {
     const std::string path = fmt::format("messages[{}]", i);
     if (!m.is_object()) return shape_error(path, "invalid type: expected struct Message");
     TGI_ASSIGN_OR_RETURN(std::string role, read_required<std::string>(m, path, "role"));
-    (void)role;
+    if (!is_known_role(role))
+      return shape_error(path + ".role",
+                         fmt::format("unknown variant `{}`, expected one of `system`, `developer`, "
+                                     "`user`, `assistant`, `tool`",
+                                     role));
     auto content = m.find("content");
     if (content != m.end() && !content->is_null()) {
       TGI_ASSIGN_OR_RETURN(std::string text, flatten_content(*content, path + ".content"));
       (void)text;
     } else if (!m.contains("tool_calls") || m["tool_calls"].is_null()) {
       return shape_error(path, "data did not match any variant of untagged enum MessageBody");
-    } else {
-      TGI_TRY(check_tool_calls(m["tool_calls"], path + ".tool_calls"));
     }
+    // Calls beside content are the template's too (text before a call), so they are checked alike.
+    if (m.contains("tool_calls") && !m["tool_calls"].is_null())
+      TGI_TRY(check_tool_calls(m["tool_calls"], path + ".tool_calls"));
   }
   TGI_ASSIGN_OR_RETURN(r.frequency_penalty, read_field<float>(body, "", "frequency_penalty"));
   TGI_ASSIGN_OR_RETURN(r.presence_penalty, read_field<float>(body, "", "presence_penalty"));
@@ -173,7 +212,35 @@ Result<ChatRequest> parse_chat_request(const json& body) {
   TGI_ASSIGN_OR_RETURN(r.seed, read_field<uint64_t>(body, "", "seed"));
   TGI_ASSIGN_OR_RETURN(r.temperature, read_field<float>(body, "", "temperature"));
   TGI_ASSIGN_OR_RETURN(r.top_p, read_field<float>(body, "", "top_p"));
-  TGI_ASSIGN_OR_RETURN(r.n, read_field<uint32_t>(body, "", "n"));
+  TGI_ASSIGN_OR_RETURN(auto n, read_field<uint32_t>(body, "", "n"));
+  r.n = n.value_or(1);
+  if (r.n == 0) return shape_error("n", "invalid value: integer `0`, expected at least one choice");
+  TGI_ASSIGN_OR_RETURN(r.top_k, read_field<uint32_t>(body, "", "top_k"));
+  TGI_ASSIGN_OR_RETURN(auto parallel, read_field<bool>(body, "", "parallel_tool_calls"));
+  r.parallel_tool_calls = parallel.value_or(true);
+  if (auto kwargs = body.find("chat_template_kwargs"); kwargs != body.end() && !kwargs->is_null()) {
+    if (!kwargs->is_object())
+      return shape_error("chat_template_kwargs",
+                         fmt::format("invalid type: {}, expected a map", describe_json_value(*kwargs)));
+    for (const char* reserved :
+         {"messages", "tools", "documents", "add_generation_prompt", "bos_token", "eos_token"})
+      if (kwargs->contains(reserved))
+        return shape_error(fmt::format("chat_template_kwargs.{}", reserved),
+                           "invalid value: this template variable is set by the server");
+    r.chat_template_kwargs = *kwargs;
+  }
+  TGI_ASSIGN_OR_RETURN(r.reasoning_effort, read_field<std::string>(body, "", "reasoning_effort"));
+  if (r.reasoning_effort) {
+    const std::string& effort = *r.reasoning_effort;
+    if (effort != "minimal" && effort != "low" && effort != "medium" && effort != "high" && effort != "none")
+      return shape_error(
+          "reasoning_effort",
+          fmt::format("unknown variant `{}`, expected one of `none`, `minimal`, `low`, `medium`, "
+                      "`high`",
+                      effort));
+    if (!r.chat_template_kwargs.contains("reasoning_effort"))
+      r.chat_template_kwargs["reasoning_effort"] = effort;
+  }
   if (auto bias = body.find("logit_bias"); bias != body.end()) {
     TGI_ASSIGN_OR_RETURN(r.logit_bias, parse_logit_bias(*bias));
   }
@@ -191,6 +258,10 @@ Result<ChatRequest> parse_chat_request(const json& body) {
       return shape_error("tool_choice", "data did not match any variant of untagged enum ToolChoice");
   }
   TGI_ASSIGN_OR_RETURN(r.response_format, read_field<json>(body, "", "response_format"));
+  // {"type": "text"} is OpenAI's default (some clients always send it): no constraint at all.
+  if (r.response_format && r.response_format->is_object() &&
+      r.response_format->value("type", json()) == "text")
+    r.response_format.reset();
   auto options = body.find("stream_options");
   if (options != body.end()) {
     if (!options->is_object())
@@ -211,6 +282,7 @@ GenerateParameters chat_parameters(const ChatRequest& r) {
     p.temperature = r.temperature;
   }
   p.top_p = r.top_p;
+  if (r.top_k) p.top_k = static_cast<int32_t>(std::min<uint32_t>(*r.top_k, INT32_MAX));
   p.frequency_penalty = r.frequency_penalty;
   if (r.presence_penalty) p.repetition_penalty = *r.presence_penalty + 2.0f;
   p.max_new_tokens = r.max_tokens;
@@ -224,71 +296,122 @@ GenerateParameters chat_parameters(const ChatRequest& r) {
   return p;
 }
 
-Result<ChatPromptPlan> plan_chat_prompt(const ChatRequest& request, bool template_uses_tools) {
+namespace {
+
+// An assistant message's tool_calls as templates expect them: arguments as a mapping (templates
+// `tojson` them or iterate their items), as transformers' users pass them and vLLM does too.
+json native_tool_calls(const json& calls) {
+  json out = json::array();
+  for (const json& call : calls) {
+    json function = call["function"];
+    json& arguments = function["arguments"];
+    if (arguments.is_string()) arguments = json::parse(arguments.get<std::string>(), nullptr, false);
+    json native = call;
+    native["function"] = std::move(function);
+    out.push_back(std::move(native));
+  }
+  return out;
+}
+
+// TGI's flattened form: a message without content carries its calls as JSON text.
+std::string flattened_tool_calls(const json& calls) {
+  json out = json::array();
+  for (const json& call : calls) {
+    json function = call.value("function", json::object());
+    json out_function;
+    out_function["description"] = function.value("description", json(nullptr));
+    out_function["name"] = function.value("name", json(""));
+    const json arguments = function.value("arguments", json(nullptr));
+    out_function["arguments"] = arguments.is_string() ? arguments.get<std::string>() : arguments.dump();
+    json out_call;
+    out_call["id"] = call.value("id", json(""));
+    out_call["type"] = call.value("type", json("function"));
+    out_call["function"] = std::move(out_function);
+    out.push_back(std::move(out_call));
+  }
+  return out.dump();
+}
+
+// The OpenAI tool definition, as clients send it and as templates document it.
+json openai_tool(const ChatTool& tool) {
+  json function;
+  function["name"] = tool.name;
+  if (tool.description) function["description"] = *tool.description;
+  function["parameters"] = tool.parameters;
+  return json{{"type", tool.type}, {"function", std::move(function)}};
+}
+
+}  // namespace
+
+Result<ChatPromptPlan> plan_chat_prompt(const ChatRequest& request, const ChatTraits& traits) {
   if (request.response_format && request.tools) return tool_error("Grammar and tools are mutually exclusive");
   ChatPromptPlan plan;
-  json messages = json::array();
-  for (const json& m : request.messages) {
-    json flat;
-    flat["role"] = m["role"];
-    auto content = m.find("content");
-    if (content != m.end() && !content->is_null()) {
-      TGI_ASSIGN_OR_RETURN(std::string text, flatten_content(*content, "messages"));
-      flat["content"] = text;
-    } else {
-      // Assistant tool calls reach the template as their JSON, arguments as strings.
-      json calls = json::array();
-      for (const json& call : m["tool_calls"]) {
-        json function = call.value("function", json::object());
-        json out_function;
-        out_function["description"] = function.value("description", json(nullptr));
-        out_function["name"] = function.value("name", json(""));
-        const json arguments = function.value("arguments", json(nullptr));
-        out_function["arguments"] = arguments.is_string() ? arguments.get<std::string>() : arguments.dump();
-        json out_call;
-        out_call["id"] = call.value("id", json(""));
-        out_call["type"] = call.value("type", json("function"));
-        out_call["function"] = std::move(out_function);
-        calls.push_back(std::move(out_call));
-      }
-      flat["content"] = calls.dump();
-    }
-    messages.push_back(std::move(flat));
-  }
-  if (!messages.empty() && messages.back()["role"] == "assistant")
-    plan.continue_final = messages.back()["content"].get<std::string>();
-
-  if (request.tools) {
-    std::string choice = "auto";
-    if (request.tool_choice.is_string()) choice = request.tool_choice.get<std::string>();
-    if (request.tool_choice.is_object()) choice = request.tool_choice["function"]["name"].get<std::string>();
-    if (choice == "none") {
-      // plain chat
-    } else if (choice == "required" || choice == "auto") {
+  std::string choice = "auto";
+  if (request.tool_choice.is_string()) choice = request.tool_choice.get<std::string>();
+  if (request.tool_choice.is_object()) choice = request.tool_choice["function"]["name"].get<std::string>();
+  if (request.tools && choice != "none") {
+    if (choice == "required" || choice == "auto") {
       plan.active_tools = *request.tools;
-      if (choice == "auto") {
-        plan.active_tools.push_back(ChatTool{"function", "no_tool",
-                                             "Open ended response with no specific tool selected",
-                                             json{{"type", "object"}}});
-      }
     } else {
       for (const auto& tool : *request.tools)
         if (tool.name == choice) plan.active_tools.push_back(tool);
       if (plan.active_tools.empty()) return tool_error(fmt::format("Tool with name {} not found", choice));
     }
   }
+  plan.native_tools = traits.uses_tools;
+
+  json messages = json::array();
+  for (const json& m : request.messages) {
+    json out = plan.native_tools ? m : json::object();
+    std::string role = m["role"].get<std::string>();
+    if (role == "developer" && !traits.knows_developer_role) role = "system";
+    out["role"] = role;
+    auto content = m.find("content");
+    const bool has_calls = m.contains("tool_calls") && !m["tool_calls"].is_null();
+    if (content != m.end() && !content->is_null()) {
+      TGI_ASSIGN_OR_RETURN(std::string text, flatten_content(*content, "messages"));
+      out["content"] = text;
+    } else if (plan.native_tools) {
+      // Not null: templates test `'</think>' in message.content` and the like on every message.
+      out["content"] = "";
+    } else if (has_calls) {
+      out["content"] = flattened_tool_calls(m["tool_calls"]);
+    }
+    if (plan.native_tools && has_calls) out["tool_calls"] = native_tool_calls(m["tool_calls"]);
+    messages.push_back(std::move(out));
+  }
+  if (!messages.empty() && messages.back()["role"] == "assistant" && messages.back()["content"].is_string())
+    plan.continue_final = messages.back()["content"].get<std::string>();
+
   if (!plan.active_tools.empty()) {
     json tools = json::array();
-    for (const auto& tool : plan.active_tools) tools.push_back(tool_for_prompt(tool));
-    const std::string tool_prompt =
-        request.tool_prompt && !request.tool_prompt->empty() ? *request.tool_prompt : kDefaultToolPrompt;
-    if (!messages.empty() && messages.back().contains("content") && !messages.back()["content"].get<std::string>().empty()) {
-      std::string& last = messages.back()["content"].get_ref<std::string&>();
-      last += template_uses_tools ? "\n---\n" + tool_prompt : "\n---\n" + tools.dump() + "\n" + tool_prompt;
+    if (plan.native_tools) {
+      for (const auto& tool : plan.active_tools) tools.push_back(openai_tool(tool));
+      plan.prompt.tools = std::move(tools);
+      // The template teaches the model its own syntax; a client's explicit tool_prompt still goes in.
+      if (request.tool_prompt && !request.tool_prompt->empty() && !messages.empty() &&
+          messages.back()["content"].is_string())
+        messages.back()["content"].get_ref<std::string&>() += "\n---\n" + *request.tool_prompt;
+    } else {
+      // TGI's injection: the tool list and an instruction appended to the last message; `auto`
+      // adds the no_tool escape hatch TGI's prompt describes.
+      std::vector<ChatTool> offered = plan.active_tools;
+      if (choice == "auto")
+        offered.push_back(ChatTool{"function", "no_tool",
+                                   "Open ended response with no specific tool selected",
+                                   json{{"type", "object"}}});
+      for (const auto& tool : offered) tools.push_back(tool_for_prompt(tool));
+      const std::string tool_prompt =
+          request.tool_prompt && !request.tool_prompt->empty() ? *request.tool_prompt : kDefaultToolPrompt;
+      if (!messages.empty() && messages.back()["content"].is_string() &&
+          !messages.back()["content"].get<std::string>().empty()) {
+        std::string& last = messages.back()["content"].get_ref<std::string&>();
+        last += "\n---\n" + tools.dump() + "\n" + tool_prompt;
+      }
     }
-    if (template_uses_tools) plan.prompt.tools = std::move(tools);
   }
   plan.prompt.messages = std::move(messages);
+  plan.prompt.template_kwargs = request.chat_template_kwargs;
   return plan;
 }
 
@@ -298,20 +421,6 @@ std::string continue_final_message(const std::string& rendered, const std::strin
   std::string cut = rendered.substr(0, at + content.size());
   while (!cut.empty() && std::isspace(static_cast<unsigned char>(cut.back()))) cut.pop_back();
   return cut;
-}
-
-Result<std::pair<std::string, std::string>> parse_tool_call(const std::string& generated_text) {
-  json parsed = json::parse(generated_text, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object())
-    return tool_error(fmt::format("Failed to parse generated text: {:?}", generated_text));
-  auto function = parsed.find("function");
-  if (function == parsed.end() || !function->is_object() || !function->contains("_name") ||
-      !(*function)["_name"].is_string())
-    return tool_error(fmt::format("Failed to parse generated text: {:?}", generated_text));
-  std::string name = (*function)["_name"].get<std::string>();
-  json arguments = *function;
-  arguments.erase("_name");
-  return std::make_pair(name, arguments.dump());
 }
 
 Result<CompletionRequest> parse_completion_request(const json& body) {
@@ -344,6 +453,13 @@ Result<CompletionRequest> parse_completion_request(const json& body) {
   TGI_ASSIGN_OR_RETURN(r.repetition_penalty, read_field<float>(body, "", "repetition_penalty"));
   TGI_ASSIGN_OR_RETURN(r.frequency_penalty, read_field<float>(body, "", "frequency_penalty"));
   TGI_ASSIGN_OR_RETURN(r.stop, read_field<std::vector<std::string>>(body, "", "stop"));
+  TGI_ASSIGN_OR_RETURN(auto n, read_field<uint32_t>(body, "", "n"));
+  r.n = n.value_or(1);
+  if (r.n == 0) return shape_error("n", "invalid value: integer `0`, expected at least one choice");
+  TGI_ASSIGN_OR_RETURN(r.logprobs, read_field<uint32_t>(body, "", "logprobs"));
+  if (r.logprobs && *r.logprobs > 5)
+    return shape_error("logprobs",
+                       fmt::format("invalid value: integer `{}`, expected at most 5", *r.logprobs));
   return r;
 }
 
@@ -362,6 +478,7 @@ GenerateParameters completion_parameters(const CompletionRequest& r) {
   p.stop = r.stop.value_or(std::vector<std::string>{});
   p.seed = r.seed;
   p.details = true;
+  if (r.logprobs && *r.logprobs > 0) p.top_n_tokens = r.logprobs;
   if (r.model && *r.model != "tgi") p.adapter_id = r.model;
   return p;
 }

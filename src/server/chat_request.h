@@ -38,8 +38,14 @@ struct ChatRequest {
   nlohmann::ordered_json tool_choice;  // null, string or object
   std::optional<nlohmann::ordered_json> response_format;
   bool include_usage = false;
-  std::optional<uint32_t> n;  // accepted and ignored, as TGI does: one choice
+  uint32_t n = 1;  // choices, each its own generation (seeded seed + i when a seed is given)
   std::vector<std::pair<int32_t, float>> logit_bias;
+  std::optional<uint32_t> top_k;    // not OpenAI's; Anthropic's clients send it
+  bool parallel_tool_calls = true;  // false: only the first call the model made is returned
+  // Extra variables for the chat template (e.g. {"enable_thinking": false}); `reasoning_effort`
+  // joins them as gpt-oss's template expects it.
+  nlohmann::ordered_json chat_template_kwargs = nlohmann::ordered_json::object();
+  std::optional<std::string> reasoning_effort;
 };
 
 Result<ChatRequest> parse_chat_request(const nlohmann::ordered_json& body);  // errors: shape errors
@@ -48,22 +54,22 @@ Result<ChatRequest> parse_chat_request(const nlohmann::ordered_json& body);  // 
 // repetition_penalty, details on, ...).
 GenerateParameters chat_parameters(const ChatRequest& request);
 
-// The prompt to render: messages flattened to {role, content: str} and tools selected/injected.
-// Errors are ApiError-worthy: kind kInvalidArgument carries a tool error message.
+// The prompt to render and how to read the answer. When the template knows tools (`native_tools`)
+// the messages keep their structure (tool_calls with parsed arguments, tool results, reasoning) and
+// the tools go to the template as the client sent them, so the model is asked in its own format;
+// otherwise messages are flattened to {role, content: str} and the tools injected into the last
+// message as TGI does (spec §6.3). Errors are ApiError-worthy: kInvalidArgument carries a tool error.
 struct ChatPromptPlan {
   ChatPrompt prompt;
   std::vector<ChatTool> active_tools;  // empty: plain chat
+  bool native_tools = false;           // the model answers in its own tool-call syntax
   std::optional<std::string> continue_final;  // content of a trailing assistant message
 };
-Result<ChatPromptPlan> plan_chat_prompt(const ChatRequest& request, bool template_uses_tools);
+Result<ChatPromptPlan> plan_chat_prompt(const ChatRequest& request, const ChatTraits& traits);
 
 // Cuts a rendered prompt after the last occurrence of `content` and trims trailing whitespace
 // (TGI's continue-final-message rule, §1.9.5).
 std::string continue_final_message(const std::string& rendered, const std::string& content);
-
-// Parses model output in TGI's tool shape {"function": {"_name": ..., args...}}; returns the tool
-// name and the compact arguments JSON.
-Result<std::pair<std::string, std::string>> parse_tool_call(const std::string& generated_text);
 
 struct CompletionRequest {
   std::optional<std::string> model;
@@ -77,6 +83,8 @@ struct CompletionRequest {
   std::optional<float> repetition_penalty;
   std::optional<float> frequency_penalty;
   std::optional<std::vector<std::string>> stop;
+  uint32_t n = 1;
+  std::optional<uint32_t> logprobs;  // top alternatives per token (0-5), OpenAI's legacy shape
 };
 
 Result<CompletionRequest> parse_completion_request(const nlohmann::ordered_json& body);

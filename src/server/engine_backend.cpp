@@ -28,7 +28,14 @@ std::vector<size_t> char_to_byte_offsets(const std::string& text) {
 EngineBackend::EngineBackend(std::shared_ptr<engine::Engine> engine,
                              std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
                              std::optional<chat::ChatTemplate> chat_template)
-    : engine_(std::move(engine)), tokenizer_(std::move(tokenizer)), chat_template_(std::move(chat_template)) {}
+    : engine_(std::move(engine)), tokenizer_(std::move(tokenizer)), chat_template_(std::move(chat_template)) {
+  if (chat_template_) traits_.template_source = chat_template_->source();
+  const std::string& source = traits_.template_source;
+  traits_.uses_tools = source.find("tools") != std::string::npos;
+  traits_.knows_developer_role = source.find("developer") != std::string::npos;
+  traits_.output_format = chat::detect_output_format(
+      source, [this](std::string_view token) { return tokenizer_->token_to_id(token).has_value(); });
+}
 
 Result<TokenizedText> EngineBackend::tokenize(const std::string& text, bool add_special_tokens) const {
   TGI_ASSIGN_OR_RETURN(tokenizer::Encoding encoding, tokenizer_->encode(text, add_special_tokens));
@@ -43,16 +50,23 @@ Result<TokenizedText> EngineBackend::tokenize(const std::string& text, bool add_
 Result<std::string> EngineBackend::render_chat(const ChatPrompt& prompt) const {
   if (!chat_template_) return Error{ErrorKind::kNotFound, "template not found"};
   chat::ApplyOptions options;
-  options.add_generation_prompt = true;  // TGI always renders with a generation prompt
+  options.add_generation_prompt = prompt.add_generation_prompt;
   if (prompt.tools) options.tools = *prompt.tools;
+  options.extra_context = prompt.template_kwargs;
   const auto& config = tokenizer_->config();
   options.bos_token = config.bos_token.value_or("");
   options.eos_token = config.eos_token.value_or("");
   return chat_template_->apply(prompt.messages, options);
 }
 
-bool EngineBackend::template_uses_tools() const {
-  return chat_template_ && chat_template_->source().find("tools") != std::string::npos;
+Result<std::string> EngineBackend::detokenize(const std::vector<int32_t>& ids) const {
+  const int32_t vocab = tokenizer_->vocab_size();
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= vocab)
+      return Error{ErrorKind::kInvalidArgument,
+                   "tokens[" + std::to_string(i) + "]: " + std::to_string(ids[i]) +
+                       " is not a token id (the vocabulary has " + std::to_string(vocab) + ")"};
+  return tokenizer_->decode(ids, /*skip_special_tokens=*/false);
 }
 
 Result<std::shared_ptr<SubmittedRequest>> EngineBackend::submit(engine::GenerationRequest request,

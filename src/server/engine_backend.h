@@ -17,7 +17,8 @@ class EngineBackend : public Backend {
 
   Result<TokenizedText> tokenize(const std::string& text, bool add_special_tokens) const override;
   Result<std::string> render_chat(const ChatPrompt& prompt) const override;
-  bool template_uses_tools() const override;
+  const ChatTraits& chat_traits() const override { return traits_; }
+  Result<std::string> detokenize(const std::vector<int32_t>& ids) const override;
   Result<std::shared_ptr<SubmittedRequest>> submit(engine::GenerationRequest request, TokenEventSink sink) override;
   bool healthy() const override;
   EngineCounters counters() const override;
@@ -26,6 +27,7 @@ class EngineBackend : public Backend {
   std::shared_ptr<engine::Engine> engine_;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
   std::optional<chat::ChatTemplate> chat_template_;
+  ChatTraits traits_;
 };
 
 }  // namespace tgi::server

@@ -68,6 +68,7 @@ struct LaunchOptions {
   std::optional<std::string> unix_socket;  // also listen on this Unix socket path
   int64_t http_threads = 2;
   // Connection hygiene (seconds may be fractional); see HttpServerOptions.
+  std::string reasoning_format = "auto";  // auto | none
   double idle_timeout = 60;
   double request_header_timeout = 10;
   double request_body_timeout = 60;

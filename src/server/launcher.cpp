@@ -222,6 +222,7 @@ int run_server(const LaunchOptions& o) {
   config.cors_allow_origin = o.cors_allow_origin;
   if (const char* compute_type = std::getenv("COMPUTE_TYPE")) config.compute_type = compute_type;
   config.enable_prefill_logprobs = o.enable_prefill_logprobs;
+  config.separate_reasoning = o.reasoning_format != "none";
   config.limits.max_best_of = o.max_best_of;
   config.limits.max_stop_sequences = o.max_stop_sequences;
   config.limits.max_top_n_tokens = o.max_top_n_tokens;

@@ -176,24 +176,28 @@ OutJson usage_json(int64_t prompt_tokens, int64_t completion_tokens) {
   return usage;
 }
 
-std::string chat_completion_json(const OpenAiIdentity& id, const OutJson& message, const OutJson& logprobs,
-                                 const char* finish_reason, int64_t prompt_tokens, int64_t completion_tokens) {
+std::string chat_completion_json(const OpenAiIdentity& id, const std::vector<ChatChoice>& choices,
+                                 int64_t prompt_tokens, int64_t completion_tokens) {
   OutJson out = openai_header("chat.completion", id);
-  OutJson choice;
-  choice["index"] = 0;
-  choice["message"] = message;
-  choice["logprobs"] = logprobs;
-  choice["finish_reason"] = finish_reason;
-  out["choices"] = OutJson::array({choice});
+  OutJson list = OutJson::array();
+  for (const ChatChoice& c : choices) {
+    OutJson choice;
+    choice["index"] = c.index;
+    choice["message"] = c.message;
+    choice["logprobs"] = c.logprobs;
+    choice["finish_reason"] = c.finish_reason;
+    list.push_back(std::move(choice));
+  }
+  out["choices"] = std::move(list);
   out["usage"] = usage_json(prompt_tokens, completion_tokens);
   return dump(out);
 }
 
 std::string chat_chunk_json(const OpenAiIdentity& id, const OutJson& delta, const OutJson& logprobs,
-                            const OutJson& finish_reason) {
+                            const OutJson& finish_reason, int64_t index) {
   OutJson out = openai_header("chat.completion.chunk", id);
   OutJson choice;
-  choice["index"] = 0;
+  choice["index"] = index;
   choice["delta"] = delta;
   choice["logprobs"] = logprobs;
   choice["finish_reason"] = finish_reason;
@@ -226,7 +230,7 @@ std::string completion_json(const OpenAiIdentity& id, const std::vector<Completi
     OutJson choice;
     choice["index"] = c.index;
     choice["text"] = c.text;
-    choice["logprobs"] = nullptr;
+    choice["logprobs"] = c.logprobs;
     choice["finish_reason"] = c.finish_reason;
     list.push_back(std::move(choice));
   }
@@ -235,7 +239,8 @@ std::string completion_json(const OpenAiIdentity& id, const std::vector<Completi
   return dump(out);
 }
 
-std::string completion_chunk_json(const OpenAiIdentity& id, int64_t index, const std::string& text) {
+std::string completion_chunk_json(const OpenAiIdentity& id, int64_t index, const std::string& text,
+                                  const OutJson& logprobs) {
   OutJson out;
   out["object"] = "text_completion";
   out["id"] = "";
@@ -243,7 +248,7 @@ std::string completion_chunk_json(const OpenAiIdentity& id, int64_t index, const
   OutJson choice;
   choice["index"] = index;
   choice["text"] = text;
-  choice["logprobs"] = nullptr;
+  choice["logprobs"] = logprobs;
   choice["finish_reason"] = "";
   out["choices"] = OutJson::array({choice});
   out["model"] = id.model;
@@ -253,8 +258,33 @@ std::string completion_chunk_json(const OpenAiIdentity& id, int64_t index, const
 
 std::string completion_final_chunk_json(const OpenAiIdentity& id, int64_t index, const std::string& text,
                                         const char* raw_finish_reason, int64_t prompt_tokens,
-                                        int64_t completion_tokens) {
-  return completion_json(id, {CompletionChoice{index, text, raw_finish_reason}}, prompt_tokens, completion_tokens);
+                                        int64_t completion_tokens, const OutJson& logprobs) {
+  return completion_json(id, {CompletionChoice{index, text, raw_finish_reason, logprobs}}, prompt_tokens,
+                         completion_tokens);
+}
+
+OutJson completion_logprobs_json(const std::vector<engine::TokenInfo>& tokens,
+                                 const std::vector<std::vector<engine::TokenInfo>>& top_tokens,
+                                 int64_t first_offset) {
+  OutJson texts = OutJson::array(), logprobs = OutJson::array(), tops = OutJson::array(),
+          offsets = OutJson::array();
+  int64_t offset = first_offset;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    texts.push_back(tokens[i].text);
+    logprobs.push_back(tokens[i].logprob);
+    OutJson top = OutJson::object();
+    if (i < top_tokens.size())
+      for (const auto& alternative : top_tokens[i]) top[alternative.text] = alternative.logprob;
+    tops.push_back(std::move(top));
+    offsets.push_back(offset);
+    offset += static_cast<int64_t>(tokens[i].text.size());
+  }
+  OutJson out;
+  out["tokens"] = std::move(texts);
+  out["token_logprobs"] = std::move(logprobs);
+  out["top_logprobs"] = std::move(tops);
+  out["text_offset"] = std::move(offsets);
+  return out;
 }
 
 }  // namespace tgi::server

@@ -58,10 +58,16 @@ const char* finish_reason_name(engine::FinishReason reason);    // TGI's raw for
 const char* openai_finish_reason(engine::FinishReason reason);  // eos_token → "stop"
 OutJson chat_logprob_json(const engine::TokenInfo& token, const std::vector<engine::TokenInfo>& top);
 OutJson usage_json(int64_t prompt_tokens, int64_t completion_tokens);
-std::string chat_completion_json(const OpenAiIdentity& id, const OutJson& message, const OutJson& logprobs,
-                                 const char* finish_reason, int64_t prompt_tokens, int64_t completion_tokens);
+struct ChatChoice {
+  int64_t index = 0;
+  OutJson message;
+  OutJson logprobs;  // null or {"content": [...]}
+  std::string finish_reason;
+};
+std::string chat_completion_json(const OpenAiIdentity& id, const std::vector<ChatChoice>& choices,
+                                 int64_t prompt_tokens, int64_t completion_tokens);
 std::string chat_chunk_json(const OpenAiIdentity& id, const OutJson& delta, const OutJson& logprobs,
-                            const OutJson& finish_reason);
+                            const OutJson& finish_reason, int64_t index = 0);
 std::string chat_usage_chunk_json(const OpenAiIdentity& id, int64_t prompt_tokens, int64_t completion_tokens);
 std::string openai_stream_error(const std::string& message);  // {"error":{"message","http_status_code":422}}
 
@@ -69,12 +75,19 @@ struct CompletionChoice {
   int64_t index = 0;
   std::string text;
   std::string finish_reason;
+  OutJson logprobs;  // null, or {tokens, token_logprobs, top_logprobs, text_offset}
 };
 std::string completion_json(const OpenAiIdentity& id, const std::vector<CompletionChoice>& choices,
                             int64_t prompt_tokens, int64_t completion_tokens);
-std::string completion_chunk_json(const OpenAiIdentity& id, int64_t index, const std::string& text);
+std::string completion_chunk_json(const OpenAiIdentity& id, int64_t index, const std::string& text,
+                                  const OutJson& logprobs = nullptr);
 std::string completion_final_chunk_json(const OpenAiIdentity& id, int64_t index, const std::string& text,
                                         const char* raw_finish_reason, int64_t prompt_tokens,
-                                        int64_t completion_tokens);
+                                        int64_t completion_tokens, const OutJson& logprobs = nullptr);
+// OpenAI's legacy completion logprobs for `tokens`: {tokens, token_logprobs, top_logprobs,
+// text_offset}, offsets counted in bytes from `first_offset`.
+OutJson completion_logprobs_json(const std::vector<engine::TokenInfo>& tokens,
+                                 const std::vector<std::vector<engine::TokenInfo>>& top_tokens,
+                                 int64_t first_offset);
 
 }  // namespace tgi::server

@@ -54,7 +54,10 @@ bool Router::authorized(const HttpRequest& request) const {
   if (!options_.api_key) return true;
   const std::string* header = request.header("authorization");
   // TGI compares the whole header with "Bearer <key>" ignoring case.
-  return header && boost::algorithm::iequals(*header, "Bearer " + *options_.api_key);
+  if (header && boost::algorithm::iequals(*header, "Bearer " + *options_.api_key)) return true;
+  // Anthropic's clients send the key alone in x-api-key.
+  const std::string* api_key = request.header("x-api-key");
+  return api_key && *api_key == *options_.api_key;
 }
 
 void Router::handle(HttpRequest request, std::shared_ptr<ResponseChannel> channel) const {
@@ -63,8 +66,11 @@ void Router::handle(HttpRequest request, std::shared_ptr<ResponseChannel> channe
 
   auto path = routes_.find(request.path);
   if (request.method == "OPTIONS" && request.header("access-control-request-method")) {
-    HttpResponse preflight{200, {{"access-control-allow-methods", "GET,POST"},
-                                 {"access-control-allow-headers", "content-type"}}, ""};
+    HttpResponse preflight{
+        200,
+        {{"access-control-allow-methods", "GET,POST"},
+         {"access-control-allow-headers", "content-type, authorization, x-api-key, anthropic-version"}},
+        ""};
     return channel->send(std::move(preflight));
   }
   if (path == routes_.end()) return channel->send(HttpResponse{404, {}, ""});

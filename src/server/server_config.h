@@ -38,6 +38,9 @@ struct ServerConfig {
   std::vector<std::string> cors_allow_origin;  // empty: any origin
   std::string compute_type = "gpu+optimized";  // x-compute-type (env COMPUTE_TYPE)
   bool enable_prefill_logprobs = false;
+  // Whether chat answers split thinking into reasoning_content (--reasoning-format auto) or leave
+  // it in content as generated (none).
+  bool separate_reasoning = true;
   ValidationLimits limits;
   ModelIdentity model;
 };

@@ -1,13 +1,19 @@
+// clang-format off
 // fuzz-sources: src/server/api.cpp src/server/router.cpp src/server/api_error.cpp src/server/json_fields.cpp
 // fuzz-sources: src/server/json_limits.cpp src/server/generate_request.cpp src/server/chat_request.cpp
 // fuzz-sources: src/server/generate_routes.cpp src/server/openai_routes.cpp src/server/info_routes.cpp
 // fuzz-sources: src/server/responses.cpp src/server/generation_run.cpp src/server/metrics.cpp
+// fuzz-sources: src/server/chat_pipeline.cpp src/server/chat_output_reader.cpp src/server/chat_stream_writer.cpp
+// fuzz-sources: src/server/openai_chat_writer.cpp src/server/text_routes.cpp
+// fuzz-sources: src/server/anthropic_routes.cpp src/server/anthropic_messages.cpp
+// fuzz-sources: src/server/responses_routes.cpp src/server/openai_responses_api.cpp
 // fuzz-sources: src/engine/finish_reason.cpp
-// libFuzzer harness: request bodies through the real routing, parsing and validation of every
-// POST route, with a scripted backend that generates a few tokens. Input: the route's path, a
-// newline, then the body (the format of the seed corpus, which is the hostile-body corpus the e2e
-// suite sends to the real server). Whatever the body, the answer is a status below 500, and a
-// 4xx carries a body saying why; never an exception, crash or sanitizer report.
+// clang-format on
+// libFuzzer harness: request bodies through the real routing, parsing and validation of every POST
+// route, with a scripted backend that generates a few tokens. Input: the route's path, a newline,
+// then the body (the format of the seed corpus, which is the hostile-body corpus the e2e suite
+// sends to the real server). Whatever the body, the answer is a status below 500, and a 4xx
+// carries a body saying why; never an exception, crash or sanitizer report.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +26,7 @@
 #include <vector>
 
 #include "../unit/server/word_tokens.h"
+#include "chat/output/output_format.h"
 #include "server/api.h"
 
 namespace {
@@ -28,8 +35,9 @@ using namespace tgi;
 using namespace tgi::server;
 
 // Generations run when the harness drains them, after the handler returned, as the engine thread
-// would run them later: up to 3 tokens per best_of candidate, each the text `{"` (so tool-call
-// parsing sees broken JSON), then the candidate's end.
+// would run them later: up to 6 tokens per best_of candidate, drawn from pieces of the model's
+// markers and of JSON (chosen by the prompt's length, so the fuzzer steers them), so the output
+// parser sees calls, thinking and broken halves of both; then the candidate's end.
 class ScriptedBackend : public Backend {
  public:
   std::deque<std::function<void()>> pending;
@@ -41,15 +49,32 @@ class ScriptedBackend : public Backend {
   Result<std::string> render_chat(const ChatPrompt& prompt) const override {
     std::string out;
     for (const auto& message : prompt.messages) {
-      if (!message.contains("content") || !message["content"].is_string())
+      if (!message.contains("content") || !(message["content"].is_string() || message["content"].is_null()))
         return Error{ErrorKind::kInvalidArgument, "content must be text"};
-      out += message["content"].get<std::string>() + "\n";
+      if (message["content"].is_string()) out += message["content"].get<std::string>();
+      out += "\n";
     }
     if (prompt.tools) out += prompt.tools->dump();
     return out;
   }
 
-  bool template_uses_tools() const override { return true; }
+  // A Hermes/Qwen-style model: the output parser runs over every scripted answer.
+  const ChatTraits& chat_traits() const override {
+    static const ChatTraits traits = [] {
+      ChatTraits t;
+      t.uses_tools = true;
+      t.template_source = "{{ tools }} <tool_call> </tool_call> <think> </think>";
+      t.output_format = chat::detect_output_format(t.template_source, [](std::string_view) { return false; });
+      return t;
+    }();
+    return traits;
+  }
+
+  Result<std::string> detokenize(const std::vector<int32_t>& ids) const override {
+    std::string out;
+    for (int32_t id : ids) out += "t" + std::to_string(id);
+    return out;
+  }
 
   struct Handle : SubmittedRequest {
     bool cancelled = false;
@@ -60,15 +85,30 @@ class ScriptedBackend : public Backend {
                                                    TokenEventSink sink) override {
     auto handle = std::make_shared<Handle>();
     const int candidates = std::max<int>(1, request.best_of);
-    const int tokens = std::min<int>(3, request.stopping.max_new_tokens);
+    const int tokens = std::min<int>(6, request.stopping.max_new_tokens);
     pending.push_back(
         [handle, sink, candidates, tokens, prompt = static_cast<int32_t>(request.input_ids.size())] {
+          static const char* const pieces[] = {"{\"",
+                                               "<tool_call>",
+                                               "\n{\"name\": \"f\", \"arguments\": {",
+                                               "\"a\": [1, \"}\"]}}",
+                                               "</tool_call>",
+                                               "<think>",
+                                               "</think>",
+                                               " text",
+                                               "<tool",
+                                               "\xe2\x82",
+                                               "\xac",
+                                               "[",
+                                               "\n"};
+          constexpr size_t kPieces = sizeof(pieces) / sizeof(pieces[0]);
           for (int c = 0; c < candidates && !handle->cancelled; ++c) {
             std::string text;
             for (int i = 1; i <= tokens; ++i) {
               engine::TokenEvent token;
               token.candidate = c;
-              token.token = engine::TokenInfo{i, "{\"", -0.5f, false};
+              token.token = engine::TokenInfo{
+                  i, pieces[(static_cast<size_t>(prompt) * 7 + i * (c + 1)) % kPieces], -0.5f, false};
               token.text_delta = token.token.text;
               token.last = i == tokens;
               text += token.text_delta;
@@ -141,7 +181,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                             "/v1/completions",
                                             "/invocations",
                                             "/tokenize",
-                                            "/chat_tokenize"};
+                                            "/chat_tokenize",
+                                            "/v1/responses",
+                                            "/v1/messages",
+                                            "/v1/messages/count_tokens",
+                                            "/detokenize",
+                                            "/apply-template"};
   if (std::find(std::begin(routes), std::end(routes), request.path) == std::end(routes)) return 0;
 
   auto backend = std::make_shared<ScriptedBackend>();

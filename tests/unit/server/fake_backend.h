@@ -21,7 +21,9 @@ class FakeBackend : public Backend {
   engine::FinishReason finish_reason = engine::FinishReason::kLength;
   std::atomic<int> cancelled{0};
   std::atomic<int> submitted{0};
-  bool uses_tools = false;
+  ChatTraits traits;  // default: a template without tools, JSON fallback parsing
+  // When set, generations produce these token texts instead of " tok1 tok2 ...".
+  std::vector<std::string> script;
   std::optional<Error> submit_error;
   engine::GenerationRequest last_request;
 
@@ -37,15 +39,25 @@ class FakeBackend : public Backend {
   Result<std::string> render_chat(const ChatPrompt& prompt) const override {
     std::string out;
     for (const auto& m : prompt.messages) {
-      if (m["role"] == "boom") return Error{ErrorKind::kInvalidArgument, "role boom is not allowed"};
+      if (m["content"] == "boom") return Error{ErrorKind::kInvalidArgument, "content boom is not allowed"};
       out.append("<").append(m["role"].get<std::string>()).append(">");
-      out.append(m["content"].get<std::string>()).append("\n");
+      if (m["content"].is_string()) out.append(m["content"].get<std::string>());
+      out.append("\n");
     }
-    out.append("<assistant>");
+    if (prompt.tools) out.append("<tools>").append(prompt.tools->dump()).append("\n");
+    if (!prompt.template_kwargs.empty())
+      out.append("<kwargs>").append(prompt.template_kwargs.dump()).append("\n");
+    if (prompt.add_generation_prompt) out.append("<assistant>");
     return out;
   }
 
-  bool template_uses_tools() const override { return uses_tools; }
+  const ChatTraits& chat_traits() const override { return traits; }
+
+  Result<std::string> detokenize(const std::vector<int32_t>& ids) const override {
+    std::string out;
+    for (int32_t id : ids) out += " tok" + std::to_string(id);
+    return out;
+  }
 
   class Handle : public SubmittedRequest {
    public:
@@ -61,47 +73,49 @@ class FakeBackend : public Backend {
       std::lock_guard lock(mutex_);
       last_request = request;
     }
-    const int n = std::min<int>(tokens_per_request, request.stopping.max_new_tokens);
+    const int n = std::min<int>(script.empty() ? tokens_per_request : static_cast<int>(script.size()),
+                                request.stopping.max_new_tokens);
     const int prompt_tokens = static_cast<int>(request.input_ids.size());
     std::lock_guard lock(mutex_);
-    threads_.emplace_back([this, handle, sink, n, prompt_tokens, details = request.decoder_input_details] {
-      if (details) {
-        engine::TokenEvent prompt;
-        prompt.kind = engine::TokenEvent::Kind::kPrompt;
-        prompt.prompt.push_back(engine::TokenInfo{1, "<s>", std::nanf(""), true});
-        sink(prompt);
-      }
-      std::string text;
-      for (int i = 1; i <= n; ++i) {
-        std::this_thread::sleep_for(step_delay);
-        while (i > released_tokens.load() && !handle->flag) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        if (handle->flag) {
-          cancelled++;
-          engine::TokenEvent error;
-          error.kind = engine::TokenEvent::Kind::kError;
-          error.error = Error{ErrorKind::kGeneration, "cancelled"};
-          sink(error);
-          return;
-        }
-        engine::TokenEvent token;
-        token.kind = engine::TokenEvent::Kind::kToken;
-        std::string piece = " tok";
-        piece.append(std::to_string(i));
-        token.token = engine::TokenInfo{i, piece, -0.5f * static_cast<float>(i), false};
-        token.text_delta = token.token.text;
-        token.last = i == n;
-        text += token.token.text;
-        sink(token);
-      }
-      engine::TokenEvent end;
-      end.kind = engine::TokenEvent::Kind::kEnd;
-      end.finish_reason = finish_reason;
-      end.generated_text = text;
-      end.generated_tokens = n;
-      end.prompt_tokens = prompt_tokens;
-      end.seed = 42;
-      sink(end);
-    });
+    threads_.emplace_back(
+        [this, handle, sink, n, prompt_tokens, details = request.decoder_input_details, script = script] {
+          if (details) {
+            engine::TokenEvent prompt;
+            prompt.kind = engine::TokenEvent::Kind::kPrompt;
+            prompt.prompt.push_back(engine::TokenInfo{1, "<s>", std::nanf(""), true});
+            sink(prompt);
+          }
+          std::string text;
+          for (int i = 1; i <= n; ++i) {
+            std::this_thread::sleep_for(step_delay);
+            while (i > released_tokens.load() && !handle->flag)
+              std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            if (handle->flag) {
+              cancelled++;
+              engine::TokenEvent error;
+              error.kind = engine::TokenEvent::Kind::kError;
+              error.error = Error{ErrorKind::kGeneration, "cancelled"};
+              sink(error);
+              return;
+            }
+            engine::TokenEvent token;
+            token.kind = engine::TokenEvent::Kind::kToken;
+            std::string piece = script.empty() ? " tok" + std::to_string(i) : script[i - 1];
+            token.token = engine::TokenInfo{i, piece, -0.5f * static_cast<float>(i), false};
+            token.text_delta = token.token.text;
+            token.last = i == n;
+            text += token.token.text;
+            sink(token);
+          }
+          engine::TokenEvent end;
+          end.kind = engine::TokenEvent::Kind::kEnd;
+          end.finish_reason = finish_reason;
+          end.generated_text = text;
+          end.generated_tokens = n;
+          end.prompt_tokens = prompt_tokens;
+          end.seed = 42;
+          sink(end);
+        });
     return std::shared_ptr<SubmittedRequest>(handle);
   }
 

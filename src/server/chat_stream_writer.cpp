@@ -1,0 +1,21 @@
+#include "server/chat_stream_writer.h"
+
+#include <random>
+
+namespace tgi::server {
+
+const char* ChatOutcome::openai_finish_reason() const {
+  if (!output.tool_calls.empty()) return "tool_calls";
+  return finish_reason == engine::FinishReason::kLength ? "length" : "stop";
+}
+
+std::string random_id(const std::string& prefix) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  std::uniform_int_distribution<size_t> pick(0, sizeof(kAlphabet) - 2);
+  std::string id = prefix;
+  for (int i = 0; i < 24; ++i) id += kAlphabet[pick(generator)];
+  return id;
+}
+
+}  // namespace tgi::server
