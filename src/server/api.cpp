@@ -33,6 +33,7 @@ Api::Api(ServerConfig config)
   router_.add("GET", "/ping", false, bind(&Api::health));
   router_.add("GET", "/metrics", false, bind(&Api::metrics_route));
   router_.add("GET", "/v1/models", false, bind(&Api::models));
+  add_docs_routes();
 }
 
 void Api::set_backend(std::shared_ptr<Backend> backend) {

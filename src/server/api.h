@@ -63,6 +63,9 @@ class Api {
   void detokenize(HttpRequest request, Channel channel);
   void apply_template(HttpRequest request, Channel channel);
 
+  // /docs and /api-doc/openapi.json (docs_routes.cpp).
+  void add_docs_routes();
+
   // Model and server state (info_routes.cpp).
   void info(HttpRequest request, Channel channel);
   void health(HttpRequest request, Channel channel);

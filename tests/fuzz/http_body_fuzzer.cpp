@@ -4,8 +4,8 @@
 // fuzz-sources: src/server/generate_routes.cpp src/server/openai_routes.cpp src/server/info_routes.cpp
 // fuzz-sources: src/server/responses.cpp src/server/generation_run.cpp src/server/metrics.cpp
 // fuzz-sources: src/server/chat_pipeline.cpp src/server/chat_output_reader.cpp src/server/chat_stream_writer.cpp
-// fuzz-sources: src/server/openai_chat_writer.cpp src/server/text_routes.cpp
-// fuzz-sources: src/server/anthropic_routes.cpp src/server/anthropic_messages.cpp
+// fuzz-sources: src/server/openai_chat_writer.cpp src/server/text_routes.cpp src/server/docs_routes.cpp
+// fuzz-sources: src/server/anthropic_routes.cpp src/server/anthropic_messages.cpp src/server/embedded_assets.cpp
 // fuzz-sources: src/server/responses_routes.cpp src/server/openai_responses_api.cpp
 // fuzz-sources: src/engine/finish_reason.cpp
 // clang-format on
