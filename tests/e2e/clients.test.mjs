@@ -3,11 +3,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { HfInference } from "@huggingface/inference";
+import { InferenceClient } from "@huggingface/inference";
 
 const BASE_URL = process.env.BASE_URL;
 const openai = new OpenAI({ baseURL: `${BASE_URL}/v1`, apiKey: "unused" });
-const hf = new HfInference().endpoint(BASE_URL);
+// @huggingface/inference 4.x sends an endpoint's textGeneration to /v1/completions (max_new_tokens
+// as max_tokens) and streams its raw completion chunks; chatCompletion goes to /v1/chat/completions.
+const hf = new InferenceClient().endpoint(BASE_URL);
 
 test("openai: models list", async () => {
   const models = await openai.models.list();
@@ -71,24 +73,40 @@ test("openai: API errors surface as APIError with TGI's status", async () => {
 });
 
 test("hf: textGeneration", async () => {
-  const out = await hf.textGeneration({ model: "tgi", inputs: "Hello", parameters: { max_new_tokens: 4, details: true } });
+  const out = await hf.textGeneration({ model: "tgi", inputs: "Hello", parameters: { max_new_tokens: 4, temperature: 0 } });
+  assert.equal(typeof out.generated_text, "string");
+  const direct = await openai.completions.create({ model: "tgi", prompt: "Hello", max_tokens: 4, temperature: 0 });
+  assert.equal(out.generated_text, direct.choices[0].text, "the /v1/completions continuation");
+});
+
+test("compat route returns the full text by default", async () => {
+  const response = await fetch(`${BASE_URL}/`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ inputs: "Hello", parameters: { max_new_tokens: 4, details: true } }),
+  });
+  assert.equal(response.status, 200);
+  const [out] = await response.json();
   assert.equal(typeof out.generated_text, "string");
   assert.ok(out.generated_text.startsWith("Hello"), "compat route returns the full text by default");
 });
 
 test("hf: textGenerationStream matches textGeneration", async () => {
-  const parameters = { max_new_tokens: 5, return_full_text: false };
+  const parameters = { max_new_tokens: 5, temperature: 0 };
   const whole = await hf.textGeneration({ model: "tgi", inputs: "Hi there", parameters });
   let text = "";
-  let final = null;
+  let finish = null;
   let count = 0;
-  for await (const event of hf.textGenerationStream({ model: "tgi", inputs: "Hi there", parameters })) {
+  for await (const chunk of hf.textGenerationStream({ model: "tgi", inputs: "Hi there", parameters })) {
     count += 1;
-    text += event.token.special ? "" : event.token.text;
-    if (event.generated_text !== null) final = event.generated_text;
+    for (const choice of chunk.choices) {
+      text += choice.text;
+      if (choice.finish_reason) finish = choice.finish_reason;
+    }
   }
-  assert.ok(count >= 1 && count <= 5);
-  assert.equal(final, whole.generated_text);
+  assert.ok(count >= 1 && count <= 6, `${count} chunks: at most one a token, and a closing one`);
+  assert.ok(["length", "stop"].includes(finish), `finish_reason ${finish}`);
+  assert.equal(text, whole.generated_text);
 });
 
 test("hf: chatCompletion and its stream", async () => {

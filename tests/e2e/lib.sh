@@ -97,8 +97,20 @@ http() {
 status_of() { tail -n1 <<<"$1"; }
 body_of() { sed '$d' <<<"$1"; }
 
+# npm_ready: installs the clients from package-lock.json unless node_modules already holds every
+# dependency of package.json at its pinned version (a stale tree from older pins is reinstalled).
+# ctest runs e2e scripts in parallel: a lock keeps two of them from running `npm ci` at once.
 npm_ready() {
-  if [[ ! -d "$E2E_DIR/node_modules/openai" || ! -d "$E2E_DIR/node_modules/@huggingface/inference" ]]; then
-    (cd "$E2E_DIR" && npm ci --no-audit --no-fund --silent)
-  fi
+  (
+    flock 9
+    if ! (cd "$E2E_DIR" && node -e '
+        const fs = require("fs");
+        const deps = JSON.parse(fs.readFileSync("package.json", "utf8")).dependencies;
+        for (const [name, version] of Object.entries(deps)) {
+          const manifest = `node_modules/${name}/package.json`;
+          if (!fs.existsSync(manifest) || JSON.parse(fs.readFileSync(manifest, "utf8")).version !== version) process.exit(1);
+        }') 2>/dev/null; then
+      (cd "$E2E_DIR" && npm ci --no-audit --no-fund --silent)
+    fi
+  ) 9>"${TMPDIR:-/tmp}/tgi-e2e-npm-$(id -u).lock"
 }
