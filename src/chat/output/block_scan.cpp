@@ -5,6 +5,16 @@
 
 namespace tgi::chat {
 
+BlockScan ended(BlockScan scan, BlockScan::Status status, size_t end) {
+  scan.status = status;
+  scan.end = end;
+  return scan;
+}
+
+BlockScan undecided(BlockScan scan, bool at_end, size_t at) {
+  return at_end ? ended(std::move(scan), BlockScan::Status::kInvalid, at) : scan;
+}
+
 size_t skip_spaces(std::string_view text, size_t pos) {
   while (pos < text.size() && is_space(text[pos])) ++pos;
   return pos;

@@ -39,6 +39,11 @@ BlockScan scan_pythonic_call_block(std::string_view text, const OutputFormat& fo
 BlockScan scan_gemma4_call_block(std::string_view text, const OutputFormat& format, bool at_end);
 
 // Helpers shared by the scanners.
+// `scan`, ended with `status` at `end`.
+BlockScan ended(BlockScan scan, BlockScan::Status status, size_t end);
+// The text so far does not decide the block: wait for more (`scan` as it is), or, when the output
+// has ended, the block is invalid at `at`.
+BlockScan undecided(BlockScan scan, bool at_end, size_t at);
 size_t skip_spaces(std::string_view text, size_t pos);
 // How a block's close marker (or its absence) ends a block whose calls end at `pos`.
 BlockScan finish_block(BlockScan scan, std::string_view text, size_t pos, std::string_view close,

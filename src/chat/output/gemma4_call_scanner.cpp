@@ -30,25 +30,21 @@ size_t object_end(std::string_view text, size_t open) {
 
 BlockScan scan_gemma4_call_block(std::string_view text, const OutputFormat& format, bool at_end) {
   BlockScan scan;
-  auto stop = [&](S status, size_t at) {
-    scan.status = status;
-    scan.end = at;
-    return scan;
-  };
-  auto wait = [&](size_t at) { return at_end ? stop(S::kInvalid, at) : scan; };
   bool partial = false;
-  if (!starts_with_marker(text, "call:", &partial)) return partial ? wait(text.size()) : stop(S::kInvalid, 0);
+  if (!starts_with_marker(text, "call:", &partial))
+    return partial ? undecided(scan, at_end, text.size()) : ended(scan, S::kInvalid, 0);
   size_t brace = text.find('{', 5);
   if (brace == std::string_view::npos) {
-    return text.size() - 5 > kMaxNameLength ? stop(S::kInvalid, 0) : wait(text.size());
+    return text.size() - 5 > kMaxNameLength ? ended(scan, S::kInvalid, 0)
+                                            : undecided(scan, at_end, text.size());
   }
   std::string name(text.substr(5, brace - 5));
   if (name.empty() || name.size() > kMaxNameLength || name.find_first_of(" \n<>") != std::string::npos) {
-    return stop(S::kInvalid, 0);
+    return ended(scan, S::kInvalid, 0);
   }
   scan.calls.push_back({name, "", false});
   size_t end = object_end(text, brace);
-  if (end == std::string_view::npos) return wait(text.size());
+  if (end == std::string_view::npos) return undecided(scan, at_end, text.size());
   auto arguments = gemma4_object_to_json(text.substr(brace, end - brace));
   scan.calls.back().arguments = arguments ? *arguments : std::string(text.substr(brace, end - brace));
   scan.calls.back().arguments_complete = true;

@@ -197,16 +197,6 @@ ObjectScan scan_call_object(std::string_view text, size_t pos, bool shape_mode) 
 BlockScan scan_json_call_block(std::string_view text, const OutputFormat& format, bool at_end,
                                bool shape_mode) {
   BlockScan scan;
-  auto need_more_or_invalid = [&](size_t at) {
-    scan.status = at_end ? S::kInvalid : S::kNeedMore;
-    scan.end = at_end ? at : 0;
-    return scan;
-  };
-  auto invalid = [&](size_t at) {
-    scan.status = S::kInvalid;
-    scan.end = at;
-    return scan;
-  };
   size_t pos = skip_spaces(text, 0);
   // Models like to wrap JSON in a Markdown fence.
   bool fenced = false;
@@ -217,29 +207,29 @@ BlockScan scan_json_call_block(std::string_view text, const OutputFormat& format
     if (starts_with_marker(text.substr(pos), "json", &partial)) {
       pos += 4;
     } else if (partial && !at_end) {
-      return need_more_or_invalid(pos);
+      return undecided(scan, at_end, pos);
     }
     pos = skip_spaces(text, pos);
   } else if (partial) {
-    return need_more_or_invalid(pos);
+    return undecided(scan, at_end, pos);
   }
-  if (pos >= text.size()) return need_more_or_invalid(pos);
+  if (pos >= text.size()) return undecided(scan, at_end, pos);
   bool list = text[pos] == '[';
   if (list) pos = skip_spaces(text, pos + 1);
   while (true) {
-    if (pos >= text.size()) return need_more_or_invalid(pos);
+    if (pos >= text.size()) return undecided(scan, at_end, pos);
     if (list && text[pos] == ']' && !shape_mode && scan.calls.empty()) {
       ++pos;  // "[TOOL_CALLS][]": no calls
       break;
     }
-    if (text[pos] != '{') return invalid(pos);
+    if (text[pos] != '{') return ended(scan, S::kInvalid, pos);
     ObjectScan object = scan_call_object(text, pos, shape_mode);
     if (object.announced) scan.calls.push_back(object.call);
     if (object.status == JsonScan::Status::kNeedMore) {
-      if (at_end) return invalid(text.size());
+      if (at_end) return ended(scan, S::kInvalid, text.size());
       return scan;
     }
-    if (object.status == JsonScan::Status::kInvalid) return invalid(object.end);
+    if (object.status == JsonScan::Status::kInvalid) return ended(scan, S::kInvalid, object.end);
     pos = skip_spaces(text, object.end);
     if (pos >= text.size()) {
       if (at_end) break;
@@ -254,7 +244,7 @@ BlockScan scan_json_call_block(std::string_view text, const OutputFormat& format
         ++pos;
         break;
       }
-      return invalid(pos);
+      return ended(scan, S::kInvalid, pos);
     }
     // Unlisted objects may follow each other, separated by ';' (Llama 3) or nothing.
     if (text[pos] == ';' || text[pos] == ',') {

@@ -26,37 +26,25 @@ std::string strip_namespace(std::string name) {
 
 BlockScan scan_name_then_json_block(std::string_view text, const OutputFormat& format, bool at_end) {
   BlockScan scan;
-  auto wait = [&](size_t at) {
-    if (at_end) {
-      scan.status = S::kInvalid;
-      scan.end = at;
-    }
-    return scan;
-  };
-  auto invalid = [&](size_t at) {
-    scan.status = S::kInvalid;
-    scan.end = at;
-    return scan;
-  };
   size_t pos = skip_spaces(text, 0);
-  if (pos >= text.size()) return wait(pos);
+  if (pos >= text.size()) return undecided(scan, at_end, pos);
   // Mistral v3 follows [TOOL_CALLS] with a JSON list; a name never starts with '[' or '{'.
   if (text[pos] == '[' || text[pos] == '{') return scan_json_call_block(text, format, at_end, false);
   bool partial = false;
   if (starts_with_marker(text.substr(pos), format.call_type_prefix, &partial)) {
     pos += format.call_type_prefix.size();
   } else if (partial) {
-    return wait(pos);
+    return undecided(scan, at_end, pos);
   }
   std::vector<std::string> name_ends = format.name_ends;
   if (!format.call_id_marker.empty()) name_ends.push_back(format.call_id_marker);
   MarkerMatch end = find_first_marker(text.substr(pos), name_ends, at_end);
   if (end.kind != MarkerMatch::Kind::kFull) {
     size_t seen = (end.kind == MarkerMatch::Kind::kPartial ? end.position : text.size() - pos);
-    if (seen > kMaxNameLength) return invalid(0);
-    return wait(text.size());
+    if (seen > kMaxNameLength) return ended(scan, S::kInvalid, 0);
+    return undecided(scan, at_end, text.size());
   }
-  if (end.position > kMaxNameLength) return invalid(0);
+  if (end.position > kMaxNameLength) return ended(scan, S::kInvalid, 0);
   std::string name(trim_spaces(text.substr(pos, end.position)));
   if (format.strip_function_namespace) name = strip_namespace(name);
   pos += end.position + name_ends[end.marker].size();
@@ -65,11 +53,12 @@ BlockScan scan_name_then_json_block(std::string_view text, const OutputFormat& f
     scan.end = pos;
     return scan;
   }
-  if (name.empty() || name.find_first_of("\n{}[]<>\"") != std::string::npos) return invalid(0);
+  if (name.empty() || name.find_first_of("\n{}[]<>\"") != std::string::npos)
+    return ended(scan, S::kInvalid, 0);
   if (name_ends[end.marker] == format.call_id_marker) {
     // NAME[CALL_ID]id[ARGS]: the id is the model's, the server assigns its own.
     MarkerMatch args = find_first_marker(text.substr(pos), format.name_ends, at_end);
-    if (args.kind != MarkerMatch::Kind::kFull) return wait(text.size());
+    if (args.kind != MarkerMatch::Kind::kFull) return undecided(scan, at_end, text.size());
     pos += args.position + format.name_ends[args.marker].size();
   }
   scan.calls.push_back({name, "", false});
@@ -82,28 +71,28 @@ BlockScan scan_name_then_json_block(std::string_view text, const OutputFormat& f
     if (starts_with_marker(text.substr(pos), "json", &partial))
       pos += 4;
     else if (partial)
-      return wait(text.size());
+      return undecided(scan, at_end, text.size());
     pos = skip_spaces(text, pos);
   } else if (partial) {
-    return wait(text.size());
+    return undecided(scan, at_end, text.size());
   }
   if (pos >= text.size()) {
     if (at_end) call.arguments_complete = true;
-    return wait(text.size());
+    return undecided(scan, at_end, text.size());
   }
   if (text[pos] != '{' && text[pos] != '[') {
     // No JSON arguments: the call stands without them, the rest is content.
     call.arguments_complete = true;
-    return invalid(pos);
+    return ended(scan, S::kInvalid, pos);
   }
   JsonScan args = scan_json_value(text, pos);
   if (args.status == JsonScan::Status::kInvalid) {
     call.arguments = std::string(text.substr(pos, args.end - pos));
-    return invalid(args.end);
+    return ended(scan, S::kInvalid, args.end);
   }
   if (args.status == JsonScan::Status::kNeedMore) {
     call.arguments = std::string(text.substr(pos));
-    return wait(text.size());
+    return undecided(scan, at_end, text.size());
   }
   call.arguments = std::string(text.substr(pos, args.end - pos));
   call.arguments_complete = true;

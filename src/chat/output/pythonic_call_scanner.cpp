@@ -43,19 +43,13 @@ size_t matching_paren(std::string_view text, size_t open) {
 
 BlockScan scan_pythonic_call_block(std::string_view text, const OutputFormat& format, bool at_end) {
   BlockScan scan;
-  auto stop = [&](S status, size_t at) {
-    scan.status = status;
-    scan.end = at;
-    return scan;
-  };
-  auto wait = [&](size_t at) { return at_end ? stop(S::kInvalid, at) : scan; };
   size_t pos = skip_spaces(text, 0);
-  if (pos >= text.size()) return wait(pos);
+  if (pos >= text.size()) return undecided(scan, at_end, pos);
   bool list = text[pos] == '[';
   if (list) ++pos;
   while (true) {
     pos = skip_spaces(text, pos);
-    if (pos >= text.size()) return wait(pos);
+    if (pos >= text.size()) return undecided(scan, at_end, pos);
     if (list && text[pos] == ']' && !scan.calls.empty()) {
       ++pos;
       break;
@@ -63,17 +57,18 @@ BlockScan scan_pythonic_call_block(std::string_view text, const OutputFormat& fo
     size_t name_begin = pos;
     while (pos < text.size() && is_name_char(text[pos])) ++pos;
     if (pos >= text.size())
-      return pos - name_begin > kMaxNameLength ? stop(S::kInvalid, name_begin) : wait(pos);
-    if (pos == name_begin || text[pos] != '(') return stop(S::kInvalid, name_begin);
+      return pos - name_begin > kMaxNameLength ? ended(scan, S::kInvalid, name_begin)
+                                               : undecided(scan, at_end, pos);
+    if (pos == name_begin || text[pos] != '(') return ended(scan, S::kInvalid, name_begin);
     size_t close = matching_paren(text, pos);
-    if (close == std::string_view::npos) return wait(text.size());
-    if (close == std::string_view::npos - 1) return stop(S::kInvalid, name_begin);
+    if (close == std::string_view::npos) return undecided(scan, at_end, text.size());
+    if (close == std::string_view::npos - 1) return ended(scan, S::kInvalid, name_begin);
     auto arguments = python_kwargs_to_json(text.substr(pos + 1, close - pos - 1));
-    if (!arguments) return stop(S::kInvalid, name_begin);
+    if (!arguments) return ended(scan, S::kInvalid, name_begin);
     scan.calls.push_back({std::string(text.substr(name_begin, pos - name_begin)), *arguments, true});
     pos = skip_spaces(text, close + 1);
     if (!list) break;
-    if (pos >= text.size()) return wait(pos);
+    if (pos >= text.size()) return undecided(scan, at_end, pos);
     if (text[pos] == ',') {
       ++pos;
       continue;
@@ -82,7 +77,7 @@ BlockScan scan_pythonic_call_block(std::string_view text, const OutputFormat& fo
       ++pos;
       break;
     }
-    return stop(S::kInvalid, pos);
+    return ended(scan, S::kInvalid, pos);
   }
   return finish_block(std::move(scan), text, pos, format.block_close, at_end);
 }

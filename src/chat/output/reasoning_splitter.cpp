@@ -31,36 +31,28 @@ void ReasoningSplitter::finish(std::vector<SplitPiece>& out) {
   }
 }
 
+ReasoningSplitter::Opening ReasoningSplitter::take_opening_marker(bool at_end, std::vector<SplitPiece>& out) {
+  size_t start = 0;
+  while (start < pending_.size() && is_space(pending_[start])) ++start;
+  if (start == pending_.size() && !at_end) return Opening::kUndecided;
+  bool partial = false;
+  if (starts_with_marker(std::string_view(pending_).substr(start), open_, &partial)) {
+    out.push_back({SplitPiece::Kind::kMarker, pending_.substr(0, start + open_.size())});
+    pending_.erase(0, start + open_.size());
+    return Opening::kFound;
+  }
+  return partial && !at_end ? Opening::kUndecided : Opening::kAbsent;
+}
+
 void ReasoningSplitter::process(bool at_end, std::vector<SplitPiece>& out) {
   while (!pending_.empty()) {
-    if (state_ == State::kBeforeBody) {
-      // Whitespace may precede the opening marker; anything else means there is no thinking.
-      size_t start = 0;
-      while (start < pending_.size() && is_space(pending_[start])) ++start;
-      if (start == pending_.size() && !at_end) return;
-      bool partial = false;
-      if (starts_with_marker(std::string_view(pending_).substr(start), open_, &partial)) {
-        out.push_back({SplitPiece::Kind::kMarker, pending_.substr(0, start + open_.size())});
-        pending_.erase(0, start + open_.size());
-        state_ = State::kReasoning;
-        continue;
-      }
-      if (partial && !at_end) return;
-      state_ = State::kBody;
-    }
-    if (state_ == State::kReasoningStart) {
-      // The prompt opened the thinking; a model that opens it again writes a marker, not thought.
-      size_t start = 0;
-      while (start < pending_.size() && is_space(pending_[start])) ++start;
-      if (start == pending_.size() && !at_end) return;
-      bool partial = false;
-      if (starts_with_marker(std::string_view(pending_).substr(start), open_, &partial)) {
-        out.push_back({SplitPiece::Kind::kMarker, pending_.substr(0, start + open_.size())});
-        pending_.erase(0, start + open_.size());
-      } else if (partial && !at_end) {
-        return;
-      }
-      state_ = State::kReasoning;
+    if (state_ == State::kBeforeBody || state_ == State::kReasoningStart) {
+      // Whitespace may precede the opening marker; anything else means there is no thinking. When
+      // the prompt opened the thinking, a model that opens it again writes a marker, not thought.
+      const Opening opening = take_opening_marker(at_end, out);
+      if (opening == Opening::kUndecided) return;
+      state_ =
+          opening == Opening::kFound || state_ == State::kReasoningStart ? State::kReasoning : State::kBody;
       continue;
     }
     if (state_ == State::kBody) {

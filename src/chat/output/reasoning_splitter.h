@@ -24,6 +24,9 @@ class ReasoningSplitter {
   void process(bool at_end, std::vector<SplitPiece>& out);
 
   enum class State { kBeforeBody, kReasoningStart, kReasoning, kBody } state_;
+  enum class Opening { kFound, kAbsent, kUndecided };
+  // Consumes leading whitespace and the opening marker when the pending text starts with them.
+  Opening take_opening_marker(bool at_end, std::vector<SplitPiece>& out);
   std::string open_, close_;
   std::string pending_;
 };
