@@ -380,7 +380,9 @@ Result<ChatPromptPlan> plan_chat_prompt(const ChatRequest& request, const ChatTr
     if (plan.native_tools && has_calls) out["tool_calls"] = native_tool_calls(m["tool_calls"]);
     messages.push_back(std::move(out));
   }
-  if (!messages.empty() && messages.back()["role"] == "assistant" && messages.back()["content"].is_string())
+  // A trailing assistant message is continued (TGI); natively, one that only made calls is history.
+  if (!messages.empty() && messages.back()["role"] == "assistant" && messages.back()["content"].is_string() &&
+      !(plan.native_tools && request.messages.back().value("content", json()).is_null()))
     plan.continue_final = messages.back()["content"].get<std::string>();
 
   if (!plan.active_tools.empty()) {

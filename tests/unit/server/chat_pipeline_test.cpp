@@ -238,6 +238,14 @@ TEST_F(ChatPipelineTest, HistoryToolCallsReachTheTemplateWithParsedArguments) {
   EXPECT_NE(body_of(r).find("<tool>sunny"), std::string::npos) << r;
 }
 
+TEST_F(ChatPipelineTest, ATrailingAssistantCallIsHistoryNotContinued) {
+  const std::string r = exchange(post(
+      "/apply-template",
+      R"({"messages":[{"role":"user","content":"w"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1",)"
+      R"("type":"function","function":{"name":"get_weather","arguments":{"city":"Paris"}}}]}]})"));
+  EXPECT_TRUE(ordered_json::parse(body_of(r))["prompt"].get<std::string>().ends_with("<assistant>")) << r;
+}
+
 TEST_F(ChatPipelineTest, BadToolInputNamesTheField) {
   auto status_and_body = [&](const std::string& body) {
     return exchange(post("/v1/chat/completions", body));
