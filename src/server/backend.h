@@ -38,9 +38,6 @@ struct ChatTraits {
   bool uses_tools = false;            // the template renders `tools` itself
   bool knows_developer_role = false;  // else a `developer` message is given to it as `system`
   chat::OutputFormat output_format;   // how the model writes reasoning and tool calls
-  // The template's source: a special token the model generates reaches the output parser only
-  // when the template spells it (it is then a marker, like <|channel|> or [TOOL_CALLS]).
-  std::string template_source;
 };
 
 // Counters the engine keeps that /metrics exposes next to the server's own.

@@ -40,10 +40,11 @@ std::string compact_arguments(const std::string& text) {
 
 ChatOutputReader::ChatOutputReader(const ChatTraits& traits, const std::string& rendered_prompt,
                                    const ChatReadOptions& options)
-    : traits_(traits), options_(options) {
-  const chat::OutputFormat format = options.native_tools || !options.parse_tool_calls
-                                        ? traits.output_format
-                                        : injected_prompt_format(traits.output_format);
+    : options_(options),
+      format_(options.native_tools || !options.parse_tool_calls
+                  ? traits.output_format
+                  : injected_prompt_format(traits.output_format)) {
+  const chat::OutputFormat& format = format_;
   chat::OutputParserOptions parser_options;
   parser_options.parse_tool_calls = options.parse_tool_calls;
   parser_options.separate_reasoning = options.separate_reasoning;
@@ -53,9 +54,8 @@ ChatOutputReader::ChatOutputReader(const ChatTraits& traits, const std::string& 
 }
 
 void ChatOutputReader::push(const engine::TokenInfo& token, std::vector<OutputDelta>& deltas) {
-  // A special token is text only when the template spells it: then it is one of the model's markers.
-  if (token.special && (token.text.empty() || traits_.template_source.find(token.text) == std::string::npos))
-    return;
+  // A special token is text only when it is one of the model's markers; others are dropped (TGI).
+  if (token.special && !chat::is_output_marker(format_, token.text)) return;
   std::vector<OutputDelta> raw;
   parser_->feed(token.text, raw);
   deliver(raw, deltas);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "chat/output/assistant_output.h"
+#include "chat/output/output_format.h"
 #include "engine/token_event.h"
 #include "server/backend.h"
 
@@ -47,8 +48,8 @@ class ChatOutputReader {
   void deliver(std::vector<chat::OutputDelta>& raw, std::vector<chat::OutputDelta>& deltas);
   std::string no_tool_answer() const;
 
-  const ChatTraits& traits_;
   ChatReadOptions options_;
+  chat::OutputFormat format_;
   std::unique_ptr<chat::OutputParser> parser_;
   chat::AssistantOutput output_;
   std::map<size_t, size_t> call_index_;  // parser's call index → ours (dropped calls have none)

@@ -29,8 +29,7 @@ EngineBackend::EngineBackend(std::shared_ptr<engine::Engine> engine,
                              std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
                              std::optional<chat::ChatTemplate> chat_template)
     : engine_(std::move(engine)), tokenizer_(std::move(tokenizer)), chat_template_(std::move(chat_template)) {
-  if (chat_template_) traits_.template_source = chat_template_->source();
-  const std::string& source = traits_.template_source;
+  const std::string source = chat_template_ ? chat_template_->source() : std::string();
   traits_.uses_tools = source.find("tools") != std::string::npos;
   traits_.knows_developer_role = source.find("developer") != std::string::npos;
   traits_.output_format = chat::detect_output_format(

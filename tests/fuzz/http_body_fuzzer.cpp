@@ -63,8 +63,8 @@ class ScriptedBackend : public Backend {
     static const ChatTraits traits = [] {
       ChatTraits t;
       t.uses_tools = true;
-      t.template_source = "{{ tools }} <tool_call> </tool_call> <think> </think>";
-      t.output_format = chat::detect_output_format(t.template_source, [](std::string_view) { return false; });
+      t.output_format = chat::detect_output_format("{{ tools }} <tool_call> </tool_call> <think> </think>",
+                                                   [](std::string_view) { return false; });
       return t;
     }();
     return traits;

@@ -228,4 +228,24 @@ bool prompt_opens_reasoning(const OutputFormat& format, std::string_view rendere
   return rest.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
+bool is_output_marker(const OutputFormat& format, std::string_view token) {
+  if (token.empty()) return false;
+  auto within = [&](std::string_view marker) { return marker.find(token) != std::string_view::npos; };
+  if (format.tool_syntax == ToolCallSyntax::kHarmony)
+    for (std::string_view marker :
+         {"<|channel|>", "<|message|>", "<|start|>", "<|end|>", "<|call|>", "<|return|>", "<|constrain|>"})
+      if (within(marker)) return true;
+  for (const auto& list :
+       {format.block_opens, format.ignored_markers, format.name_ends, format.xml.invoke_name_ends})
+    for (const std::string& marker : list)
+      if (within(marker)) return true;
+  const XmlCallMarkers& xml = format.xml;
+  for (const std::string* marker :
+       {&format.block_close, &format.call_type_prefix, &format.call_id_marker, &format.content_recipient,
+        &format.reasoning_open, &format.reasoning_close, &xml.invoke_open, &xml.invoke_close,
+        &xml.parameter_open, &xml.parameter_name_end, &xml.parameter_value_open, &xml.parameter_close})
+    if (within(*marker)) return true;
+  return false;
+}
+
 }  // namespace tgi::chat

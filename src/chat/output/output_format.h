@@ -63,6 +63,11 @@ struct OutputFormat {
 OutputFormat detect_output_format(std::string_view chat_template_source,
                                   const std::function<bool(std::string_view)>& vocab_has_token);
 
+// Whether a special token's text is (part of) one of the format's markers. The server passes a
+// generated special token to the parser only then: markers like [TOOL_CALLS] or <|channel|> are
+// special tokens, while any other special token is dropped, as TGI's detokenizer drops it.
+bool is_output_marker(const OutputFormat& format, std::string_view token);
+
 // True when the rendered prompt ends inside an opened reasoning block, so the generation starts as
 // thinking (DeepSeek-R1 / QwQ add "<think>\n"; Qwen3 with thinking off adds a closed pair).
 bool prompt_opens_reasoning(const OutputFormat& format, std::string_view rendered_prompt);

@@ -34,7 +34,6 @@ class ChatPipelineTest : public LoopbackTest {
   void configure_backend(testing::FakeBackend& backend) override {
     backend.traits.uses_tools = true;
     backend.traits.knows_developer_role = true;
-    backend.traits.template_source = kHermesTemplate;
     backend.traits.output_format =
         chat::detect_output_format(kHermesTemplate, [](std::string_view) { return false; });
     backend.finish_reason = engine::FinishReason::kEosToken;
@@ -149,6 +148,17 @@ TEST_F(ChatPipelineTest, StreamedToolCallSendsIdAndNameThenArguments) {
   EXPECT_EQ(name, "get_weather");
   EXPECT_EQ(ordered_json::parse(arguments), ordered_json::parse(R"({"city":"Paris"})"));
   EXPECT_EQ(finish, "tool_calls");
+}
+
+TEST_F(ChatPipelineTest, SpecialTokensReachTheParserOnlyAsMarkers) {
+  // <tool_call> is a special token of this model here; <|im_start|> is one too but no marker.
+  backend_->special_texts = {"<tool_call>", "<|im_start|>"};
+  std::vector<std::string> tokens = {"<|im_start|>", "Hi"};
+  tokens.insert(tokens.end(), kOneCall.begin(), kOneCall.end());
+  script(tokens);
+  const ordered_json out = chat(std::string(R"(,"tools":)") + kTools);
+  EXPECT_EQ(out["choices"][0]["message"]["content"], "Hi");
+  EXPECT_EQ(out["choices"][0]["message"]["tool_calls"].size(), 1u) << out.dump();
 }
 
 TEST_F(ChatPipelineTest, ReasoningIsSeparatedStreamedAndNot) {

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -24,6 +25,7 @@ class FakeBackend : public Backend {
   ChatTraits traits;  // default: a template without tools, JSON fallback parsing
   // When set, generations produce these token texts instead of " tok1 tok2 ...".
   std::vector<std::string> script;
+  std::set<std::string> special_texts;  // scripted tokens with these texts are special tokens
   std::optional<Error> submit_error;
   engine::GenerationRequest last_request;
 
@@ -65,7 +67,8 @@ class FakeBackend : public Backend {
     void cancel() override { flag = true; }
   };
 
-  Result<std::shared_ptr<SubmittedRequest>> submit(engine::GenerationRequest request, TokenEventSink sink) override {
+  Result<std::shared_ptr<SubmittedRequest>> submit(engine::GenerationRequest request,
+                                                   TokenEventSink sink) override {
     if (submit_error) return *submit_error;
     submitted++;
     auto handle = std::make_shared<Handle>();
@@ -77,45 +80,45 @@ class FakeBackend : public Backend {
                                 request.stopping.max_new_tokens);
     const int prompt_tokens = static_cast<int>(request.input_ids.size());
     std::lock_guard lock(mutex_);
-    threads_.emplace_back(
-        [this, handle, sink, n, prompt_tokens, details = request.decoder_input_details, script = script] {
-          if (details) {
-            engine::TokenEvent prompt;
-            prompt.kind = engine::TokenEvent::Kind::kPrompt;
-            prompt.prompt.push_back(engine::TokenInfo{1, "<s>", std::nanf(""), true});
-            sink(prompt);
-          }
-          std::string text;
-          for (int i = 1; i <= n; ++i) {
-            std::this_thread::sleep_for(step_delay);
-            while (i > released_tokens.load() && !handle->flag)
-              std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            if (handle->flag) {
-              cancelled++;
-              engine::TokenEvent error;
-              error.kind = engine::TokenEvent::Kind::kError;
-              error.error = Error{ErrorKind::kGeneration, "cancelled"};
-              sink(error);
-              return;
-            }
-            engine::TokenEvent token;
-            token.kind = engine::TokenEvent::Kind::kToken;
-            std::string piece = script.empty() ? " tok" + std::to_string(i) : script[i - 1];
-            token.token = engine::TokenInfo{i, piece, -0.5f * static_cast<float>(i), false};
-            token.text_delta = token.token.text;
-            token.last = i == n;
-            text += token.token.text;
-            sink(token);
-          }
-          engine::TokenEvent end;
-          end.kind = engine::TokenEvent::Kind::kEnd;
-          end.finish_reason = finish_reason;
-          end.generated_text = text;
-          end.generated_tokens = n;
-          end.prompt_tokens = prompt_tokens;
-          end.seed = 42;
-          sink(end);
-        });
+    threads_.emplace_back([this, handle, sink, n, prompt_tokens, details = request.decoder_input_details,
+                           script = script, special = special_texts] {
+      if (details) {
+        engine::TokenEvent prompt;
+        prompt.kind = engine::TokenEvent::Kind::kPrompt;
+        prompt.prompt.push_back(engine::TokenInfo{1, "<s>", std::nanf(""), true});
+        sink(prompt);
+      }
+      std::string text;
+      for (int i = 1; i <= n; ++i) {
+        std::this_thread::sleep_for(step_delay);
+        while (i > released_tokens.load() && !handle->flag)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        if (handle->flag) {
+          cancelled++;
+          engine::TokenEvent error;
+          error.kind = engine::TokenEvent::Kind::kError;
+          error.error = Error{ErrorKind::kGeneration, "cancelled"};
+          sink(error);
+          return;
+        }
+        engine::TokenEvent token;
+        token.kind = engine::TokenEvent::Kind::kToken;
+        std::string piece = script.empty() ? " tok" + std::to_string(i) : script[i - 1];
+        token.token = engine::TokenInfo{i, piece, -0.5f * static_cast<float>(i), special.count(piece) > 0};
+        token.text_delta = token.token.text;
+        token.last = i == n;
+        text += token.token.text;
+        sink(token);
+      }
+      engine::TokenEvent end;
+      end.kind = engine::TokenEvent::Kind::kEnd;
+      end.finish_reason = finish_reason;
+      end.generated_text = text;
+      end.generated_tokens = n;
+      end.prompt_tokens = prompt_tokens;
+      end.seed = 42;
+      sink(end);
+    });
     return std::shared_ptr<SubmittedRequest>(handle);
   }
 
