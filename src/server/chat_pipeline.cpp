@@ -13,13 +13,6 @@ namespace tgi::server {
 
 namespace {
 
-HttpHeaders sse_headers(HttpHeaders base) {
-  base.emplace_back("content-type", "text/event-stream");
-  base.emplace_back("cache-control", "no-cache");
-  base.emplace_back("x-accel-buffering", "no");
-  return base;
-}
-
 // The client's stop string that ended the text, for APIs that report it (Anthropic).
 std::optional<std::string> matched_stop(const std::string& text, const std::vector<std::string>& stops) {
   for (const auto& stop : stops)

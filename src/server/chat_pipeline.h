@@ -26,7 +26,6 @@ struct ChatApiFlavor {
   std::function<HttpResponse(int status, const std::string& message, const std::string& type)> error_response;
   // A body whose shape does not fit the request type (OpenAI: TGI's 422 text).
   std::function<HttpResponse(const std::string& message)> shape_error_response;
-  bool openai_logprobs = false;  // token logprobs ride on the writers' chunks (OpenAI only)
   bool allow_n = false;          // whether `n` > 1 is part of this API
 };
 

@@ -27,13 +27,6 @@ HttpHeaders timing_headers(const GenerationResult& result, Clock::time_point arr
           {"x-generated-tokens", std::to_string(result.generated_tokens)}};
 }
 
-HttpHeaders stream_headers(HttpHeaders base) {
-  base.emplace_back("content-type", "text/event-stream");
-  base.emplace_back("cache-control", "no-cache");
-  base.emplace_back("x-accel-buffering", "no");
-  return base;
-}
-
 // Tokens go out as they are sampled, except the last one: TGI's final event carries it together
 // with generated_text and details, so it waits for the kEnd that follows it.
 struct StreamState {
@@ -124,7 +117,7 @@ void Api::run_generate_stream(const HttpRequest& request, const nlohmann::ordere
   }
   metrics_->request_count.fetch_add(1);
   // From here on every outcome is an SSE event on a 200 response (spec §1.7).
-  channel->start_stream(200, stream_headers(generation_headers(request, req.inputs)));
+  channel->start_stream(200, sse_headers(generation_headers(request, req.inputs)));
   auto fail = [&](const ApiError& error) {
     metrics_->count_failure(error.failure_label());
     channel->write(sse_event(error.body()));

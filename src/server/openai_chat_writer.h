@@ -23,6 +23,8 @@ class OpenAiChatStreamWriter : public ChatStreamWriter {
   std::string end(const ChatOutcome& outcome) override;
   std::string error(const std::string& message) override;
 
+  // Logprobs go out with content chunks only when the client asked for them.
+  void request_logprobs() { logprobs_requested_ = true; }
   // Text the last chunk carries with the finish reason (TGI sends the final token's text there).
   void set_final_content(std::string text) { final_content_ = std::move(text); }
   // Token logprobs to send with the next content chunk (they ride on content, as OpenAI's do).
@@ -37,9 +39,6 @@ class OpenAiChatStreamWriter : public ChatStreamWriter {
   std::vector<OutJson> pending_logprobs_;
   std::vector<std::string> call_ids_;
   std::string final_content_;
-
- public:
-  void request_logprobs() { logprobs_requested_ = true; }
 };
 
 }  // namespace tgi::server

@@ -16,18 +16,6 @@ namespace tgi::server {
 
 namespace {
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-HttpHeaders sse_headers(HttpHeaders base) {
-  base.emplace_back("content-type", "text/event-stream");
-  base.emplace_back("cache-control", "no-cache");
-  base.emplace_back("x-accel-buffering", "no");
-  return base;
-}
-
 std::string token_content(const engine::TokenInfo& token) { return token.special ? "" : token.text; }
 
 OutJson chat_logprobs(const ChatOutcome& outcome) {
@@ -50,11 +38,10 @@ std::string Api::request_model_name(const nlohmann::ordered_json& body) const {
 }
 
 ChatApiFlavor Api::openai_chat_flavor(const nlohmann::ordered_json& body) const {
-  OpenAiIdentity id{request_model_name(body), fmt::format("{}-native", kTgiVersion), unix_now()};
+  OpenAiIdentity id{request_model_name(body), fmt::format("{}-native", kTgiVersion), unix_seconds_now()};
   const bool logprobs = body.is_object() && body.value("logprobs", nlohmann::ordered_json(false)) == true;
   ChatApiFlavor flavor;
   flavor.allow_n = true;
-  flavor.openai_logprobs = true;
   flavor.response_body = [id, logprobs](const std::vector<ChatOutcome>& outcomes, const ChatUsage& total) {
     std::vector<ChatChoice> choices;
     for (size_t i = 0; i < outcomes.size(); ++i)
@@ -158,7 +145,8 @@ void Api::run_completions(const HttpRequest& request, const nlohmann::ordered_js
   if (!backend_now) return send_error(*channel, ApiError::generation("the model is still loading"));
 
   auto join = std::make_shared<CompletionJoin>();
-  join->id = OpenAiIdentity{request_model_name(body), fmt::format("{}-native", kTgiVersion), unix_now()};
+  join->id =
+      OpenAiIdentity{request_model_name(body), fmt::format("{}-native", kTgiVersion), unix_seconds_now()};
   join->stream = completion.stream;
   join->logprobs = completion.logprobs.has_value();
   join->remaining = choice_count;

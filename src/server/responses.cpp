@@ -1,5 +1,6 @@
 #include "server/responses.h"
 
+#include <chrono>
 #include <cmath>
 
 namespace tgi::server {
@@ -9,6 +10,18 @@ std::string dump(const OutJson& value) {
 }
 
 std::string sse_event(const std::string& data) { return "data: " + data + "\n\n"; }
+
+HttpHeaders sse_headers(HttpHeaders base) {
+  base.emplace_back("content-type", "text/event-stream");
+  base.emplace_back("cache-control", "no-cache");
+  base.emplace_back("x-accel-buffering", "no");
+  return base;
+}
+
+int64_t unix_seconds_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 namespace {
 

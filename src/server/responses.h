@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/token_event.h"
+#include "server/http_types.h"
 
 namespace tgi::server {
 
@@ -18,6 +19,10 @@ using OutJson = nlohmann::basic_json<nlohmann::ordered_map, std::vector, std::st
 
 std::string dump(const OutJson& value);
 std::string sse_event(const std::string& data);  // "data: <data>\n\n"
+// `base` plus the headers of every SSE stream (event-stream type, no caching, no proxy buffering).
+HttpHeaders sse_headers(HttpHeaders base);
+// Seconds since the Unix epoch: the `created` of OpenAI objects.
+int64_t unix_seconds_now();
 
 // Everything a finished (or failed) generation produced, accumulated from its TokenEvents.
 struct GenerationResult {

@@ -1,10 +1,9 @@
 // OpenAI's Responses API route: /v1/responses (create, stateless) over the chat pipeline
 // (openai_responses_api.h).
-#include <chrono>
-
 #include "server/api.h"
 #include "server/chat_pipeline.h"
 #include "server/openai_responses_api.h"
+#include "server/responses.h"
 
 namespace tgi::server {
 
@@ -30,10 +29,8 @@ void Api::openai_responses(HttpRequest request, Channel channel) {
   auto chat_body = responses_to_chat_body(*body);
   if (!chat_body.ok())
     return channel->send(openai_error(400, chat_body.error().message, "invalid_request_error"));
-  const int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-  const ResponsesContext context = make_responses_context(*body, request_model_name(*body), now);
+  const ResponsesContext context =
+      make_responses_context(*body, request_model_name(*body), unix_seconds_now());
   ChatApiFlavor flavor;
   flavor.response_body = [context](const std::vector<ChatOutcome>& outcomes, const ChatUsage&) {
     return responses_object_json(context, outcomes.front());
