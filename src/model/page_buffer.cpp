@@ -19,7 +19,7 @@ Result<PageBuffer> PageBuffer::allocate(size_t bytes) {
   const size_t mapping_bytes = bytes + kHugePage;
   void* mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapping == MAP_FAILED)
-    return Error::make(ErrorKind::kIo, "cannot map {} bytes for repacked weights: {}", bytes,
+    return Error::make(ErrorKind::kIo, "cannot map {} bytes of anonymous memory: {}", bytes,
                        std::strerror(errno));
   const auto address = reinterpret_cast<uintptr_t>(mapping);
   const auto aligned = (address + kHugePage - 1) / kHugePage * kHugePage;

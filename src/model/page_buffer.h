@@ -1,5 +1,5 @@
 #pragma once
-// Anonymous memory straight from mmap for large weight buffers built at load: aligned to 2 MiB
+// Anonymous memory straight from mmap for large buffers (weights built at load, the KV cache): aligned to 2 MiB
 // and marked for transparent huge pages (a decode step streams every byte of it, and 4 KiB pages
 // would cost a TLB miss per page), and not zero-filled first: pages appear as they are written.
 #include <cstddef>

@@ -1,6 +1,17 @@
 #include "model/paged_kv_cache.h"
 
+#include <new>
+
 namespace tgi::model {
+namespace {
+
+PageBuffer reserve(size_t bytes) {
+  auto buffer = PageBuffer::allocate(bytes);
+  if (!buffer.ok()) throw std::bad_alloc();
+  return std::move(*buffer);
+}
+
+}  // namespace
 
 size_t PagedKvCache::bytes_per_token(int32_t num_layers, int32_t kv_heads, int32_t k_head_dim,
                                      int32_t v_head_dim, kernels::KvDtype dtype) {
@@ -23,21 +34,21 @@ PagedKvCache::PagedKvCache(int32_t num_layers, int32_t num_blocks, int32_t block
   const auto tokens = static_cast<size_t>(int64_t{num_blocks} * block_size);
   const size_t element = kernels::kv_element_bytes(dtype);
   for (int32_t l = 0; l < num_layers; ++l) {
-    k_.emplace_back(tokens * static_cast<size_t>(kv_heads) * static_cast<size_t>(k_head_dim) * element);
-    v_.emplace_back(tokens * static_cast<size_t>(kv_heads) * static_cast<size_t>(v_head_dim) * element);
+    k_.push_back(reserve(tokens * static_cast<size_t>(kv_heads) * static_cast<size_t>(k_head_dim) * element));
+    v_.push_back(reserve(tokens * static_cast<size_t>(kv_heads) * static_cast<size_t>(v_head_dim) * element));
     if (kernels::kv_has_scales(dtype)) {
-      k_scales_.emplace_back(tokens * static_cast<size_t>(kv_heads));
-      v_scales_.emplace_back(v_head_dim > 0 ? tokens * static_cast<size_t>(kv_heads) : 0);
+      k_scales_.push_back(reserve(tokens * static_cast<size_t>(kv_heads) * sizeof(float)));
+      v_scales_.push_back(reserve(v_head_dim > 0 ? tokens * static_cast<size_t>(kv_heads) * sizeof(float) : 0));
     }
   }
 }
 
-void PagedKvCache::store_heads(std::vector<std::byte>& cache, std::vector<float>* scales, int64_t slot,
+void PagedKvCache::store_heads(const PageBuffer& cache, const PageBuffer* scales, int64_t slot,
                                int32_t head_dim, const float* x, int32_t head_begin, int32_t head_end) {
   const int64_t first = slot * kv_heads_ + head_begin;
   std::byte* dst = cache.data() + static_cast<size_t>(first * head_dim) * kernels::kv_element_bytes(dtype_);
   kernels::store_kv_heads(dtype_, x + int64_t{head_begin} * head_dim, head_end - head_begin, head_dim, dst,
-                          scales ? scales->data() + first : nullptr);
+                          scales ? reinterpret_cast<float*>(scales->data()) + first : nullptr);
 }
 
 void PagedKvCache::store_k(int32_t layer, int64_t slot, const float* k) {
@@ -67,8 +78,8 @@ kernels::PagedKvLayer PagedKvCache::layer(int32_t layer) const {
   view.block_size = block_size_;
   view.dtype = dtype_;
   if (kernels::kv_has_scales(dtype_)) {
-    view.k_scales = k_scales_[layer].data();
-    view.v_scales = v_scales_[layer].data();
+    view.k_scales = reinterpret_cast<const float*>(k_scales_[layer].data());
+    view.v_scales = reinterpret_cast<const float*>(v_scales_[layer].data());
   }
   return view;
 }

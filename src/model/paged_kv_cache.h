@@ -3,6 +3,10 @@
 // [num_blocks][block_size][kv_heads][head_dim], stored as `--kv-cache-dtype` says (f32, bf16,
 // f16, or int8 with a scale per token and head; kernels/cpu/kv_storage.h). A sequence is a block
 // table: its token at position p lives in block table[p / block_size], slot p % block_size.
+//
+// The blocks are reserved, not touched: each layer's K and V are anonymous mappings whose pages
+// appear when a token is first written there, so a large budget costs address space, not memory,
+// until requests fill it (start-up never pays for zeroing gigabytes of cache).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -10,11 +14,13 @@
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/kv_storage.h"
 #include "model/causal_lm.h"
+#include "model/page_buffer.h"
 
 namespace tgi::model {
 
 class PagedKvCache final : public KvCache {
  public:
+  // Throws std::bad_alloc when the address space cannot be reserved.
   PagedKvCache(int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
                int32_t k_head_dim, int32_t v_head_dim, kernels::KvDtype dtype = kernels::KvDtype::kF32);
 
@@ -42,7 +48,7 @@ class PagedKvCache final : public KvCache {
  private:
   // Heads [head_begin, head_end) of one token's kv_heads vectors of head_dim floats at x into
   // `slot` of `cache` (int8: and their scales).
-  void store_heads(std::vector<std::byte>& cache, std::vector<float>* scales, int64_t slot, int32_t head_dim,
+  void store_heads(const PageBuffer& cache, const PageBuffer* scales, int64_t slot, int32_t head_dim,
                    const float* x, int32_t head_begin, int32_t head_end);
 
   int32_t num_blocks_ = 0;
@@ -51,8 +57,8 @@ class PagedKvCache final : public KvCache {
   int32_t k_head_dim_ = 0;
   int32_t v_head_dim_ = 0;
   kernels::KvDtype dtype_ = kernels::KvDtype::kF32;
-  std::vector<std::vector<std::byte>> k_, v_;
-  std::vector<std::vector<float>> k_scales_, v_scales_;  // int8: [slot][kv_heads]
+  std::vector<PageBuffer> k_, v_;
+  std::vector<PageBuffer> k_scales_, v_scales_;  // int8: float [slot][kv_heads]
 };
 
 }  // namespace tgi::model
