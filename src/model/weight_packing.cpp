@@ -12,15 +12,18 @@ namespace tgi::model {
 
 namespace {
 
-// Asks the kernel to reclaim the whole pages of [data, data + bytes): the stored rows of a packed
-// matrix are read again only off the hot path, those of a copied one never. Mapped file pages are dropped
-// (and re-read from the file if ever touched); anonymous memory stays where it is (no swap). A hint: failure
-// is harmless.
-void reclaim_pages(const std::byte* data, size_t bytes) {
+// Gives back the whole pages of [data, data + bytes) once a matrix has been placed: its stored rows
+// are read again only off the hot path (packed), or never (copied). Rows mapped from the file are
+// unmapped from this process (MADV_DONTNEED) but stay in the page cache, so resident memory holds
+// one copy of the weights and the next start of the same model reads them from memory, not disk
+// (MADV_PAGEOUT evicted them: every restart re-read the whole file). Anonymous rows are only
+// offered to swap (MADV_PAGEOUT): they are the sole copy. A hint: failure is harmless.
+void reclaim_pages(const std::byte* data, size_t bytes, bool mapped_from_file) {
   static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const auto begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
   const auto end = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
-  if (begin < end) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_PAGEOUT);
+  if (begin < end)
+    madvise(reinterpret_cast<void*>(begin), end - begin, mapped_from_file ? MADV_DONTNEED : MADV_PAGEOUT);
 }
 
 }  // namespace
@@ -76,7 +79,8 @@ Result<PackingSummary> pack_projections(ModelWeights& weights, const TensorSourc
       ++summary.matrices_copied;
       summary.bytes_copied += p.bytes;
     }
-    if (!tied || !p.pack) reclaim_pages(stored.data, static_cast<size_t>(stored_bytes(stored)));
+    if (!tied || !p.pack)
+      reclaim_pages(stored.data, static_cast<size_t>(stored_bytes(stored)), source.maps_file_at(stored.data));
     next += (p.bytes + 63) / 64 * 64;
   }
   weights.packed_storage.push_back(std::move(buffer));

@@ -26,8 +26,8 @@ struct PackingSummary {
 // Packs every present Linear of `weights` the kernel wants packed and copies the other ones whose
 // rows `source` maps from a file; both live in ModelWeights::packed_storage. Packed views keep
 // their stored rows too (dequantize_row, other ISAs); copied views (and a tied embedding) point
-// at the copy. The mapped file pages are handed back to the kernel as each matrix is placed, so
-// resident memory holds one copy of the weights, not two.
+// at the copy. The mapped file pages are unmapped as each matrix is placed (they stay in the page
+// cache for the next start), so resident memory holds one copy of the weights, not two.
 Result<PackingSummary> pack_projections(ModelWeights& weights, const TensorSource& source,
                                         kernels::ThreadPool& pool);
 
