@@ -2,8 +2,11 @@
 // prompt lengths and context lengths, as a table (and JSON), like TGI's text-generation-benchmark
 // but without the server in the way. --bandwidth relates decode to the machine's measured memory
 // read bandwidth (decode at small batch is memory-bound: every step streams all weights).
+// With --url it instead loads a running server over HTTP at several concurrency levels
+// (cli/http_bench.h).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +17,7 @@
 
 #include "cli/bench_runner.h"
 #include "cli/commands.h"
+#include "cli/http_bench.h"
 #include "kernels/cpu/gemm/cpu_isa.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/memory_bandwidth.h"
@@ -202,7 +206,10 @@ int run(const BenchFlags& flags) {
 void add_bench_command(CLI::App& app) {
   auto flags = std::make_shared<BenchFlags>();
   auto lists = std::make_shared<std::array<std::string, 3>>(std::array<std::string, 3>{"1,8,32", "512", "0"});
-  auto* cmd = app.add_subcommand("bench", "Benchmark prefill and decode over a grid of batch sizes");
+  auto http = std::make_shared<HttpBenchOptions>();
+  auto clients = std::make_shared<std::string>("1,2,4,8");
+  auto* cmd = app.add_subcommand(
+      "bench", "Benchmark prefill and decode over a grid of batch sizes, or (--url) a running server under load");
   cmd->add_option("--model-id", flags->model_dir, "Model directory (config.json + safetensors) or .gguf file");
   cmd->add_option("--batch-sizes", (*lists)[0], "Decode batch sizes, comma-separated")->capture_default_str();
   cmd->add_option("--prompt-lengths", (*lists)[1], "Prefill prompt lengths, comma-separated (0: none)")
@@ -224,7 +231,71 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--bandwidth-only", flags->bandwidth_only, "Only measure memory read bandwidth");
   cmd->add_flag("--bf16-activations", flags->bf16_activations,
                 "Round activations to bf16 for bf16 weights (AVX-512-BF16 vdpbf16ps; transformers' bf16 precision)");
-  cmd->callback([flags, lists] {
+  const std::string group = "HTTP load on a running server (--url)";
+  auto* url_opt = cmd->add_option("--url", http->url,
+                                  "Benchmark the server at http://HOST[:PORT][/PATH] over POST /generate_stream "
+                                  "instead of a model's forward pass")
+                      ->group(group);
+  std::vector<CLI::Option*> http_only = {
+      cmd->add_option("--clients", *clients, "Concurrent clients per level, comma-separated")
+          ->capture_default_str()
+          ->group(group),
+      cmd->add_option("--requests-per-client", http->requests_per_client, "Streamed requests each client sends")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str()
+          ->group(group),
+  };
+  auto* prompt_tokens_opt =
+      cmd->add_option("--prompt-tokens", http->prompt_tokens,
+                      "Prompt of about this many tokens, built without a tokenizer as the word 'hello' repeated")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str()
+          ->group(group);
+  auto* prompt_opt =
+      cmd->add_option("--prompt", http->prompt, "Literal prompt text (instead of --prompt-tokens)")->group(group);
+  http_only.insert(
+      http_only.end(),
+      {prompt_tokens_opt, prompt_opt,
+       cmd->add_option("--max-new-tokens", http->max_new_tokens,
+                       "Tokens each request generates (greedy; fewer if the model ends the sequence first)")
+           ->check(CLI::PositiveNumber)
+           ->capture_default_str()
+           ->group(group),
+       cmd->add_option("--plot", http->plot_path,
+                       "Also plot throughput vs clients and latency vs throughput to FILE.svg or FILE.png (needs "
+                       "gnuplot: apt-get install gnuplot-nox)")
+           ->group(group),
+       cmd->add_option("--api-key", http->api_key, "Bearer token, for a server started with --api-key")->group(group)});
+  cmd->callback([flags, lists, http, clients, url_opt, prompt_tokens_opt, prompt_opt, http_only] {
+    if (url_opt->count() > 0) {
+      if (!flags->model_dir.empty()) {
+        fmt::print(stderr, "tgi bench: give --url (a running server) or --model-id (the forward pass), not both\n");
+        throw CLI::RuntimeError(2);
+      }
+      if (prompt_tokens_opt->count() > 0 && prompt_opt->count() > 0) {
+        fmt::print(stderr, "tgi bench: give --prompt-tokens or --prompt, not both\n");
+        throw CLI::RuntimeError(2);
+      }
+      try {
+        http->clients = parse_list(*clients);
+      } catch (const std::exception&) {
+        http->clients.clear();
+      }
+      if (http->clients.empty() || std::any_of(http->clients.begin(), http->clients.end(), [](int c) { return c < 1; })) {
+        fmt::print(stderr, "tgi bench: --clients is a comma-separated list of positive integers\n");
+        throw CLI::RuntimeError(2);
+      }
+      http->json_path = flags->json_path;
+      const int code = run_http_bench(*http);
+      if (code != 0) throw CLI::RuntimeError(code);
+      return;
+    }
+    for (const CLI::Option* option : http_only) {
+      if (option->count() > 0) {
+        fmt::print(stderr, "tgi bench: {} needs --url\n", option->get_name());
+        throw CLI::RuntimeError(2);
+      }
+    }
     try {
       flags->grid.batch_sizes = parse_list((*lists)[0]);
       flags->grid.prompt_lengths = parse_list((*lists)[1]);
