@@ -22,7 +22,8 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-// The error text of a TGI error body ({"error": ..., "error_type": ...}), else the body itself.
+}  // namespace
+
 std::string error_text(const std::string& body) {
   const auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   std::string text = parsed.is_object() && parsed.contains("error") && parsed["error"].is_string()
@@ -31,6 +32,8 @@ std::string error_text(const std::string& body) {
   if (text.size() > 160) text = text.substr(0, 157) + "...";
   return text;
 }
+
+namespace {
 
 RequestSample timed_request(HttpStreamClient& client, const std::string& body) {
   RequestSample sample;

@@ -98,6 +98,10 @@ std::string format_level_table(const std::vector<LevelStats>& levels);
 
 // Runs the benchmark, prints the table, writes --json and --plot. Exit status: 0; 1 when the
 // server cannot be reached, no request succeeded, or the JSON or plot could not be written.
+// The error text of a TGI error body ({"error": ..., "error_type": ...}), else the body itself,
+// cut to 160 characters.
+std::string error_text(const std::string& body);
+
 int run_http_bench(const HttpBenchOptions& options);
 
 }  // namespace tgi::cli

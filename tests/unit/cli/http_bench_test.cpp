@@ -2,22 +2,41 @@
 // splitting, what a stream's events make of a request, the level statistics and their JSON, the
 // gnuplot script — plus the HTTP client against a scripted in-process server.
 // (tests/e2e/http_bench.test.sh drives the whole command against `tgi serve`.)
-//
-// unit_cli links the libraries, not the CLI's own objects (the tgi executable has them), so the
-// sources under test are compiled into this file.
-#include "cli/bench_plot.cpp"
-#include "cli/bench_runner.cpp"
-#include "cli/http_bench.cpp"
-#include "cli/http_stream_client.cpp"
+#include "cli/bench_plot.h"
+#include "cli/bench_runner.h"
+#include "cli/http_bench.h"
+#include "cli/http_stream_client.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace tgi::cli {
 namespace {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
