@@ -5,6 +5,10 @@
 #include <cmath>
 #include <random>
 
+#include <fmt/format.h>
+
+#include "core/progress.h"
+
 namespace tgi::cli {
 namespace {
 
@@ -39,7 +43,9 @@ Result<double> timed_forward(model::CausalLm& lm, model::KvCache& cache, const s
   return seconds_since(start);
 }
 
-Result<PrefillCell> prefill_cell(model::CausalLm& lm, const BenchGrid& grid, int length, std::mt19937& rng) {
+Result<PrefillCell> prefill_cell(model::CausalLm& lm, const BenchGrid& grid, int length, std::mt19937& rng,
+                                 Progress& progress) {
+  progress.set_detail(fmt::format("prefill {}", length));
   std::uniform_int_distribution<int32_t> token(0, lm.vocab_size() - 1);
   const Sequences seq(1, length);
   auto cache = lm.allocate_kv_cache(blocks_for(length), kBlockSize);
@@ -55,12 +61,15 @@ Result<PrefillCell> prefill_cell(model::CausalLm& lm, const BenchGrid& grid, int
   for (int r = 0; r < grid.warmups + grid.runs; ++r) {
     TGI_ASSIGN_OR_RETURN(double s, timed_forward(lm, *cache, ids, positions, seqs, logits));
     if (r >= grid.warmups) cell.seconds.push_back(s);
+    progress.advance(1);
   }
   cell.tokens_per_second = length / percentile(cell.seconds, 0.5);
   return cell;
 }
 
-Result<DecodeCell> decode_cell(model::CausalLm& lm, const BenchGrid& grid, int batch, int context, std::mt19937& rng) {
+Result<DecodeCell> decode_cell(model::CausalLm& lm, const BenchGrid& grid, int batch, int context,
+                               std::mt19937& rng, Progress& progress) {
+  progress.set_detail(fmt::format("decode batch {} context {}", batch, context));
   std::uniform_int_distribution<int32_t> token(0, lm.vocab_size() - 1);
   const int total_steps = grid.warmups + grid.decode_steps;
   const Sequences seq(batch, int64_t{context} + total_steps);
@@ -75,6 +84,7 @@ Result<DecodeCell> decode_cell(model::CausalLm& lm, const BenchGrid& grid, int b
     }
     std::vector<model::SequenceInBatch> seqs{{0, context, 0, seq.tables[b], model::LogitsWanted::kLast}};
     TGI_TRY(timed_forward(lm, *cache, ids, positions, seqs, logits));
+    progress.advance(1);
   }
   DecodeCell cell;
   cell.batch_size = batch;
@@ -93,6 +103,7 @@ Result<DecodeCell> decode_cell(model::CausalLm& lm, const BenchGrid& grid, int b
       cell.step_seconds.push_back(s);
       kv_tokens += static_cast<double>(batch) * (context + step + 1);
     }
+    progress.advance(1);
   }
   double total = 0;
   for (double s : cell.step_seconds) total += s;
@@ -116,20 +127,35 @@ double percentile(std::vector<double> values, double q) {
 }
 
 Result<BenchResults> run_bench(model::CausalLm& lm, const BenchGrid& grid) {
+  // Every forward pass the grid will run, context fills included.
+  uint64_t passes = 0;
+  for (int length : grid.prompt_lengths)
+    if (length > 0) passes += static_cast<uint64_t>(std::max(0, grid.warmups + grid.runs));
+  for (int context : grid.context_lengths)
+    for (int batch : grid.batch_sizes)
+      if (batch > 0 && grid.decode_steps > 0)
+        passes +=
+            static_cast<uint64_t>((context > 0 ? batch : 0) + std::max(0, grid.warmups + grid.decode_steps));
+  ProgressOptions progress_options;
+  progress_options.unit = ProgressUnit::count("passes");
+  if (!grid.show_progress) progress_options.style = ProgressStyle::kOff;
+  Progress progress("Benchmarking", passes, std::move(progress_options));
+
   std::mt19937 rng(grid.seed);
   BenchResults results;
   for (int length : grid.prompt_lengths) {
     if (length <= 0) continue;
-    TGI_ASSIGN_OR_RETURN(auto cell, prefill_cell(lm, grid, length, rng));
+    TGI_ASSIGN_OR_RETURN(auto cell, prefill_cell(lm, grid, length, rng, progress));
     results.prefill.push_back(std::move(cell));
   }
   for (int context : grid.context_lengths) {
     for (int batch : grid.batch_sizes) {
       if (batch <= 0 || grid.decode_steps <= 0) continue;
-      TGI_ASSIGN_OR_RETURN(auto cell, decode_cell(lm, grid, batch, context, rng));
+      TGI_ASSIGN_OR_RETURN(auto cell, decode_cell(lm, grid, batch, context, rng, progress));
       results.decode.push_back(std::move(cell));
     }
   }
+  progress.finish();
   return results;
 }
 

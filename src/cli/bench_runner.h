@@ -17,6 +17,7 @@ struct BenchGrid {
   int warmups = 1;  // untimed repetitions (prefill) / steps (decode) before measuring
   int runs = 3;     // timed prefill repetitions
   uint32_t seed = 1;
+  bool show_progress = true;  // one tick per forward pass on stderr (core/progress.h), between timings
 };
 
 struct PrefillCell {

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/convert_gguf_metadata.h"
+#include "core/progress.h"
 #include "formats/gguf_writer.h"
 #include "model/gguf_export.h"
 
@@ -26,7 +27,16 @@ Result<void> convert_to_gguf(const ConvertOptions& options) {
                                   const std::string& arch) {
     return add_tokenizer_metadata(writer, options.model_id, config, arch);
   };
-  TGI_ASSIGN_OR_RETURN(auto summary, model::export_gguf(options.model_id, options.type, options.output, add_tokenizer));
+  // Created at the first report, when the totals are known.
+  std::unique_ptr<Progress> progress;
+  auto report = [&](const model::GgufExportProgress& done) {
+    if (!progress) progress = std::make_unique<Progress>("Writing " + options.output, done.bytes_total);
+    progress->set_detail(fmt::format("{}/{} tensors", done.tensors_written, done.tensors_total));
+    progress->update(done.bytes_written);
+  };
+  TGI_ASSIGN_OR_RETURN(auto summary, model::export_gguf(options.model_id, options.type, options.output,
+                                                        add_tokenizer, report));
+  if (progress) progress->finish();
   fmt::print(stderr, "wrote {} ({} tensors, {}, architecture {})\n", options.output, summary.num_tensors,
              formats::ggml_type_name(summary.type), summary.architecture);
   return {};

@@ -31,7 +31,7 @@ void add_download_command(CLI::App& app) {
     spdlog::set_default_logger(spdlog::stderr_color_st("download"));
     auto options = formats::ResolveOptions::from_environment();
     options.revision = *revision;
-    options.show_progress = ::isatty(STDERR_FILENO) != 0;
+    options.show_progress = true;  // a bar on a terminal, a line every tenth in a log (core/progress.h)
     auto dir = formats::download_model(*model_id, options);
     if (!dir.ok()) {
       fmt::print(stderr, "tgi download: {}\n", dir.error().message);

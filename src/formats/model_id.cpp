@@ -98,8 +98,11 @@ Result<void> fetch_file(const HubClient& client, const HubCache& cache, const st
       else spdlog::info("downloading {}/{}{}", repo_id, filename,
                         info.size ? fmt::format(" ({} bytes)", *info.size) : std::string());
       auto result = client.download(repo_id, commit, filename, partial, progress);
-      bar.finish();
-      if (result.ok()) break;
+      if (result.ok()) {
+        bar.finish();
+        break;
+      }
+      bar.abandon();
       // Transport failures (cut connections, 5xx) are retried from where they stopped; answers
       // like 401/404 are not going to change.
       if (result.error().kind != ErrorKind::kIo || attempt == kDownloadAttempts) return result.error();

@@ -17,7 +17,7 @@ struct ResolveOptions {
   std::string endpoint = "https://huggingface.co";
   std::optional<std::string> token;     // sent as "Authorization: Bearer"
   bool offline = false;                 // never touch the network
-  bool show_progress = false;           // progress bar on stderr (set when it is a TTY)
+  bool show_progress = false;           // report download progress (core/progress.h picks bar, lines or JSON)
 
   // HF_HUB_CACHE / HUGGINGFACE_HUB_CACHE / HF_HOME / XDG_CACHE_HOME, HF_ENDPOINT,
   // HF_TOKEN / HUGGING_FACE_HUB_TOKEN / $HF_HOME/token, HF_HUB_OFFLINE.

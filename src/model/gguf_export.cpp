@@ -138,7 +138,9 @@ Result<void> add_gguf_model_metadata(formats::GgufWriter& writer, const ModelCon
 }
 
 Result<GgufExportSummary> export_gguf(const std::filesystem::path& dir, std::string_view type,
-                                      const std::filesystem::path& output, const GgufMetadataHook& extra_metadata) {
+                                      const std::filesystem::path& output,
+                                      const GgufMetadataHook& extra_metadata,
+                                      const GgufExportProgressCallback& progress) {
   const auto requested = formats::parse_ggml_type(type);
   if (!requested || !kernels::quant::can_quantize(*requested)) {
     return Error::make(ErrorKind::kInvalidArgument, "--type {} is not one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, "
@@ -194,7 +196,24 @@ Result<GgufExportSummary> export_gguf(const std::filesystem::path& dir, std::str
   }
   for (const auto& p : plan) TGI_TRY(writer.add_tensor(p.gguf_name, p.type, p.dims));
 
-  auto produce = [&plan](size_t index, std::vector<std::byte>& out) -> Result<void> {
+  // The writer asks for tensor i once tensors 0..i-1 are in the file: that is when to report them.
+  GgufExportProgress done;
+  done.tensors_total = plan.size();
+  std::vector<uint64_t> tensor_bytes;
+  for (const auto& p : plan) {
+    TGI_ASSIGN_OR_RETURN(uint64_t nbytes, formats::ggml_tensor_nbytes(p.type, p.dims));
+    tensor_bytes.push_back(nbytes);
+    done.bytes_total += nbytes;
+  }
+  auto report_written = [&](size_t tensors) {
+    if (!progress) return;
+    for (; done.tensors_written < tensors; ++done.tensors_written)
+      done.bytes_written += tensor_bytes[done.tensors_written];
+    progress(done);
+  };
+
+  auto produce = [&plan, &report_written](size_t index, std::vector<std::byte>& out) -> Result<void> {
+    report_written(index);
     const PlannedTensor& p = plan[index];
     std::vector<float> values;
     if (p.source) {
@@ -218,6 +237,7 @@ Result<GgufExportSummary> export_gguf(const std::filesystem::path& dir, std::str
     return {};
   };
   TGI_TRY(writer.write_file(output, produce));
+  report_written(plan.size());
   return GgufExportSummary{*arch, plan.size(), *requested};
 }
 
