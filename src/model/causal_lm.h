@@ -4,10 +4,12 @@
 // what a block holds (per layer K/V, or an MLA latent) and how it is laid out.
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "kernels/cpu/kv_storage.h"
@@ -25,6 +27,14 @@ class KvCache {
   virtual int32_t block_size() const = 0;
 };
 
+// What the loaded weights amount to, for the start-up summary: parameters, bytes as the kernels
+// read them, and the encodings by share of those bytes (largest first: "q8_0", "f32").
+struct WeightsFootprint {
+  int64_t parameters = 0;
+  int64_t bytes = 0;
+  std::vector<std::string> formats;
+};
+
 class CausalLm {
  public:
   virtual ~CausalLm() = default;
@@ -32,6 +42,7 @@ class CausalLm {
   virtual int32_t vocab_size() const = 0;
   // Bytes of KV cache one token costs across all layers (used to size the KV budget).
   virtual size_t kv_bytes_per_token() const = 0;
+  virtual WeightsFootprint weights_footprint() const { return {}; }
   virtual std::unique_ptr<KvCache> allocate_kv_cache(int32_t num_blocks, int32_t block_size) const = 0;
   // Writes batch.num_logit_rows() rows of vocab_size() float logits into `logits`, in sequence
   // order. Appends the batch's K/V to `cache` at the positions given by each block table.
@@ -46,6 +57,9 @@ struct LoadOptions {
   std::optional<kernels::WeightFormat> quantize;
   // How the KV cache stores K and V (kernels/cpu/kv_storage.h).
   kernels::KvDtype kv_cache_dtype = kernels::KvDtype::kF32;
+  // Told how many bytes of weights have been placed, of how many, as the load goes (from the
+  // loading thread). Empty: silent. The caller decides how to show it (core/progress.h).
+  std::function<void(int64_t bytes_done, int64_t bytes_total)> on_progress;
 };
 
 // Loads config.json + safetensors weights from a model directory, or a GGUF file (config from its

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/matmul.h"
@@ -40,6 +41,50 @@ DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<TensorSource> ten
       pool_(num_threads),
       rope_full_(config_.rope, config_.rotary_dim(), config_.max_position_embeddings),
       rope_sliding_(config_.rope_sliding, config_.rotary_dim(), config_.max_position_embeddings) {}
+
+WeightsFootprint DecoderModel::weights_footprint() const {
+  WeightsFootprint footprint;
+  std::map<std::string, int64_t> bytes_by_format;
+  const auto add_matrix = [&](const kernels::WeightView& w) {
+    if (w.data == nullptr) return;
+    const int64_t bytes = w.rows * kernels::weight_row_bytes(w.format, w.cols);
+    footprint.parameters += w.rows * w.cols;
+    footprint.bytes += bytes;
+    bytes_by_format[kernels::to_string(w.format)] += bytes;
+  };
+  const auto add_vector = [&](const std::vector<float>& v) {
+    footprint.parameters += static_cast<int64_t>(v.size());
+    footprint.bytes += static_cast<int64_t>(v.size() * sizeof(float));
+  };
+  const auto add_norm = [&](const Norm& n) {
+    add_vector(n.weight);
+    add_vector(n.bias);
+  };
+  // for_each_linear walks mutable weights; nothing is changed here.
+  auto& weights = const_cast<ModelWeights&>(weights_);
+  const bool tied = weights.lm_head.weight.data == weights.embed_tokens.data;
+  for_each_linear(weights, [&](Linear& l, bool) {
+    if (tied && &l == &weights.lm_head) return;  // the embedding, counted once below
+    add_matrix(l.weight);
+    add_vector(l.bias);
+  });
+  add_matrix(weights.embed_tokens);
+  add_matrix(weights.embed_positions);
+  add_norm(weights.final_norm);
+  for (const LayerWeights& layer : weights.layers) {
+    for (const Norm* n : {&layer.attn_in, &layer.attn_out, &layer.mlp_in, &layer.mlp_out, &layer.q_norm,
+                          &layer.k_norm, &layer.mla.q_a_norm, &layer.mla.kv_a_norm})
+      add_norm(*n);
+    add_vector(layer.sinks);
+    add_vector(layer.mla.kv_b);
+    add_vector(layer.moe.router_correction_bias);
+  }
+  std::vector<std::pair<int64_t, std::string>> shares;
+  for (const auto& [format, bytes] : bytes_by_format) shares.emplace_back(bytes, format);
+  std::sort(shares.rbegin(), shares.rend());
+  for (const auto& share : shares) footprint.formats.push_back(share.second);
+  return footprint;
+}
 
 size_t DecoderModel::kv_bytes_per_token() const {
   const auto layers = static_cast<int32_t>(config_.num_hidden_layers);

@@ -28,6 +28,7 @@ class DecoderModel final : public CausalLm {
   const ModelConfig& config() const override { return config_; }
   int32_t vocab_size() const override { return static_cast<int32_t>(config_.vocab_size); }
   size_t kv_bytes_per_token() const override;
+  WeightsFootprint weights_footprint() const override;
   std::unique_ptr<KvCache> allocate_kv_cache(int32_t num_blocks, int32_t block_size) const override;
   Result<void> forward(const Batch& batch, KvCache& cache, std::span<float> logits) override;
 

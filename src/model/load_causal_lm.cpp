@@ -41,7 +41,7 @@ Result<std::unique_ptr<CausalLm>> build_model(ModelConfig config, std::unique_pt
     return Error{weights.error().kind, fmt::format("{}: {}", model_path.string(), weights.error().message)};
   kernels::ThreadPool pool(options.num_threads);
   if (options.quantize) TGI_TRY(quantize_projections(*weights, *options.quantize, pool));
-  TGI_TRY(pack_projections(*weights, *tensors, pool));
+  TGI_TRY(pack_projections(*weights, *tensors, pool, options.on_progress));
   return std::unique_ptr<CausalLm>(std::make_unique<DecoderModel>(std::move(config), std::move(tensors),
                                                                   std::move(*weights), options.num_threads,
                                                                   options.kv_cache_dtype));

@@ -28,8 +28,9 @@ void reclaim_pages(const std::byte* data, size_t bytes, bool mapped_from_file) {
 
 }  // namespace
 
-Result<PackingSummary> pack_projections(ModelWeights& weights, const TensorSource& source,
-                                        kernels::ThreadPool& pool) {
+Result<PackingSummary> pack_projections(
+    ModelWeights& weights, const TensorSource& source, kernels::ThreadPool& pool,
+    const std::function<void(int64_t bytes_done, int64_t bytes_total)>& on_progress) {
   struct Placement {
     Linear* linear;
     int64_t bytes;
@@ -57,6 +58,7 @@ Result<PackingSummary> pack_projections(ModelWeights& weights, const TensorSourc
   if (chosen.empty()) return summary;
   TGI_ASSIGN_OR_RETURN(PageBuffer buffer, PageBuffer::allocate(static_cast<size_t>(total)));
   std::byte* next = buffer.data();
+  int64_t placed = 0;
   for (const Placement& p : chosen) {
     Linear& l = *p.linear;
     const kernels::WeightView stored = l.weight;
@@ -82,6 +84,8 @@ Result<PackingSummary> pack_projections(ModelWeights& weights, const TensorSourc
     if (!tied || !p.pack)
       reclaim_pages(stored.data, static_cast<size_t>(stored_bytes(stored)), source.maps_file_at(stored.data));
     next += (p.bytes + 63) / 64 * 64;
+    placed += (p.bytes + 63) / 64 * 64;
+    if (on_progress) on_progress(placed, total);
   }
   weights.packed_storage.push_back(std::move(buffer));
   return summary;

@@ -8,6 +8,7 @@
 //   (p90 97-179 ms), from the same rows copied p90 41-49 ms.
 // In memory only: files are never rewritten.
 #include <cstdint>
+#include <functional>
 
 #include "core/error.h"
 #include "kernels/cpu/thread_pool.h"
@@ -28,7 +29,9 @@ struct PackingSummary {
 // their stored rows too (dequantize_row, other ISAs); copied views (and a tied embedding) point
 // at the copy. The mapped file pages are unmapped as each matrix is placed (they stay in the page
 // cache for the next start), so resident memory holds one copy of the weights, not two.
-Result<PackingSummary> pack_projections(ModelWeights& weights, const TensorSource& source,
-                                        kernels::ThreadPool& pool);
+// `on_progress`, if set, hears the bytes placed so far after each matrix.
+Result<PackingSummary> pack_projections(
+    ModelWeights& weights, const TensorSource& source, kernels::ThreadPool& pool,
+    const std::function<void(int64_t bytes_done, int64_t bytes_total)>& on_progress = {});
 
 }  // namespace tgi::model

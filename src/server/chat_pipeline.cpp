@@ -221,7 +221,8 @@ void Api::run_chat(const HttpRequest& request, const nlohmann::ordered_json& bod
       channel->finish();
     };
     start_generation(*backend_now, metrics_, std::move(validated_all[index]), std::move(permits[index]),
-                     channel, std::move(observer), arrival);
+                     channel, std::move(observer), arrival,
+                     GenerationLabel{request.path, request.request_id, chat.stream});
   }
 }
 

@@ -102,8 +102,8 @@ void Api::run_generate(const HttpRequest& request, const nlohmann::ordered_json&
     channel->send(std::move(response));
   };
   observer.on_error = [channel](const ApiError& error) { send_error(*channel, error); };
-  start_generation(*backend_now, metrics_, std::move(*validated), std::move(permit), channel, std::move(observer),
-                   arrival);
+  start_generation(*backend_now, metrics_, std::move(*validated), std::move(permit), channel,
+                   std::move(observer), arrival, GenerationLabel{request.path, request.request_id, false});
 }
 
 void Api::run_generate_stream(const HttpRequest& request, const nlohmann::ordered_json& body, Channel channel, bool compat) {
@@ -160,8 +160,8 @@ void Api::run_generate_stream(const HttpRequest& request, const nlohmann::ordere
     channel->write(sse_event(error.body()));
     channel->finish();
   };
-  start_generation(*backend_now, metrics_, std::move(*validated), std::move(permit), channel, std::move(observer),
-                   arrival);
+  start_generation(*backend_now, metrics_, std::move(*validated), std::move(permit), channel,
+                   std::move(observer), arrival, GenerationLabel{request.path, request.request_id, true});
 }
 
 void Api::tokenize(HttpRequest request, Channel channel) {

@@ -1,8 +1,9 @@
 #include "server/generation_run.h"
 
+#include <algorithm>
 #include <map>
 
-#include <spdlog/spdlog.h>
+#include "server/request_log.h"
 
 namespace tgi::server {
 
@@ -13,6 +14,7 @@ struct RunState {
   ValidatedRequest request;
   ConcurrencyLimit::Permit permit;
   GenerationObserver observer;
+  GenerationLabel label;
   Clock::time_point arrival;
   Clock::time_point queued;
   std::shared_ptr<SubmittedRequest> handle;
@@ -20,6 +22,42 @@ struct RunState {
   std::vector<GenerationResult> finished_others;
   bool done = false;
   bool dropped = false;
+  bool logged = false;  // the request's one log line is out
+
+  // The log record's common part; the caller adds the outcome.
+  RequestLogRecord log_record() const {
+    RequestLogRecord record;
+    record.span = label.stream ? "generate_stream" : "generate";
+    record.route = label.route;
+    record.request_id = label.request_id.empty() ? request.engine_request.request_id : label.request_id;
+    record.total_seconds = std::chrono::duration<double>(Clock::now() - arrival).count();
+    record.validation_seconds = std::chrono::duration<double>(queued - arrival).count();
+    record.input_tokens = request.input_length;
+    return record;
+  }
+
+  void log_once(const RequestLogRecord& record) {
+    if (logged) return;
+    logged = true;
+    log_request(record);
+  }
+
+  void log_failure(const ApiError& error) {
+    RequestLogRecord record = log_record();
+    record.error_type = error.type;
+    record.error_message = error.message;
+    log_once(record);
+  }
+
+  // The client went away first: what it got so far (the longest candidate).
+  void log_dropped() {
+    RequestLogRecord record = log_record();
+    record.error_type = "dropped";
+    for (const auto& [index, candidate] : candidates)
+      record.generated_tokens =
+          std::max<int64_t>(record.generated_tokens, static_cast<int64_t>(candidate.tokens.size()));
+    log_once(record);
+  }
 
   void on_event(engine::TokenEvent& event) {
     if (done) return;
@@ -55,6 +93,7 @@ struct RunState {
         {
           ApiError error = event.error ? ApiError::from(*event.error) : ApiError::generation("unknown error");
           metrics->count_failure(error.failure_label());
+          log_failure(error);
           observer.on_error(error);
         }
         permit.reset();
@@ -72,6 +111,14 @@ struct RunState {
     if (result.generated_tokens > 0)
       metrics->mean_time_per_token_duration.observe(result.inference_seconds / result.generated_tokens);
     metrics->generated_tokens.observe(static_cast<double>(result.generated_tokens));
+    RequestLogRecord record = log_record();
+    record.total_seconds = total;
+    record.queue_seconds = result.queue_seconds;
+    record.inference_seconds = result.inference_seconds;
+    record.generated_tokens = result.generated_tokens;
+    record.finish_reason = engine::to_string(result.finish_reason);
+    record.seed = result.seed;
+    log_once(record);
     observer.on_end(result, finished_others);
     permit.reset();
   }
@@ -81,8 +128,9 @@ struct RunState {
 
 void start_generation(Backend& backend, std::shared_ptr<Metrics> metrics, ValidatedRequest request,
                       ConcurrencyLimit::Permit permit, std::shared_ptr<ResponseChannel> channel,
-                      GenerationObserver observer, Clock::time_point arrival) {
+                      GenerationObserver observer, Clock::time_point arrival, GenerationLabel label) {
   auto state = std::make_shared<RunState>();
+  state->label = std::move(label);
   state->metrics = std::move(metrics);
   state->permit = std::move(permit);
   state->observer = std::move(observer);
@@ -109,6 +157,7 @@ void start_generation(Backend& backend, std::shared_ptr<Metrics> metrics, Valida
     state->done = true;
     ApiError error = ApiError::from(submitted.error());
     state->metrics->count_failure(error.failure_label());
+    state->log_failure(error);
     state->observer.on_error(error);
     return;
   }
@@ -117,6 +166,7 @@ void start_generation(Backend& backend, std::shared_ptr<Metrics> metrics, Valida
     if (state->done) return;
     state->dropped = true;
     state->metrics->count_failure("dropped");
+    state->log_dropped();
     if (state->handle) state->handle->cancel();
   });
 }

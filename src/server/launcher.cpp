@@ -9,51 +9,29 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
-#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "chat/chat_template.h"
+#include "core/progress.h"
 #include "engine/engine.h"
+#include "engine/kv_budget.h"
 #include "formats/model_id.h"
+#include "kernels/cpu/gemm/cpu_isa.h"
 #include "model/causal_lm.h"
 #include "model/load_time_quantization.h"
 #include "server/api.h"
 #include "server/engine_backend.h"
 #include "server/http_server.h"
+#include "server/log_format.h"
 #include "server/model_tokenizer.h"
+#include "server/startup_gate.h"
+#include "server/startup_summary.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tgi::server {
 
 namespace {
-
-// JSON-escapes the log message so --json-output lines are valid JSON whatever the text.
-class JsonMessageFlag : public spdlog::custom_flag_formatter {
- public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    std::string escaped = nlohmann::json(std::string(msg.payload.data(), msg.payload.size()))
-                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    dest.append(escaped.data(), escaped.data() + escaped.size());
-  }
-  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
-};
-
-void configure_logging(bool json_output) {
-  if (const char* level = std::getenv("LOG_LEVEL")) {
-    std::string l = level;
-    l = l.substr(0, l.find(','));
-    spdlog::set_level(spdlog::level::from_str(l));
-  }
-  if (json_output) {
-    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-    formatter->add_flag<JsonMessageFlag>('*').set_pattern(
-        R"({"timestamp":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","fields":{"message":%*},"target":"tgi"})");
-    spdlog::set_formatter(std::move(formatter));
-  } else {
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
-  }
-}
 
 // chat_template.json overrides tokenizer_config.json's template (spec §6.1); --tokenizer-config-path
 // points at an alternative tokenizer_config.json.
@@ -106,6 +84,38 @@ int run_server(const LaunchOptions& o) {
     spdlog::warn("--cuda-graphs, --disable-custom-kernels and --cuda-memory-fraction have no effect on the CPU backend");
   if (o.trust_remote_code) spdlog::warn("--trust-remote-code has no effect: this server never runs model code from the Hub");
   if (o.env) spdlog::info("Runtime environment: tgi-cpp {} (TGI API {}), CPU backend", TGI_VERSION, kTgiVersion);
+  const auto load_started = std::chrono::steady_clock::now();
+
+  // The port first: while the model loads, every route answers 503 "Model is loading", so a
+  // health check waits instead of failing to connect, and a busy port fails in milliseconds, not
+  // after the load. The Api outlives the server's threads (declared first, destroyed last).
+  std::unique_ptr<Api> api;
+  StartupGate gate;
+  HttpServerOptions http_options;
+  http_options.threads = static_cast<int>(o.http_threads);
+  http_options.payload_limit = o.payload_limit;
+  auto millis = [](double seconds) {
+    return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
+  };
+  http_options.idle_timeout = millis(o.idle_timeout);
+  http_options.header_timeout = millis(o.request_header_timeout);
+  http_options.body_timeout = millis(o.request_body_timeout);
+  http_options.max_connections = o.max_connections;
+  http_options.max_stream_backlog_bytes = o.max_stream_backlog_bytes;
+  HttpServer http(http_options, gate.handler());
+  if (auto listening = http.listen_tcp(o.hostname, static_cast<uint16_t>(o.port)); !listening.ok()) {
+    spdlog::error("{}", listening.error().message);
+    return 1;
+  }
+  if (o.unix_socket) {
+    if (auto listening = http.listen_unix(*o.unix_socket); !listening.ok()) {
+      spdlog::error("{}", listening.error().message);
+      return 1;
+    }
+  }
+  http.start();
+  spdlog::info("Listening on http://{}:{} while the model loads (every route answers 503 until it is ready)",
+               o.hostname, http.port());
 
   // Model files.
   std::filesystem::path model_dir = o.model_id.value_or(TGI_DEFAULT_MODEL_DIR);
@@ -115,6 +125,7 @@ int run_server(const LaunchOptions& o) {
     auto resolve = formats::ResolveOptions::from_environment();
     if (o.revision) resolve.revision = *o.revision;
     if (o.huggingface_hub_cache) resolve.cache_dir = *o.huggingface_hub_cache;
+    resolve.show_progress = true;
     auto resolved = formats::resolve_model_id(*o.model_id, resolve);
     if (!resolved.ok()) {
       spdlog::error("cannot find model {}: {}", *o.model_id, resolved.error().message);
@@ -154,12 +165,26 @@ int run_server(const LaunchOptions& o) {
     spdlog::info("quantizing float projection weights to {} at load (--quantize {})", kernels::to_string(*format),
                  *o.quantize);
   }
+  // Progress on placing the weights, the part of a load that takes time (a bar on a terminal,
+  // plain or JSON lines in a log).
+  std::optional<Progress> load_progress;
+  load.on_progress = [&load_progress](int64_t done, int64_t total) {
+    if (!load_progress) load_progress.emplace("Loading weights", static_cast<uint64_t>(total));
+    load_progress->update(static_cast<uint64_t>(done));
+  };
   auto loaded = model::load_causal_lm(model_dir, load);
+  if (load_progress) {
+    if (loaded.ok())
+      load_progress->finish();
+    else
+      load_progress->abandon();
+  }
   if (!loaded.ok()) {
     spdlog::error("cannot load the model from {}: {}", model_dir.string(), loaded.error().message);
     return 1;
   }
   const model::ModelConfig model_config = (*loaded)->config();
+  const model::WeightsFootprint footprint = (*loaded)->weights_footprint();
   const std::string dtype = o.dtype.value_or(model_config.torch_dtype.empty() ? "float32" : model_config.torch_dtype);
 
   // Engine.
@@ -182,6 +207,29 @@ int run_server(const LaunchOptions& o) {
     spdlog::warn("ignoring generation_config.json: {}", generation.error().message);
   }
   engine_config.sliding_window = static_cast<int32_t>(model_config.sliding_window);
+
+  // The context a request may use (TGI's defaults, spec §5.6): the position limit, the
+  // tokenizer's limit, or --max-total-tokens. The default KV budget holds that context for the
+  // batch the server is configured for, within the memory left after the weights.
+  int64_t context = max_position;
+  if (tokenizer->config().model_max_length)
+    context = std::min<int64_t>(context, static_cast<int64_t>(*tokenizer->config().model_max_length));
+  if (o.max_total_tokens) context = *o.max_total_tokens;
+  if (!o.max_batch_total_tokens) {
+    auto tokens =
+        engine::default_kv_tokens(context, o.max_batch_size.value_or(engine::kDefaultKvSequences),
+                                  engine_config.kv_cache_memory_fraction, engine::available_memory_bytes(),
+                                  (*loaded)->kv_bytes_per_token(), engine_config.block_size);
+    if (!tokens.ok()) {
+      spdlog::error("cannot size the KV cache: {}", tokens.error().message);
+      return 1;
+    }
+    engine_config.max_batch_total_tokens = static_cast<int32_t>(*tokens);
+    if (!o.max_batch_prefill_tokens)
+      engine_config.max_batch_prefill_tokens =
+          std::min(engine_config.max_batch_prefill_tokens, engine_config.max_batch_total_tokens);
+  }
+  const size_t kv_bytes_per_token = (*loaded)->kv_bytes_per_token();
   auto created = engine::Engine::create(std::move(*loaded), tokenizer, engine_config);
   if (!created.ok()) {
     spdlog::error("cannot start the engine: {}", created.error().message);
@@ -189,13 +237,13 @@ int run_server(const LaunchOptions& o) {
   }
   std::shared_ptr<engine::Engine> engine = std::move(*created);
   const int64_t kv_budget = engine->max_total_tokens_budget();
-  spdlog::info("KV cache budget: {} tokens", kv_budget);
+  spdlog::info("KV cache budget: {} tokens ({:.2f} GiB reserved, touched only as requests fill it)",
+               kv_budget,
+               static_cast<double>(kv_budget) * static_cast<double>(kv_bytes_per_token) / (1 << 30));
 
   // Limits: TGI's defaults (§5.6) — max_total_tokens from the KV budget, position limit and
   // tokenizer limit; max_input_tokens one less.
-  int64_t max_total = std::min<int64_t>(kv_budget, max_position);
-  if (tokenizer->config().model_max_length)
-    max_total = std::min<int64_t>(max_total, static_cast<int64_t>(*tokenizer->config().model_max_length));
+  int64_t max_total = std::min<int64_t>(kv_budget, context);
   if (o.max_total_tokens) {
     if (*o.max_total_tokens > kv_budget) {
       spdlog::error("Not enough memory to handle max_total_tokens={} (KV budget {} tokens)", *o.max_total_tokens, kv_budget);
@@ -212,7 +260,7 @@ int run_server(const LaunchOptions& o) {
 
   ServerConfig config;
   config.hostname = o.hostname;
-  config.port = static_cast<uint16_t>(o.port);
+  config.port = http.port();
   config.unix_socket_path = o.unix_socket;
   config.threads = static_cast<int>(o.http_threads);
   config.max_concurrent_requests = o.max_concurrent_requests;
@@ -236,30 +284,8 @@ int run_server(const LaunchOptions& o) {
   spdlog::info("Limits: max_input_tokens={} max_total_tokens={} max_concurrent_requests={}", max_input, max_total,
                o.max_concurrent_requests);
 
-  Api api(config);
-  api.set_backend(std::make_shared<EngineBackend>(engine, tokenizer, std::move(chat_template)));
-  HttpServerOptions http_options;
-  http_options.threads = config.threads;
-  http_options.payload_limit = config.payload_limit;
-  auto millis = [](double seconds) {
-    return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
-  };
-  http_options.idle_timeout = millis(o.idle_timeout);
-  http_options.header_timeout = millis(o.request_header_timeout);
-  http_options.body_timeout = millis(o.request_body_timeout);
-  http_options.max_connections = o.max_connections;
-  http_options.max_stream_backlog_bytes = o.max_stream_backlog_bytes;
-  HttpServer http(http_options, api.handler());
-  if (auto listening = http.listen_tcp(o.hostname, config.port); !listening.ok()) {
-    spdlog::error("{}", listening.error().message);
-    return 1;
-  }
-  if (o.unix_socket) {
-    if (auto listening = http.listen_unix(*o.unix_socket); !listening.ok()) {
-      spdlog::error("{}", listening.error().message);
-      return 1;
-    }
-  }
+  api = std::make_unique<Api>(config);
+  api->set_backend(std::make_shared<EngineBackend>(engine, tokenizer, std::move(chat_template)));
   // TGI also serves the metrics on --prometheus-port, at any path. A busy port is not fatal.
   HttpServerOptions prometheus_options = http_options;
   prometheus_options.threads = 1;
@@ -268,13 +294,41 @@ int run_server(const LaunchOptions& o) {
     HttpRequest metrics_request;
     metrics_request.method = "GET";
     metrics_request.path = "/metrics";
-    api.handler()(std::move(metrics_request), std::move(channel));
+    api->handler()(std::move(metrics_request), std::move(channel));
   });
   if (auto listening = prometheus.listen_tcp(o.hostname, static_cast<uint16_t>(o.prometheus_port)); !listening.ok()) {
     spdlog::warn("metrics stay on /metrics only: {}", listening.error().message);
   }
-  http.start();
   prometheus.start();
+  gate.open(api->handler());
+
+  StartupSummary summary;
+  summary.architecture = model_config.model_type;
+  summary.parameters = footprint.parameters;
+  const std::string container = model::is_gguf_file(model_dir) ? "GGUF" : "safetensors";
+  for (const std::string& format : footprint.formats) {
+    std::string upper = format;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    summary.weight_formats.push_back(summary.weight_formats.empty() ? upper + " " + container : upper);
+  }
+  if (o.quantize && !summary.weight_formats.empty()) summary.weight_formats.front() += " (quantized at load)";
+  summary.weights_bytes = static_cast<uint64_t>(footprint.bytes);
+  summary.isa = kernels::to_string(kernels::active_cpu_isa());
+  if (kernels::active_cpu_isa() == kernels::CpuIsa::kAvx512) {
+    if (kernels::cpu_has_avx512_vnni()) summary.isa_features.push_back("vnni");
+    if (kernels::cpu_has_avx512_bf16()) summary.isa_features.push_back("bf16");
+  }
+  summary.threads =
+      o.num_threads > 0 ? o.num_threads : static_cast<int64_t>(std::thread::hardware_concurrency());
+  summary.kv_cache_dtype = kernels::to_string(load.kv_cache_dtype);
+  summary.kv_budget_tokens = kv_budget;
+  summary.kv_budget_bytes = static_cast<uint64_t>(kv_budget) * kv_bytes_per_token;
+  summary.max_total_tokens = max_total;
+  summary.max_input_tokens = max_input;
+  summary.max_concurrent_requests = o.max_concurrent_requests;
+  summary.load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_started).count();
+  log_startup_summary(summary);
   spdlog::info("Connected: serving {} on http://{}:{}", config.model.model_id, o.hostname, http.port());
 
   int received = 0;

@@ -251,8 +251,9 @@ void Api::run_completions(const HttpRequest& request, const nlohmann::ordered_js
       join->failed = true;
       send_error(*channel, error);
     };
-    start_generation(*backend_now, metrics_, std::move(validated_all[index]), std::move(permits[index]), channel,
-                     std::move(observer), arrival);
+    start_generation(*backend_now, metrics_, std::move(validated_all[index]), std::move(permits[index]),
+                     channel, std::move(observer), arrival,
+                     GenerationLabel{request.path, request.request_id, completion.stream});
   }
 }
 
