@@ -97,6 +97,9 @@ struct Engine::Impl {
   int64_t next_sequence_id = 0;
   std::mt19937_64 seed_source{std::random_device{}()};
   std::vector<float> logits;
+  // The step's ragged batch, kept between steps so that building one allocates nothing.
+  std::vector<int32_t> token_ids, positions;
+  std::vector<model::SequenceInBatch> rows;
   EngineStats loop_stats;  // counters accumulated by the loop, published each step
 
   void run_loop();
@@ -356,11 +359,9 @@ void Engine::Impl::run_step() {
   }
 
   // Build the ragged batch.
-  std::vector<int32_t> token_ids, positions;
-  std::vector<model::SequenceInBatch> rows;
-  token_ids.reserve(plan.num_tokens());
-  positions.reserve(plan.num_tokens());
-  rows.reserve(plan.chunks.size());
+  token_ids.clear();
+  positions.clear();
+  rows.clear();
   const int32_t bs = pool->block_size();
   for (const ScheduledChunk& chunk : plan.chunks) {
     auto* seq = static_cast<SequenceState*>(chunk.seq);
@@ -431,7 +432,7 @@ void Engine::Impl::process_outputs(const StepPlan& plan, const std::vector<model
         const int32_t target = chunk.start + r + 1;
         if (target >= seq->prompt_len) break;
         auto span = row_span(logit_row + r);
-        seq->prompt_logprobs[target] = span[seq->tokens[target]] - log_sum_exp(span);
+        seq->prompt_logprobs[target] = span[seq->tokens[target]] - argmax_and_log_sum_exp(span).log_sum_exp;
       }
       if (chunk.start + chunk.len >= seq->prompt_len && !seq->request->done) {
         TokenEvent event;

@@ -4,12 +4,43 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/logits_processors.h"
-
 namespace tgi::engine {
 namespace {
+
 constexpr float kMasked = -std::numeric_limits<float>::infinity();
+
+// Buffers reused from token to token, so a step allocates nothing for them. Per thread rather
+// than per sampler: the engine loop samples every sequence on one thread, and sampling without
+// top-k fills them with the whole vocabulary, which a hundred sequences should not each keep.
+struct Scratch {
+  CandidateTokens candidates;
+  std::vector<float> values;
+};
+
+Scratch& thread_scratch() {
+  thread_local Scratch scratch;
+  return scratch;
 }
+
+void apply_penalties(const SamplingParams& p, std::span<float> logits, std::span<const int32_t> tokens,
+                     int32_t prompt_len) {
+  apply_logit_bias(logits, p.logit_bias);
+  if (p.watermark && !tokens.empty()) apply_watermark(logits, tokens.back());
+  apply_repetition_penalty(logits, tokens, p.repetition_penalty);
+  apply_frequency_presence_penalty(logits, tokens.subspan(std::min<size_t>(prompt_len, tokens.size())),
+                                   p.frequency_penalty, p.presence_penalty);
+}
+
+// The sampling filters in TGI's order, from a penalized row to the tokens that may be drawn.
+void select_candidates(const SamplingParams& p, std::span<const float> logits, CandidateTokens& out,
+                       std::vector<float>& scratch) {
+  select_top_k(logits, p.temperature, p.top_k, out, scratch);  // top_k 0: every token, scaled
+  apply_top_p(out, p.top_p);
+  apply_typical_p(out, p.typical_p);
+  apply_min_p(out, p.min_p);
+}
+
+}  // namespace
 
 bool sampling_effective(const SamplingParams& p) {
   return p.do_sample || p.temperature != 1.0f || p.top_k != 0 || p.top_p < 1.0f ||
@@ -18,39 +49,19 @@ bool sampling_effective(const SamplingParams& p) {
 
 void process_logits(const SamplingParams& p, std::span<float> logits,
                     std::span<const int32_t> tokens, int32_t prompt_len) {
-  apply_logit_bias(logits, p.logit_bias);
-  if (p.watermark && !tokens.empty()) apply_watermark(logits, tokens.back());
-  apply_repetition_penalty(logits, tokens, p.repetition_penalty);
-  apply_frequency_presence_penalty(logits, tokens.subspan(std::min<size_t>(prompt_len, tokens.size())),
-                                   p.frequency_penalty, p.presence_penalty);
+  apply_penalties(p, logits, tokens, prompt_len);
   if (!sampling_effective(p)) return;
-  apply_temperature(logits, p.temperature);
-  apply_top_k(logits, p.top_k);
-  apply_top_p(logits, p.top_p);
-  apply_typical_p(logits, p.typical_p);
-  apply_min_p(logits, p.min_p);
+  CandidateTokens candidates;
+  std::vector<float> scratch;
+  select_candidates(p, logits, candidates, scratch);
+  scatter_candidates(candidates, logits);
 }
 
 std::vector<std::pair<int32_t, float>> top_logprobs(std::span<const float> logits, int32_t n) {
-  std::vector<std::pair<int32_t, float>> top;
-  if (n <= 0) return top;
-  const float lse = log_sum_exp(logits);
-  if (lse == kMasked) return top;
-  std::vector<int32_t> ids;
-  ids.reserve(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i)
-    if (logits[i] != kMasked && !std::isnan(logits[i])) ids.push_back(static_cast<int32_t>(i));
-  auto better = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
-  const size_t k = std::min<size_t>(n, ids.size());
-  if (k == 0) return top;
-  std::nth_element(ids.begin(), ids.begin() + (k - 1), ids.end(), better);
-  const float threshold = logits[ids[k - 1]];
-  std::vector<int32_t> chosen;
-  for (int32_t id : ids)
-    if (logits[id] >= threshold) chosen.push_back(id);
-  std::sort(chosen.begin(), chosen.end(), better);
-  for (int32_t id : chosen) top.emplace_back(id, logits[id] - lse);
-  return top;
+  if (n <= 0) return {};
+  CandidateTokens candidates;
+  std::vector<float> scratch;
+  return best_of_row(logits, n, argmax_and_log_sum_exp(logits).log_sum_exp, candidates, scratch);
 }
 
 TokenSampler::TokenSampler(SamplingParams params, uint64_t seed, int32_t top_n_tokens)
@@ -62,29 +73,29 @@ TokenSampler::TokenSampler(SamplingParams params, uint64_t seed, int32_t top_n_t
 
 SampledToken TokenSampler::next(std::span<float> logits, std::span<const int32_t> tokens,
                                 int32_t prompt_len) {
-  process_logits(params_, logits, tokens, prompt_len);
-  const float lse = log_sum_exp(logits);
+  apply_penalties(params_, logits, tokens, prompt_len);
+  Scratch& scratch = thread_scratch();
+  CandidateTokens& candidates = scratch.candidates;
   SampledToken out;
-  int32_t chosen = -1;
-  if (sampling_ && lse != kMasked) {
-    // Inverse CDF over token ids in order: one 53-bit uniform per token.
-    const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53;
-    double cumulative = 0;
-    for (size_t i = 0; i < logits.size(); ++i) {
-      if (logits[i] == kMasked) continue;
-      chosen = static_cast<int32_t>(i);
-      cumulative += std::exp(static_cast<double>(logits[i]) - lse);
-      if (u < cumulative) break;
-    }
-  } else if (!logits.empty()) {
-    chosen = 0;  // argmax; the lowest id wins ties
-    for (size_t i = 1; i < logits.size(); ++i)
-      if (logits[i] > logits[chosen]) chosen = static_cast<int32_t>(i);
+  if (!sampling_) {
+    const ArgmaxLogSumExp best = argmax_and_log_sum_exp(logits);
+    out.id = best.argmax;
+    out.logprob = best.log_sum_exp == kMasked ? kMasked : logits[best.argmax] - best.log_sum_exp;
+    out.top = best_of_row(logits, top_n_, best.log_sum_exp, candidates, scratch.values);
+    return out;
   }
-  if (chosen < 0) chosen = 0;
-  out.id = chosen;
-  out.logprob = lse == kMasked ? kMasked : logits[chosen] - lse;
-  out.top = top_logprobs(logits, top_n_);
+  select_candidates(params_, logits, candidates, scratch.values);
+  const float lse = log_sum_exp(candidates.logits);
+  if (lse == kMasked) {
+    out.logprob = kMasked;  // nothing left to draw from: token 0, as an argmax over -inf gives
+    return out;
+  }
+  // Inverse CDF over token ids in order: one 53-bit uniform per token.
+  const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53;
+  const size_t chosen = inverse_cdf_index(candidates.logits, lse, u);
+  out.id = candidates.ids[chosen];
+  out.logprob = candidates.logits[chosen] - lse;
+  out.top = best_candidates(candidates, top_n_, lse);
   return out;
 }
 
