@@ -1,8 +1,10 @@
 #pragma once
 // A persistent pool of worker threads for the forward pass. Threads are created once; each
 // parallel region costs one generation bump and a barrier, never a thread start (a new thread
-// waits ~1 ms before it runs on a loaded machine). Workers spin briefly for the next region, then
-// sleep on a futex (std::atomic::wait) so an idle server burns no CPU.
+// waits ~1 ms before it runs on a loaded machine). Workers spin for the next region for up to
+// 0.5 ms (the gap between two decode steps of a serving loop fits), yielding the core every
+// microsecond or so to whatever else is runnable, then sleep on a futex (std::atomic::wait) so
+// an idle server burns no CPU.
 //
 // Not reentrant: parallel_for must be called from one thread at a time and not from inside a task.
 #include <algorithm>

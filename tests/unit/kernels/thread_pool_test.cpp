@@ -1,6 +1,15 @@
 #include "kernels/cpu/thread_pool.h"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -56,6 +65,39 @@ TEST(ThreadPool, RunOnAllGivesEachThreadItsIndex) {
       seen[t].fetch_add(1);
     });
   for (auto& s : seen) EXPECT_EQ(s.load(), 1000);
+}
+
+// The scheduler state (R running, S sleeping, ...) of every thread of this process but the caller.
+std::vector<char> other_thread_states() {
+  std::vector<char> states;
+  const auto self = static_cast<long>(syscall(SYS_gettid));
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    if (std::stol(task.path().filename().string()) == self) continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    const size_t name_end = line.rfind(')');  // "tid (name) S ...": the name may hold anything
+    if (name_end != std::string::npos && name_end + 2 < line.size()) states.push_back(line[name_end + 2]);
+  }
+  return states;
+}
+
+TEST(ThreadPool, IdleWorkersStopSpinningAndStillWakeForTheNextRegion) {
+  ThreadPool pool(3);
+  std::atomic<int> calls{0};
+  pool.run_on_all([&](int, int) { calls.fetch_add(1); });
+  // Past the spin budget the workers sleep on a futex: an idle server burns no CPU.
+  bool all_asleep = false;
+  for (int poll = 0; poll < 500 && !all_asleep; ++poll) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const std::vector<char> states = other_thread_states();
+    all_asleep =
+        states.size() == 2 && std::all_of(states.begin(), states.end(), [](char s) { return s == 'S'; });
+  }
+  EXPECT_TRUE(all_asleep) << "idle workers must not spin forever";
+  pool.run_on_all([&](int, int) { calls.fetch_add(1); });
+  pool.parallel_for(100, [&](int64_t b, int64_t e) { calls.fetch_add(static_cast<int>(e - b)); });
+  EXPECT_EQ(calls.load(), 106);
 }
 
 }  // namespace
