@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -118,6 +119,12 @@ class Session : public ResponseChannel,
 
   // Sockets accepted on the io_context are rebound to this session's strand.
   void start() {
+    if constexpr (std::is_same_v<Protocol, net::ip::tcp>) {
+      // Each SSE event is one small write that must leave at once: with Nagle's algorithm a write
+      // behind an unacknowledged one waits for the client's (possibly delayed) ACK.
+      error_code ignored;
+      socket_.set_option(net::ip::tcp::no_delay(true), ignored);
+    }
     net::dispatch(strand_, [self = this->shared_from_this()] { self->read_request(); });
   }
 
@@ -431,9 +438,15 @@ class Session : public ResponseChannel,
     if (!writing_) write_next();
   }
 
+  // Everything queued goes out in one gathered write: events that piled up while the previous
+  // write was in flight (several tokens per step, a slow reader) cost one syscall, not one each.
   void write_next() {
     writing_ = true;
-    net::async_write(socket_, net::buffer(outbox_.front()),
+    in_write_ = outbox_.size();
+    std::vector<net::const_buffer> buffers;
+    buffers.reserve(in_write_);
+    for (const std::string& bytes : outbox_) buffers.push_back(net::buffer(bytes));
+    net::async_write(socket_, buffers,
                      net::bind_executor(strand_, [self = this->shared_from_this()](error_code ec, size_t) {
                        self->on_written(ec);
                      }));
@@ -441,8 +454,10 @@ class Session : public ResponseChannel,
 
   void on_written(error_code ec) {
     writing_ = false;
-    outbox_bytes_ -= static_cast<int64_t>(outbox_.front().size());
-    outbox_.pop_front();
+    for (; in_write_ > 0; --in_write_) {  // deque::push_back kept the written strings in place
+      outbox_bytes_ -= static_cast<int64_t>(outbox_.front().size());
+      outbox_.pop_front();
+    }
     if (ec) return on_client_gone();
     if (!outbox_.empty()) return write_next();
     if (response_state_ != kComplete) return;
@@ -510,6 +525,7 @@ class Session : public ResponseChannel,
   std::optional<http::request_parser<http::string_body>> parser_;
   char watch_buffer_[4096];
   std::deque<std::string> outbox_;
+  size_t in_write_ = 0;  // outbox_ entries the write in flight is sending
   int64_t outbox_bytes_ = 0;
   std::vector<std::function<void()>> disconnect_callbacks_;
   net::steady_timer keep_alive_timer_;
