@@ -33,16 +33,6 @@ double steady_seconds() {
 }
 
 // The logs' timestamp format (server/log_format.cpp), so JSON progress lines sort with them.
-std::string utc_timestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
-}
 
 void write_and_flush(std::FILE* stream, std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stream);
@@ -83,16 +73,6 @@ int percent(const ProgressSnapshot& s) {
       std::min(100.0, std::floor(100.0 * static_cast<double>(s.done) / static_cast<double>(s.total))));
 }
 
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const auto& part : parts) {
-    if (part.empty()) continue;
-    if (!out.empty()) out += separator;
-    out += part;
-  }
-  return out;
-}
-
 // The numbers after the label, shared by the bar and the plain line.
 std::vector<std::string> running_parts(const ProgressSnapshot& s) {
   std::vector<std::string> parts;
@@ -126,7 +106,8 @@ Progress::Progress(std::string label, uint64_t total, ProgressOptions options)
     : label_(std::move(label)), options_(std::move(options)), total_(total) {
   style_ = options_.style.value_or(default_progress_style());
   if (!options_.now_seconds) options_.now_seconds = steady_seconds;
-  if (!options_.timestamp) options_.timestamp = utc_timestamp;
+  if (!options_.timestamp)
+    options_.timestamp = [] { return utc_timestamp(std::chrono::system_clock::now()); };
   if (!options_.write) {
     std::FILE* stream = style_ == ProgressStyle::kJson ? stdout : stderr;
     options_.write = [stream](std::string_view text) { write_and_flush(stream, text); };
@@ -253,14 +234,14 @@ std::string progress_bar_line(const ProgressSnapshot& s) {
         fmt::format(" [{}{}] {:3}%", std::string(filled, '#'), std::string(kBarWidth - filled, '.'), shown);
   }
   if (s.finished) return line + "  " + finished_summary(s);
-  return line + "  " + join(running_parts(s), "  ");
+  return line + "  " + join_nonempty(running_parts(s), "  ");
 }
 
 std::string progress_plain_line(const ProgressSnapshot& s) {
   if (s.finished) return fmt::format("{}: done, {}", s.label, finished_summary(s));
   std::vector<std::string> parts = running_parts(s);
-  if (s.total == 0) return fmt::format("{}: {}", s.label, join(parts, ", "));
-  return fmt::format("{}: {}% ({})", s.label, percent(s), join(parts, ", "));
+  if (s.total == 0) return fmt::format("{}: {}", s.label, join_nonempty(parts, ", "));
+  return fmt::format("{}: {}% ({})", s.label, percent(s), join_nonempty(parts, ", "));
 }
 
 std::string progress_json_line(const ProgressSnapshot& s, const std::string& timestamp) {
@@ -316,6 +297,26 @@ std::string format_quantity(double count) {
     ++suffix;
   }
   return three_digits(value) + kSuffixes[suffix];
+}
+
+std::string utc_timestamp(std::chrono::system_clock::time_point time) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count() % 1000000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
+}
+
+std::string join_nonempty(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const auto& part : parts) {
+    if (part.empty()) continue;
+    if (!out.empty()) out += separator;
+    out += part;
+  }
+  return out;
 }
 
 }  // namespace tgi

@@ -18,12 +18,14 @@
 //   progress.finish();                                      // the closing line
 // A reporter destroyed without finish() (the operation failed) ends its bar's line and says nothing
 // more, so an error message starts on a fresh line.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tgi {
 
@@ -116,5 +118,10 @@ std::string progress_json_line(const ProgressSnapshot& snapshot, const std::stri
 std::string format_bytes(double bytes);       // "512 B", "12.5 KiB", "1.09 GiB": 3 significant digits
 std::string format_duration(double seconds);  // "0.4s", "12s", "1m05s", "2h03m"
 std::string format_quantity(double count);    // "512", "12.5K", "135M", "1.10B"
+
+// "2026-12-07T09:19:11.123456Z", as the logs stamp their lines.
+std::string utc_timestamp(std::chrono::system_clock::time_point time);
+// The non-empty parts, `separator` between them.
+std::string join_nonempty(const std::vector<std::string>& parts, std::string_view separator);
 
 }  // namespace tgi

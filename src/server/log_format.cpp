@@ -39,16 +39,6 @@ const char* json_level(spdlog::level::level_enum level) {
   }
 }
 
-std::string utc_timestamp(spdlog::log_clock::time_point time) {
-  const std::time_t seconds = spdlog::log_clock::to_time_t(time);
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count() % 1000000;
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
-}
-
 // A string that reads back as itself when printed bare in `name=value`.
 bool is_plain_token(const std::string& text) {
   if (text.empty()) return false;

@@ -10,16 +10,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const auto& part : parts) {
-    if (part.empty()) continue;
-    if (!out.empty()) out += separator;
-    out += part;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string startup_summary_text(const StartupSummary& s) {
@@ -31,7 +21,7 @@ std::string startup_summary_text(const StartupSummary& s) {
                          format_quantity(static_cast<double>(s.parameters)));
   parts.push_back(model);
 
-  std::string weights = join(s.weight_formats, " + ");
+  std::string weights = join_nonempty(s.weight_formats, " + ");
   if (s.weights_bytes > 0) {
     const std::string size = format_bytes(static_cast<double>(s.weights_bytes));
     weights = weights.empty() ? "weights " + size : weights + " (" + size + ")";
@@ -59,7 +49,7 @@ std::string startup_summary_text(const StartupSummary& s) {
   if (s.max_concurrent_requests > 0)
     parts.push_back(fmt::format("{} concurrent requests", s.max_concurrent_requests));
 
-  return fmt::format("Ready in {}: {}", format_duration(s.load_seconds), join(parts, ", "));
+  return fmt::format("Ready in {}: {}", format_duration(s.load_seconds), join_nonempty(parts, ", "));
 }
 
 std::vector<LogField> startup_summary_fields(const StartupSummary& s) {
