@@ -209,7 +209,8 @@ void add_bench_command(CLI::App& app) {
   auto http = std::make_shared<HttpBenchOptions>();
   auto clients = std::make_shared<std::string>("1,2,4,8");
   auto* cmd = app.add_subcommand(
-      "bench", "Benchmark prefill and decode over a grid of batch sizes, or (--url) a running server under load");
+      "bench",
+      "Benchmark prefill and decode over a grid of batch sizes, or (--url) a running server under load");
   cmd->add_option("--model-id", flags->model_dir, "Model directory (config.json + safetensors) or .gguf file");
   cmd->add_option("--batch-sizes", (*lists)[0], "Decode batch sizes, comma-separated")->capture_default_str();
   cmd->add_option("--prompt-lengths", (*lists)[1], "Prefill prompt lengths, comma-separated (0: none)")
@@ -232,27 +233,31 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--bf16-activations", flags->bf16_activations,
                 "Round activations to bf16 for bf16 weights (AVX-512-BF16 vdpbf16ps; transformers' bf16 precision)");
   const std::string group = "HTTP load on a running server (--url)";
-  auto* url_opt = cmd->add_option("--url", http->url,
-                                  "Benchmark the server at http://HOST[:PORT][/PATH] over POST /generate_stream "
-                                  "instead of a model's forward pass")
-                      ->group(group);
+  auto* url_opt =
+      cmd->add_option("--url", http->url,
+                      "Benchmark the server at http://HOST[:PORT][/PATH] over POST /generate_stream "
+                      "instead of a model's forward pass")
+          ->group(group);
   std::vector<CLI::Option*> http_only = {
       cmd->add_option("--clients", *clients, "Concurrent clients per level, comma-separated")
           ->capture_default_str()
           ->group(group),
-      cmd->add_option("--requests-per-client", http->requests_per_client, "Streamed requests each client sends")
+      cmd->add_option("--requests-per-client", http->requests_per_client,
+                      "Streamed requests each client sends")
           ->check(CLI::PositiveNumber)
           ->capture_default_str()
           ->group(group),
   };
   auto* prompt_tokens_opt =
-      cmd->add_option("--prompt-tokens", http->prompt_tokens,
-                      "Prompt of about this many tokens, built without a tokenizer as the word 'hello' repeated")
+      cmd->add_option(
+             "--prompt-tokens", http->prompt_tokens,
+             "Prompt of about this many tokens, built without a tokenizer as the word 'hello' repeated")
           ->check(CLI::PositiveNumber)
           ->capture_default_str()
           ->group(group);
   auto* prompt_opt =
-      cmd->add_option("--prompt", http->prompt, "Literal prompt text (instead of --prompt-tokens)")->group(group);
+      cmd->add_option("--prompt", http->prompt, "Literal prompt text (instead of --prompt-tokens)")
+          ->group(group);
   http_only.insert(
       http_only.end(),
       {prompt_tokens_opt, prompt_opt,
@@ -261,15 +266,18 @@ void add_bench_command(CLI::App& app) {
            ->check(CLI::PositiveNumber)
            ->capture_default_str()
            ->group(group),
-       cmd->add_option("--plot", http->plot_path,
-                       "Also plot throughput vs clients and latency vs throughput to FILE.svg or FILE.png (needs "
-                       "gnuplot: apt-get install gnuplot-nox)")
+       cmd->add_option(
+              "--plot", http->plot_path,
+              "Also plot throughput vs clients and latency vs throughput to FILE.svg or FILE.png (needs "
+              "gnuplot: apt-get install gnuplot-nox)")
            ->group(group),
-       cmd->add_option("--api-key", http->api_key, "Bearer token, for a server started with --api-key")->group(group)});
+       cmd->add_option("--api-key", http->api_key, "Bearer token, for a server started with --api-key")
+           ->group(group)});
   cmd->callback([flags, lists, http, clients, url_opt, prompt_tokens_opt, prompt_opt, http_only] {
     if (url_opt->count() > 0) {
       if (!flags->model_dir.empty()) {
-        fmt::print(stderr, "tgi bench: give --url (a running server) or --model-id (the forward pass), not both\n");
+        fmt::print(stderr,
+                   "tgi bench: give --url (a running server) or --model-id (the forward pass), not both\n");
         throw CLI::RuntimeError(2);
       }
       if (prompt_tokens_opt->count() > 0 && prompt_opt->count() > 0) {
@@ -281,7 +289,8 @@ void add_bench_command(CLI::App& app) {
       } catch (const std::exception&) {
         http->clients.clear();
       }
-      if (http->clients.empty() || std::any_of(http->clients.begin(), http->clients.end(), [](int c) { return c < 1; })) {
+      if (http->clients.empty() ||
+          std::any_of(http->clients.begin(), http->clients.end(), [](int c) { return c < 1; })) {
         fmt::print(stderr, "tgi bench: --clients is a comma-separated list of positive integers\n");
         throw CLI::RuntimeError(2);
       }

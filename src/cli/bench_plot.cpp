@@ -32,7 +32,8 @@ Result<std::string> quoted(const std::string& text) {
 }
 
 bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string lowercase(std::string text) {
@@ -62,7 +63,8 @@ Result<std::string> plot_terminal(const std::string& output_path) {
   const std::string lower = lowercase(output_path);
   if (ends_with(lower, ".svg")) return std::string("svg");
   if (ends_with(lower, ".png")) return std::string("pngcairo");
-  return Error::make(ErrorKind::kInvalidArgument, "--plot '{}': the file must end in .svg or .png", output_path);
+  return Error::make(ErrorKind::kInvalidArgument, "--plot '{}': the file must end in .svg or .png",
+                     output_path);
 }
 
 Result<std::string> gnuplot_script(const std::vector<LoadPoint>& points, const std::string& output_path,
@@ -71,7 +73,8 @@ Result<std::string> gnuplot_script(const std::vector<LoadPoint>& points, const s
   TGI_ASSIGN_OR_RETURN(const std::string output, quoted(output_path));
   TGI_ASSIGN_OR_RETURN(const std::string heading, quoted(title));
   std::string s;
-  s += fmt::format("set terminal {} size 1100,460 noenhanced background rgb 'white' font 'sans,11'\n", terminal);
+  s += fmt::format("set terminal {} size 1100,460 noenhanced background rgb 'white' font 'sans,11'\n",
+                   terminal);
   s += fmt::format("set output {}\n", output);
   s += "$levels << EOD\n# clients tokens_per_second itl_p50_ms\n";
   for (const LoadPoint& p : points) {
@@ -88,7 +91,8 @@ Result<std::string> gnuplot_script(const std::vector<LoadPoint>& points, const s
   s += "unset logscale x\nset xtics autofreq\n";
   s += "set title 'Inter-token latency vs throughput (points labelled with clients)'\n";
   s += "set xlabel 'throughput (tokens/s)'\nset ylabel 'inter-token latency p50 (ms)'\n";
-  const bool any_itl = std::any_of(points.begin(), points.end(), [](const LoadPoint& p) { return p.itl_p50_ms; });
+  const bool any_itl =
+      std::any_of(points.begin(), points.end(), [](const LoadPoint& p) { return p.itl_p50_ms; });
   if (any_itl) {
     s += "plot $levels using 2:3 with linespoints pt 7 ps 1 lw 2 lc rgb '#d62728', \\\n"
          "     $levels using 2:3:(stringcolumn(1)) with labels offset char 0,1\n";
@@ -118,7 +122,8 @@ Result<void> write_plot(const std::vector<LoadPoint>& points, const std::string&
   TGI_ASSIGN_OR_RETURN(const std::string script, gnuplot_script(points, output_path, title));
   if (!gnuplot_available())
     return Error{ErrorKind::kNotFound,
-                 "gnuplot is not installed (not on PATH): install it, e.g. `apt-get install gnuplot-nox`, to get --plot"};
+                 "gnuplot is not installed (not on PATH): install it, e.g. `apt-get install gnuplot-nox`, to "
+                 "get --plot"};
   TGI_ASSIGN_OR_RETURN(const std::string script_path, make_temp_file("tgi-bench-plot"));
   TGI_ASSIGN_OR_RETURN(const std::string log_path, make_temp_file("tgi-bench-gnuplot-log"));
   struct Cleanup {
@@ -148,7 +153,8 @@ Result<void> write_plot(const std::vector<LoadPoint>& points, const std::string&
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) {
     if (spawned == ENOENT)
-      return Error{ErrorKind::kNotFound, "gnuplot is not installed: `apt-get install gnuplot-nox` to get --plot"};
+      return Error{ErrorKind::kNotFound,
+                   "gnuplot is not installed: `apt-get install gnuplot-nox` to get --plot"};
     return Error::make(ErrorKind::kIo, "cannot run gnuplot: {}", std::strerror(spawned));
   }
   int status = 0;

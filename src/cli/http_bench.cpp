@@ -56,7 +56,8 @@ RequestSample timed_request(HttpStreamClient& client, const std::string& body) {
   return sample;
 }
 
-LevelStats run_level(const HttpUrl& url, const HttpBenchOptions& options, const std::string& body, int clients) {
+LevelStats run_level(const HttpUrl& url, const HttpBenchOptions& options, const std::string& body,
+                     int clients) {
   std::vector<std::vector<RequestSample>> samples(static_cast<size_t>(clients));
   std::vector<double> finished_s(static_cast<size_t>(clients), 0.0);
   std::latch connected(clients), go(1);
@@ -77,8 +78,10 @@ LevelStats run_level(const HttpUrl& url, const HttpBenchOptions& options, const 
   go.count_down();
   for (auto& thread : threads) thread.join();
   std::vector<RequestSample> all;
-  for (auto& client_samples : samples) std::move(client_samples.begin(), client_samples.end(), std::back_inserter(all));
-  return aggregate_level(clients, options.max_new_tokens, all, *std::max_element(finished_s.begin(), finished_s.end()));
+  for (auto& client_samples : samples)
+    std::move(client_samples.begin(), client_samples.end(), std::back_inserter(all));
+  return aggregate_level(clients, options.max_new_tokens, all,
+                         *std::max_element(finished_s.begin(), finished_s.end()));
 }
 
 std::optional<double> percentile_ms(const std::vector<double>& seconds, double q) {
@@ -95,16 +98,17 @@ std::string ms_cell(const std::optional<double>& value, int width) {
 }
 
 std::string table_header() {
-  return fmt::format("{:>7} {:>8} {:>6} {:>8} {:>9} {:>7} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9}\n", "clients",
-                     "requests", "errors", "tokens", "tok/s", "req/s", "ttft p50", "ttft p90", "ttft p99", "itl p50",
-                     "itl p90", "itl p99", "e2e p50");
+  return fmt::format("{:>7} {:>8} {:>6} {:>8} {:>9} {:>7} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9}\n",
+                     "clients", "requests", "errors", "tokens", "tok/s", "req/s", "ttft p50", "ttft p90",
+                     "ttft p99", "itl p50", "itl p90", "itl p99", "e2e p50");
 }
 
 std::string table_row(const LevelStats& l) {
-  return fmt::format("{:>7} {:>8} {:>6} {:>8} {:>9.1f} {:>7.2f} {} {} {} {} {} {} {}\n", l.clients, l.requests,
-                     l.errors, l.generated_tokens, l.tokens_per_second, l.requests_per_second, ms_cell(l.ttft_p50_ms, 9),
-                     ms_cell(l.ttft_p90_ms, 9), ms_cell(l.ttft_p99_ms, 9), ms_cell(l.itl_p50_ms, 8),
-                     ms_cell(l.itl_p90_ms, 8), ms_cell(l.itl_p99_ms, 8), ms_cell(l.e2e_p50_ms, 9));
+  return fmt::format("{:>7} {:>8} {:>6} {:>8} {:>9.1f} {:>7.2f} {} {} {} {} {} {} {}\n", l.clients,
+                     l.requests, l.errors, l.generated_tokens, l.tokens_per_second, l.requests_per_second,
+                     ms_cell(l.ttft_p50_ms, 9), ms_cell(l.ttft_p90_ms, 9), ms_cell(l.ttft_p99_ms, 9),
+                     ms_cell(l.itl_p50_ms, 8), ms_cell(l.itl_p90_ms, 8), ms_cell(l.itl_p99_ms, 8),
+                     ms_cell(l.e2e_p50_ms, 9));
 }
 
 }  // namespace
@@ -119,7 +123,8 @@ std::string generate_stream_body(const std::string& prompt, int max_new_tokens) 
   // No do_sample/temperature/top_*: greedy. details off: nothing but the tokens to send.
   const nlohmann::ordered_json body = {
       {"inputs", prompt},
-      {"parameters", {{"max_new_tokens", max_new_tokens}, {"details", false}, {"decoder_input_details", false}}}};
+      {"parameters",
+       {{"max_new_tokens", max_new_tokens}, {"details", false}, {"decoder_input_details", false}}}};
   return body.dump();
 }
 
@@ -142,7 +147,8 @@ void record_stream_event(const std::string& data, double now_s, RequestSample& s
     }
     sample.last_token_s = now_s;
   }
-  if (auto text = event.find("generated_text"); text != event.end() && text->is_string()) sample.finished = true;
+  if (auto text = event.find("generated_text"); text != event.end() && text->is_string())
+    sample.finished = true;
 }
 
 LevelStats aggregate_level(int clients, int max_new_tokens, const std::vector<RequestSample>& samples,
@@ -221,13 +227,16 @@ int run_http_bench(const HttpBenchOptions& options) {
       return 2;
     }
     if (!gnuplot_available())
-      fmt::print(stderr, "tgi bench: warning: gnuplot is not installed, so --plot will fail at the end "
-                         "(apt-get install gnuplot-nox); the table and JSON are still written\n");
+      fmt::print(stderr,
+                 "tgi bench: warning: gnuplot is not installed, so --plot will fail at the end "
+                 "(apt-get install gnuplot-nox); the table and JSON are still written\n");
   }
-  const std::string prompt = options.prompt.empty() ? repeated_word_prompt(options.prompt_tokens) : options.prompt;
+  const std::string prompt =
+      options.prompt.empty() ? repeated_word_prompt(options.prompt_tokens) : options.prompt;
   const std::string body = generate_stream_body(prompt, options.max_new_tokens);
-  const std::string prompt_label = options.prompt.empty() ? fmt::format("prompt ~{} tokens", options.prompt_tokens)
-                                                          : fmt::format("prompt of {} chars", prompt.size());
+  const std::string prompt_label = options.prompt.empty()
+                                       ? fmt::format("prompt ~{} tokens", options.prompt_tokens)
+                                       : fmt::format("prompt of {} chars", prompt.size());
 
   // One untimed request: the server is there, and its first-request costs are paid.
   {
@@ -237,13 +246,15 @@ int run_http_bench(const HttpBenchOptions& options) {
                  url->to_string());
       return 1;
     }
-    const RequestSample warmup = timed_request(client, generate_stream_body(prompt, std::min(options.max_new_tokens, 2)));
+    const RequestSample warmup =
+        timed_request(client, generate_stream_body(prompt, std::min(options.max_new_tokens, 2)));
     if (!warmup.ok) fmt::print(stderr, "tgi bench: warning: the warm-up request failed: {}\n", warmup.error);
   }
 
-  fmt::print("tgi bench: {} ({}, {} new tokens, {} requests per client, greedy)\n", url->to_string(), prompt_label,
-             options.max_new_tokens, options.requests_per_client);
-  fmt::print("latencies in ms: ttft = time to first token, itl = inter-token latency, e2e = whole request\n\n");
+  fmt::print("tgi bench: {} ({}, {} new tokens, {} requests per client, greedy)\n", url->to_string(),
+             prompt_label, options.max_new_tokens, options.requests_per_client);
+  fmt::print(
+      "latencies in ms: ttft = time to first token, itl = inter-token latency, e2e = whole request\n\n");
   fmt::print("{}", table_header());
   std::fflush(stdout);
   std::vector<LevelStats> levels;
@@ -260,9 +271,10 @@ int run_http_bench(const HttpBenchOptions& options) {
       fmt::print("errors at {} clients: {} × {}\n", level.clients, count, reason);
   }
   if (short_requests > 0)
-    fmt::print("note: {} requests ended before {} tokens (end of sequence or the server's max_total_tokens); "
-               "throughput counts the tokens that arrived\n",
-               short_requests, options.max_new_tokens);
+    fmt::print(
+        "note: {} requests ended before {} tokens (end of sequence or the server's max_total_tokens); "
+        "throughput counts the tokens that arrived\n",
+        short_requests, options.max_new_tokens);
 
   int status = 0;
   nlohmann::ordered_json json;
@@ -291,7 +303,8 @@ int run_http_bench(const HttpBenchOptions& options) {
   }
   if (!options.plot_path.empty()) {
     std::vector<LoadPoint> points;
-    for (const LevelStats& level : levels) points.push_back({level.clients, level.tokens_per_second, level.itl_p50_ms});
+    for (const LevelStats& level : levels)
+      points.push_back({level.clients, level.tokens_per_second, level.itl_p50_ms});
     const std::string title = fmt::format("tgi bench {}: {}, {} new tokens", url->to_string(), prompt_label,
                                           options.max_new_tokens);
     if (auto plotted = write_plot(points, options.plot_path, title); !plotted.ok()) {

@@ -6,10 +6,10 @@
 #include <cstdint>
 #include <limits>
 
+#include <fmt/format.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
 namespace tgi::cli {
 
@@ -26,8 +26,9 @@ Error bad_url(std::string_view text, std::string_view why) {
 
 bool iequals_prefix(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(),
-                    [](char want, char got) { return std::tolower(static_cast<unsigned char>(got)) == want; });
+         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char want, char got) {
+           return std::tolower(static_cast<unsigned char>(got)) == want;
+         });
 }
 
 }  // namespace
@@ -37,13 +38,16 @@ std::string HttpUrl::host_header() const {
   return fmt::format("{}{}{}:{}", ipv6 ? "[" : "", host, ipv6 ? "]" : "", port);
 }
 
-std::string HttpUrl::to_string() const { return "http://" + host_header() + path_prefix; }
+std::string HttpUrl::to_string() const {
+  return "http://" + host_header() + path_prefix;
+}
 
 Result<HttpUrl> parse_http_url(std::string_view text) {
   if (iequals_prefix(text, "https://")) return bad_url(text, "https is not supported, use http://");
   if (!iequals_prefix(text, "http://")) return bad_url(text, "expected http://HOST[:PORT][/PATH]");
   const std::string_view rest = text.substr(7);
-  if (rest.find_first_of("?#") != std::string_view::npos) return bad_url(text, "a query or fragment is not allowed");
+  if (rest.find_first_of("?#") != std::string_view::npos)
+    return bad_url(text, "a query or fragment is not allowed");
   const size_t slash = rest.find('/');
   const std::string_view authority = rest.substr(0, slash);
   if (authority.find('@') != std::string_view::npos) return bad_url(text, "user info is not supported");
@@ -163,7 +167,9 @@ HttpStreamClient::HttpStreamClient(HttpUrl url, std::string api_key, std::chrono
   impl_->timeout = timeout;
 }
 
-HttpStreamClient::~HttpStreamClient() { impl_->close(); }
+HttpStreamClient::~HttpStreamClient() {
+  impl_->close();
+}
 
 Result<void> HttpStreamClient::connect() {
   Impl& s = *impl_;
@@ -192,8 +198,9 @@ bool closed_by_peer(const boost::system::error_code& ec) {
 
 }  // namespace
 
-Result<StreamResponse> HttpStreamClient::post_stream(const std::string& route, const std::string& json_body,
-                                                     const std::function<void(const std::string&)>& on_event) {
+Result<StreamResponse> HttpStreamClient::post_stream(
+    const std::string& route, const std::string& json_body,
+    const std::function<void(const std::string&)>& on_event) {
   Impl& s = *impl_;
   http::request<http::string_body> request{http::verb::post, s.url.path_prefix + route, 11};
   request.set(http::field::host, s.url.host_header());
@@ -215,7 +222,9 @@ Result<StreamResponse> HttpStreamClient::post_stream(const std::string& route, c
     // No limit on a long stream. (Not boost::none: Boost 1.74 then rejects any content-length.)
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     auto ec = s.run([&](auto handler) { http::async_write(s.stream, request, std::move(handler)); });
-    if (!ec) ec = s.run([&](auto handler) { http::async_read_header(s.stream, s.buffer, parser, std::move(handler)); });
+    if (!ec)
+      ec = s.run(
+          [&](auto handler) { http::async_read_header(s.stream, s.buffer, parser, std::move(handler)); });
     if (ec) {
       s.close();
       // The server closed the kept-alive connection meanwhile: one more try on a fresh one.
@@ -230,7 +239,8 @@ Result<StreamResponse> HttpStreamClient::post_stream(const std::string& route, c
       parser.get().body().data = chunk.data();
       parser.get().body().size = chunk.size();
       // What has arrived, not a full buffer: each event is handed on when its bytes come.
-      ec = s.run([&](auto handler) { http::async_read_some(s.stream, s.buffer, parser, std::move(handler)); });
+      ec =
+          s.run([&](auto handler) { http::async_read_some(s.stream, s.buffer, parser, std::move(handler)); });
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
         s.close();

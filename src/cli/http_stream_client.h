@@ -16,7 +16,7 @@ namespace tgi::cli {
 
 // What `--url` accepts: http://HOST[:PORT][/PREFIX]. No https, user info, query or fragment.
 struct HttpUrl {
-  std::string host;         // a name, IPv4 address, or IPv6 address without its brackets
+  std::string host;  // a name, IPv4 address, or IPv6 address without its brackets
   std::string port = "80";
   std::string path_prefix;  // "" or "/a/b" (no trailing slash): put in front of every route
 
@@ -48,7 +48,7 @@ class SseSplitter {
 // What came back for one request. Transport failures are errors; any HTTP status is a value.
 struct StreamResponse {
   int status = 0;
-  std::string body;  // a non-200 response's body (its first 4 KiB); empty for 200
+  std::string body;              // a non-200 response's body (its first 4 KiB); empty for 200
   bool truncated_event = false;  // a 200 stream ended inside an event
 };
 
@@ -56,7 +56,8 @@ struct StreamResponse {
 // (connect, send, each read) fails after `timeout` without progress.
 class HttpStreamClient {
  public:
-  HttpStreamClient(HttpUrl url, std::string api_key, std::chrono::seconds timeout = std::chrono::seconds(300));
+  HttpStreamClient(HttpUrl url, std::string api_key,
+                   std::chrono::seconds timeout = std::chrono::seconds(300));
   ~HttpStreamClient();
   HttpStreamClient(const HttpStreamClient&) = delete;
   HttpStreamClient& operator=(const HttpStreamClient&) = delete;

@@ -1,7 +1,7 @@
 #pragma once
-// Anonymous memory straight from mmap for large buffers (weights built at load, the KV cache): aligned to 2 MiB
-// and marked for transparent huge pages (a decode step streams every byte of it, and 4 KiB pages
-// would cost a TLB miss per page), and not zero-filled first: pages appear as they are written.
+// Anonymous memory straight from mmap for large buffers (weights built at load, the KV cache): aligned to 2
+// MiB and marked for transparent huge pages (a decode step streams every byte of it, and 4 KiB pages would
+// cost a TLB miss per page), and not zero-filled first: pages appear as they are written.
 #include <cstddef>
 
 #include "core/error.h"

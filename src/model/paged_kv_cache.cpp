@@ -38,7 +38,8 @@ PagedKvCache::PagedKvCache(int32_t num_layers, int32_t num_blocks, int32_t block
     v_.push_back(reserve(tokens * static_cast<size_t>(kv_heads) * static_cast<size_t>(v_head_dim) * element));
     if (kernels::kv_has_scales(dtype)) {
       k_scales_.push_back(reserve(tokens * static_cast<size_t>(kv_heads) * sizeof(float)));
-      v_scales_.push_back(reserve(v_head_dim > 0 ? tokens * static_cast<size_t>(kv_heads) * sizeof(float) : 0));
+      v_scales_.push_back(
+          reserve(v_head_dim > 0 ? tokens * static_cast<size_t>(kv_heads) * sizeof(float) : 0));
     }
   }
 }

@@ -2,9 +2,9 @@
 // splitting, what a stream's events make of a request, the level statistics and their JSON, the
 // gnuplot script — plus the HTTP client against a scripted in-process server.
 // (tests/e2e/http_bench.test.sh drives the whole command against `tgi serve`.)
+#include "cli/http_bench.h"
 #include "cli/bench_plot.h"
 #include "cli/bench_runner.h"
-#include "cli/http_bench.h"
 #include "cli/http_stream_client.h"
 
 #include <gmock/gmock.h>
@@ -156,7 +156,8 @@ TEST(HttpBenchStats, RecordsTokenTimesFromTheStream) {
   EXPECT_TRUE(sample.error.empty());
 
   RequestSample failed;
-  record_stream_event(R"({"error":"Request failed during generation: x","error_type":"generation"})", 0.1, failed);
+  record_stream_event(R"({"error":"Request failed during generation: x","error_type":"generation"})", 0.1,
+                      failed);
   EXPECT_EQ(failed.error, "stream error: Request failed during generation: x");
   RequestSample garbled;
   record_stream_event("not json", 0.1, garbled);
@@ -226,8 +227,8 @@ TEST(HttpBenchStats, JsonKeysAreTheDocumentedOnes) {
   for (const auto& item : json.items()) keys.push_back(item.key());
   EXPECT_THAT(keys, ElementsAre("clients", "requests", "successful_requests", "errors", "error_counts",
                                 "generated_tokens", "short_requests", "wall_s", "tokens_per_second",
-                                "requests_per_second", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "itl_p50_ms",
-                                "itl_p90_ms", "itl_p99_ms", "e2e_p50_ms"));
+                                "requests_per_second", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms",
+                                "itl_p50_ms", "itl_p90_ms", "itl_p99_ms", "e2e_p50_ms"));
   EXPECT_EQ(json["generated_tokens"], 4);
   EXPECT_NEAR(json["itl_p50_ms"].get<double>(), 2.0, 1e-9);
 }
@@ -237,8 +238,8 @@ TEST(HttpBenchStats, PromptAndRequestBody) {
   EXPECT_EQ(repeated_word_prompt(3), "hello hello hello");
   const auto body = nlohmann::json::parse(generate_stream_body("Hi \"there\"", 16));
   EXPECT_EQ(body["inputs"], "Hi \"there\"");
-  EXPECT_EQ(body["parameters"], nlohmann::json::parse(
-                                    R"({"max_new_tokens":16,"details":false,"decoder_input_details":false})"));
+  EXPECT_EQ(body["parameters"],
+            nlohmann::json::parse(R"({"max_new_tokens":16,"details":false,"decoder_input_details":false})"));
 }
 
 // --- plot ---
@@ -254,7 +255,8 @@ TEST(HttpBenchPlot, ScriptDrawsBothPanels) {
   EXPECT_THAT(*script, HasSubstr("set multiplot layout 1,2 title 'tgi bench ''x'''\n"));
   EXPECT_THAT(*script, HasSubstr("set xlabel 'concurrent clients'\nset ylabel 'throughput (tokens/s)'\n"));
   EXPECT_THAT(*script, HasSubstr("plot $levels using 1:2:xtic(1) with linespoints"));
-  EXPECT_THAT(*script, HasSubstr("set xlabel 'throughput (tokens/s)'\nset ylabel 'inter-token latency p50 (ms)'\n"));
+  EXPECT_THAT(*script,
+              HasSubstr("set xlabel 'throughput (tokens/s)'\nset ylabel 'inter-token latency p50 (ms)'\n"));
   EXPECT_THAT(*script, HasSubstr("plot $levels using 2:3 with linespoints"));
   EXPECT_THAT(*script, HasSubstr("unset multiplot\nset output\n"));
 
@@ -328,15 +330,19 @@ class ScriptedServer {
   std::thread thread_;
 };
 
-std::string chunk(const std::string& bytes) { return fmt::format("{:x}\r\n{}\r\n", bytes.size(), bytes); }
+std::string chunk(const std::string& bytes) {
+  return fmt::format("{:x}\r\n{}\r\n", bytes.size(), bytes);
+}
 
 TEST(HttpBenchClient, StreamsEventsAsTheyArriveAndReusesTheConnection) {
-  const std::string head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+  const std::string head =
+      "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
   const std::string refusal = R"({"error":"bad input","error_type":"validation"})";
   // Connection 1 serves two requests, then closes: the third request finds it closed and is
   // retried on connection 2.
   ScriptedServer server({
-      {{head + chunk("data: {\"index\":1}\n\n"), chunk("data: {\"ind"), chunk("ex\":2}\n\n:\n\n") + "0\r\n\r\n"},
+      {{head + chunk("data: {\"index\":1}\n\n"), chunk("data: {\"ind"),
+        chunk("ex\":2}\n\n:\n\n") + "0\r\n\r\n"},
        {fmt::format("HTTP/1.1 422 Unprocessable Entity\r\ncontent-type: application/json\r\n"
                     "content-length: {}\r\n\r\n{}",
                     refusal.size(), refusal)}},
