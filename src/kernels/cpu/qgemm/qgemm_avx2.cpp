@@ -73,8 +73,12 @@ struct Q4_0 {
   static Row prepare(const std::byte*, int64_t) { return {}; }
   static void step(const std::byte* row, int64_t unit, int, const Row&, __m256i* w, __m256* scale) {
     const std::byte* b = row + unit * kQ4_0Bytes;
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2));
-    const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1);
+    // The 16 code bytes in both halves (one broadcast load), the upper half shifted right by a
+    // nibble: low nibbles give elements 0-15, high nibbles 16-31. One op fewer per row and block
+    // than shifting a copy and inserting it, on a GEMV that is compute-bound on AVX2.
+    const __m256i both = _mm256_srlv_epi32(
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2))),
+        _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
     *w = _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
     *scale = _mm256_set1_ps(half(b));
   }
