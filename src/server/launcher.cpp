@@ -25,6 +25,7 @@
 #include "server/http_server.h"
 #include "server/log_format.h"
 #include "server/model_tokenizer.h"
+#include "server/shutdown_signal.h"
 #include "server/startup_gate.h"
 #include "server/startup_summary.h"
 #include "tokenizer/tokenizer.h"
@@ -60,13 +61,9 @@ std::optional<std::string> find_chat_template(const std::filesystem::path& dir, 
 }  // namespace
 
 int run_server(const LaunchOptions& o) {
-  // Block the shutdown signals before any thread starts, so every thread inherits the mask and
-  // only the sigwait below receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Before any thread starts, so every thread inherits the blocked mask: SIGINT/SIGTERM end a
+  // start-up at once and drain a running server.
+  ShutdownSignal shutdown_signal;
 
   configure_logging(o.json_output);
   if (!o.model_id) {
@@ -331,8 +328,8 @@ int run_server(const LaunchOptions& o) {
   log_startup_summary(summary);
   spdlog::info("Connected: serving {} on http://{}:{}", config.model.model_id, o.hostname, http.port());
 
-  int received = 0;
-  sigwait(&signals, &received);
+  shutdown_signal.mark_ready();
+  const int received = shutdown_signal.wait();
   spdlog::info("Received {}: stopping (finishing in-flight requests, up to {} s)",
                received == SIGTERM ? "SIGTERM" : "SIGINT", o.graceful_termination_timeout);
   http.stop_accepting();

@@ -54,5 +54,34 @@ listening=$(grep -n "Listening on" "$WORK_DIR/server.log" | cut -d: -f1)
 ready=$(grep -n "Ready in" "$WORK_DIR/server.log" | cut -d: -f1)
 check "the port was bound before the model was ready" "$([[ -n $listening && -n $ready && $listening -lt $ready ]] && echo yes)" "yes"
 
+stop_server
+
+# SIGTERM during a load ends the process at once (the load itself is still blocked on the pipe).
+mkfifo "$model/held.json" && rm "$model/chat_template.json" && mv "$model/held.json" "$model/chat_template.json"
+released=no
+PORT="$(free_port)"
+BASE="http://127.0.0.1:$PORT"
+"$TGI_BINARY" serve --model-id "$model" --hostname 127.0.0.1 --port "$PORT" --prometheus-port 0 \
+  --max-total-tokens 512 --max-batch-total-tokens 8192 >"$WORK_DIR/server2.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 300); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "$BASE/health" || true) == 503 ]] && break
+  sleep 0.05
+done
+kill -TERM "$SERVER_PID"
+exited=no
+for _ in $(seq 1 100); do
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then exited=yes; break; fi
+  sleep 0.05
+done
+check "SIGTERM while loading stops the server at once" "$exited" "yes"
+if [[ $exited == yes ]]; then
+  wait "$SERVER_PID" && code=0 || code=$?
+  check "and it exits 0" "$code" "0"
+  SERVER_PID=""
+  released=yes  # nobody reads the pipe any more
+fi
+check_contains "the log says why" "$(cat "$WORK_DIR/server2.log")" "Received SIGTERM while loading the model: exiting"
+
 [[ $FAILURES -eq 0 ]] || { echo "$FAILURES failure(s)"; exit 1; }
 echo "all startup checks passed"
