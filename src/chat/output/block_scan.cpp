@@ -20,6 +20,16 @@ size_t skip_spaces(std::string_view text, size_t pos) {
   return pos;
 }
 
+bool skip_closing_fence(std::string_view text, size_t& pos, bool at_end) {
+  const size_t p = skip_spaces(text, pos);
+  bool partial = false;
+  if (starts_with_marker(text.substr(p), "```", &partial)) {
+    pos = p + 3;
+    return true;
+  }
+  return !((partial || p == text.size()) && !at_end);
+}
+
 BlockScan finish_block(BlockScan scan, std::string_view text, size_t pos, std::string_view close,
                        bool at_end) {
   using S = BlockScan::Status;

@@ -45,6 +45,9 @@ BlockScan ended(BlockScan scan, BlockScan::Status status, size_t end);
 // has ended, the block is invalid at `at`.
 BlockScan undecided(BlockScan scan, bool at_end, size_t at);
 size_t skip_spaces(std::string_view text, size_t pos);
+// Consumes, after spaces, the ``` that closes a fenced block's calls at `pos`. False when the text
+// so far may still be opening it (wait for more); true otherwise, `pos` past the fence if present.
+bool skip_closing_fence(std::string_view text, size_t& pos, bool at_end);
 // How a block's close marker (or its absence) ends a block whose calls end at `pos`.
 BlockScan finish_block(BlockScan scan, std::string_view text, size_t pos, std::string_view close,
                        bool at_end);

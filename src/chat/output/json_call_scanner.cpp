@@ -259,14 +259,7 @@ BlockScan scan_json_call_block(std::string_view text, const OutputFormat& format
     if (text[pos] == '{') continue;
     break;
   }
-  if (fenced) {
-    size_t p = skip_spaces(text, pos);
-    if (starts_with_marker(text.substr(p), "```", &partial)) {
-      pos = p + 3;
-    } else if ((partial || p == text.size()) && !at_end) {
-      return scan;
-    }
-  }
+  if (fenced && !skip_closing_fence(text, pos, at_end)) return scan;
   // An unmarked block has no close marker: it ends with its calls.
   return finish_block(std::move(scan), text, pos, shape_mode ? std::string_view() : format.block_close,
                       at_end);

@@ -97,14 +97,7 @@ BlockScan scan_name_then_json_block(std::string_view text, const OutputFormat& f
   call.arguments = std::string(text.substr(pos, args.end - pos));
   call.arguments_complete = true;
   pos = args.end;
-  if (fenced) {
-    size_t p = skip_spaces(text, pos);
-    if (starts_with_marker(text.substr(p), "```", &partial)) {
-      pos = p + 3;
-    } else if ((partial || p == text.size()) && !at_end) {
-      return scan;
-    }
-  }
+  if (fenced && !skip_closing_fence(text, pos, at_end)) return scan;
   return finish_block(std::move(scan), text, pos, format.block_close, at_end);
 }
 
