@@ -555,28 +555,32 @@ void apply_top_k(std::span<float> logits, int32_t k) {
   scatter_candidates(candidates, logits);
 }
 
-void apply_top_p(std::span<float> logits, float p) {
-  if (p >= 1.0f) return;
+namespace {
+
+// A full-row filter is its candidate filter between a gather and a scatter.
+template <typename CandidateFilter>
+void filter_row(std::span<float> logits, CandidateFilter filter) {
   CandidateTokens candidates;
   gather_candidates(logits, candidates);
-  apply_top_p(candidates, p);
+  filter(candidates);
   scatter_candidates(candidates, logits);
+}
+
+}  // namespace
+
+void apply_top_p(std::span<float> logits, float p) {
+  if (p >= 1.0f) return;
+  filter_row(logits, [p](CandidateTokens& c) { apply_top_p(c, p); });
 }
 
 void apply_typical_p(std::span<float> logits, float p) {
   if (p >= 1.0f) return;
-  CandidateTokens candidates;
-  gather_candidates(logits, candidates);
-  apply_typical_p(candidates, p);
-  scatter_candidates(candidates, logits);
+  filter_row(logits, [p](CandidateTokens& c) { apply_typical_p(c, p); });
 }
 
 void apply_min_p(std::span<float> logits, float min_p) {
   if (min_p <= 0.0f) return;
-  CandidateTokens candidates;
-  gather_candidates(logits, candidates);
-  apply_min_p(candidates, min_p);
-  scatter_candidates(candidates, logits);
+  filter_row(logits, [min_p](CandidateTokens& c) { apply_min_p(c, min_p); });
 }
 
 // --- reductions ----------------------------------------------------------------------------
