@@ -49,7 +49,8 @@ void add_serve_command(CLI::App& app) {
   option(cmd, "max-total-tokens", o->max_total_tokens, "Maximum prompt + generated tokens per request");
   option(cmd, "waiting-served-ratio", o->waiting_served_ratio, "Non-chunking backpressure ratio")->capture_default_str();
   option(cmd, "max-batch-prefill-tokens", o->max_batch_prefill_tokens, "Prompt tokens per step");
-  option(cmd, "max-batch-total-tokens", o->max_batch_total_tokens, "KV cache budget in tokens (default: from memory)");
+  option(cmd, "max-batch-total-tokens", o->max_batch_total_tokens,
+         "KV cache budget in tokens (default: 16 sequences x the context, within half the free memory)");
   option(cmd, "max-waiting-tokens", o->max_waiting_tokens, "Decode steps before forcing admission")->capture_default_str();
   option(cmd, "max-batch-size", o->max_batch_size, "Maximum sequences per step");
   option(cmd, "cuda-graphs", o->cuda_graphs, "CUDA graph batch sizes (no effect on CPU)");

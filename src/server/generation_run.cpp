@@ -29,7 +29,7 @@ struct RunState {
     RequestLogRecord record;
     record.span = label.stream ? "generate_stream" : "generate";
     record.route = label.route;
-    record.request_id = label.request_id.empty() ? request.engine_request.request_id : label.request_id;
+    record.request_id = label.request_id;
     record.total_seconds = std::chrono::duration<double>(Clock::now() - arrival).count();
     record.validation_seconds = std::chrono::duration<double>(queued - arrival).count();
     record.input_tokens = request.input_length;

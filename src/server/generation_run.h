@@ -29,8 +29,7 @@ struct GenerationObserver {
 
 using Clock = std::chrono::steady_clock;
 
-// Where a run comes from, for its log line. Empty fields are left out of the line; without a
-// request_id the engine request's own (GenerationRequest::request_id) is used.
+// Where a run comes from, for its log line. Empty fields are left out of the line.
 struct GenerationLabel {
   std::string route;       // e.g. "/v1/chat/completions"
   std::string request_id;  // HttpRequest::request_id
@@ -40,6 +39,6 @@ struct GenerationLabel {
 // Submits and wires everything up; every observer call happens later, on `channel`'s strand.
 void start_generation(Backend& backend, std::shared_ptr<Metrics> metrics, ValidatedRequest request,
                       ConcurrencyLimit::Permit permit, std::shared_ptr<ResponseChannel> channel,
-                      GenerationObserver observer, Clock::time_point arrival, GenerationLabel label = {});
+                      GenerationObserver observer, Clock::time_point arrival, GenerationLabel label);
 
 }  // namespace tgi::server

@@ -212,11 +212,12 @@ int run_server(const LaunchOptions& o) {
   if (tokenizer->config().model_max_length)
     context = std::min<int64_t>(context, static_cast<int64_t>(*tokenizer->config().model_max_length));
   if (o.max_total_tokens) context = *o.max_total_tokens;
+  const size_t kv_bytes_per_token = (*loaded)->kv_bytes_per_token();
   if (!o.max_batch_total_tokens) {
     auto tokens =
         engine::default_kv_tokens(context, o.max_batch_size.value_or(engine::kDefaultKvSequences),
                                   engine_config.kv_cache_memory_fraction, engine::available_memory_bytes(),
-                                  (*loaded)->kv_bytes_per_token(), engine_config.block_size);
+                                  kv_bytes_per_token, engine_config.block_size);
     if (!tokens.ok()) {
       spdlog::error("cannot size the KV cache: {}", tokens.error().message);
       return 1;
@@ -226,7 +227,6 @@ int run_server(const LaunchOptions& o) {
       engine_config.max_batch_prefill_tokens =
           std::min(engine_config.max_batch_prefill_tokens, engine_config.max_batch_total_tokens);
   }
-  const size_t kv_bytes_per_token = (*loaded)->kv_bytes_per_token();
   auto created = engine::Engine::create(std::move(*loaded), tokenizer, engine_config);
   if (!created.ok()) {
     spdlog::error("cannot start the engine: {}", created.error().message);
@@ -234,9 +234,6 @@ int run_server(const LaunchOptions& o) {
   }
   std::shared_ptr<engine::Engine> engine = std::move(*created);
   const int64_t kv_budget = engine->max_total_tokens_budget();
-  spdlog::info("KV cache budget: {} tokens ({:.2f} GiB reserved, touched only as requests fill it)",
-               kv_budget,
-               static_cast<double>(kv_budget) * static_cast<double>(kv_bytes_per_token) / (1 << 30));
 
   // Limits: TGI's defaults (§5.6) — max_total_tokens from the KV budget, position limit and
   // tokenizer limit; max_input_tokens one less.
