@@ -111,11 +111,15 @@ TEST(Engine, MoreLongGenerationsThanTheCacheHoldsAllCompleteCorrectly) {
   std::mt19937 rng(5);
   std::vector<std::vector<int32_t>> prompts;
   std::vector<std::unique_ptr<EventCollector>> events;
+  // The first forward waits until all ten are queued, so they compete for the cache however fast
+  // the engine runs (a fast sampler once let them finish one by one, never preempting).
+  h.fake->hold_forwards = true;
   for (int i = 0; i < 10; ++i) {
     prompts.push_back(random_prompt(rng, 8));
     events.push_back(std::make_unique<EventCollector>());
     ASSERT_TRUE(h.engine->submit(greedy_request(prompts[i], 40), events[i]->sink()).ok());
   }
+  h.fake->hold_forwards = false;
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(events[i]->wait());
     EXPECT_EQ(events[i]->token_ids(), reference_greedy(prompts[i], 40, kVocab)) << "request " << i;
