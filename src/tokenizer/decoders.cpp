@@ -19,6 +19,9 @@ class SequenceDecoder final : public Decoder {
   void decode_chain(std::vector<std::string>& tokens) const override {
     for (const auto& p : parts_) p->decode_chain(tokens);
   }
+  void decode_chain_raw(std::vector<std::string>& tokens) const override {
+    for (const auto& p : parts_) p->decode_chain_raw(tokens);
+  }
 
  private:
   std::vector<std::unique_ptr<Decoder>> parts_;
@@ -27,6 +30,10 @@ class SequenceDecoder final : public Decoder {
 class ByteLevelDecoder final : public Decoder {
  public:
   void decode_chain(std::vector<std::string>& tokens) const override {
+    decode_chain_raw(tokens);
+    tokens[0] = utf8::repair(tokens[0]);
+  }
+  void decode_chain_raw(std::vector<std::string>& tokens) const override {
     std::string bytes;
     for (const auto& t : tokens) {
       const size_t mark = bytes.size();
@@ -44,19 +51,23 @@ class ByteLevelDecoder final : public Decoder {
         bytes += t;
       }
     }
-    tokens.assign(1, utf8::repair(bytes));
+    tokens.assign(1, std::move(bytes));
   }
 };
 
 class ByteFallbackDecoder final : public Decoder {
  public:
-  void decode_chain(std::vector<std::string>& tokens) const override {
+  void decode_chain(std::vector<std::string>& tokens) const override { decode(tokens, /*repair=*/true); }
+  void decode_chain_raw(std::vector<std::string>& tokens) const override { decode(tokens, /*repair=*/false); }
+
+ private:
+  static void decode(std::vector<std::string>& tokens, bool repair) {
     std::vector<std::string> out;
     out.reserve(tokens.size());
     std::string pending;
     auto flush = [&] {
       if (pending.empty()) return;
-      if (utf8::is_valid(pending)) {
+      if (!repair || utf8::is_valid(pending)) {
         out.push_back(pending);
       } else {
         for (size_t i = 0; i < pending.size(); ++i) out.emplace_back(utf8::kReplacementUtf8);
@@ -75,7 +86,6 @@ class ByteFallbackDecoder final : public Decoder {
     tokens = std::move(out);
   }
 
- private:
   static int hex(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;

@@ -11,7 +11,13 @@
 namespace tgi::tokenizer {
 
 Tokenizer::Tokenizer(std::unique_ptr<TokenizerPipeline> pipeline, TokenizerConfig config)
-    : pipeline_(std::move(pipeline)), config_(std::move(config)) {}
+    : pipeline_(std::move(pipeline)), config_(std::move(config)) {
+  // Added tokens whose content is also in the model's vocab share its id.
+  size_t overlapping = 0;
+  for (const auto& [content, id] : pipeline_->added.ids_by_content())
+    if (pipeline_->model->token_to_id(content)) ++overlapping;
+  vocab_size_ = static_cast<int32_t>(pipeline_->model->vocab_size() + pipeline_->added.size() - overlapping);
+}
 Tokenizer::~Tokenizer() = default;
 
 namespace {
@@ -181,10 +187,7 @@ std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
 }
 
 int32_t Tokenizer::vocab_size() const {
-  size_t overlapping = 0;
-  for (const auto& [content, id] : pipeline_->added.ids_by_content())
-    if (pipeline_->model->token_to_id(content)) ++overlapping;
-  return static_cast<int32_t>(pipeline_->model->vocab_size() + pipeline_->added.size() - overlapping);
+  return vocab_size_;
 }
 
 bool Tokenizer::is_special(int32_t id) const {

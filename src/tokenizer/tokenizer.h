@@ -86,6 +86,7 @@ class Tokenizer {
   Tokenizer(std::unique_ptr<TokenizerPipeline> pipeline, TokenizerConfig config);
   std::unique_ptr<TokenizerPipeline> pipeline_;
   TokenizerConfig config_;
+  int32_t vocab_size_ = 0;
 };
 
 }  // namespace tgi::tokenizer
