@@ -1,0 +1,45 @@
+#pragma once
+// JSON Schema -> Grammar. The output of the grammar is always a valid JSON text that validates
+// against the schema (draft 2020-12 semantics, with the older drafts' keywords by `$schema`);
+// a schema we cannot enforce completely is refused with a kValidation error that names the
+// keyword and its JSON pointer. Never fails open.
+//
+// Choices that narrow what is generated but never admit an invalid instance:
+// - properties are generated in the schema's order (declared ones first, in `properties` order,
+//   then any others the schema allows);
+// - strings use one spelling per character (escapes only where JSON requires them);
+// - white space between tokens is bounded (see JsonWhitespace).
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "grammar/grammar.h"
+
+namespace tgi::grammar {
+
+enum class JsonWhitespace {
+  kCompact,  // no white space at all
+  kBounded,  // between tokens: nothing, one space, or a newline and up to max_indent spaces/tabs
+};
+
+struct JsonSchemaOptions {
+  JsonWhitespace whitespace = JsonWhitespace::kBounded;
+  uint32_t max_indent = 20;
+  uint32_t max_schema_depth = 128;       // nesting of subschemas while compiling
+  uint32_t max_ref_expansions = 10'000;  // $ref resolutions in one compile
+  GrammarLimits limits;
+};
+
+// Adds the grammar of `schema` to `builder` and returns the symbol deriving exactly the JSON texts
+// (without surrounding white space) that validate. `schema` is the document `$ref`s resolve in.
+// The schema is an ordered_json because the order of `properties` is the generation order.
+Result<Symbol> add_json_schema(GrammarBuilder& builder, const nlohmann::ordered_json& schema,
+                               const JsonSchemaOptions& options = {});
+
+// A whole grammar: optional bounded white space, the value, optional bounded white space.
+Result<Grammar> compile_json_schema(const nlohmann::ordered_json& schema,
+                                    const JsonSchemaOptions& options = {});
+
+}  // namespace tgi::grammar
