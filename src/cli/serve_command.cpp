@@ -77,7 +77,8 @@ void add_serve_command(CLI::App& app) {
   option(cmd, "ngrok-authtoken", o->ngrok_authtoken, "Not supported");
   option(cmd, "ngrok-edge", o->ngrok_edge, "Not supported");
   option(cmd, "tokenizer-config-path", o->tokenizer_config_path, "Alternative tokenizer_config.json (chat template)");
-  flag(cmd, "disable-grammar-support", o->disable_grammar_support, "Reject grammar requests (they are always rejected in this build)");
+  flag(cmd, "disable-grammar-support", o->disable_grammar_support,
+       "Reject every structured-output request (grammar, response_format, forced tool calls) with a 422");
   cmd->add_flag("-e,--env", o->env, "Print the runtime environment");
   option(cmd, "max-client-batch-size", o->max_client_batch_size, "Maximum prompts per /v1/completions")->capture_default_str();
   option(cmd, "lora-adapters", o->lora_adapters, "LoRA adapters (not supported by this build)");

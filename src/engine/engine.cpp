@@ -21,8 +21,11 @@
 #include "engine/sequence.h"
 #include "engine/stop_sequence_matcher.h"
 #include "engine/token_sampler.h"
+#include "grammar/grammar_matcher.h"
+#include "grammar/token_trie.h"
 #include "model/causal_lm.h"
 #include "tokenizer/incremental_decoder.h"
+#include "tokenizer/token_bytes.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tgi::engine {
@@ -45,6 +48,7 @@ struct SequenceState : Sequence {
   std::optional<tokenizer::IncrementalDecoder> stream_decoder;  // skip_special: streamed text
   std::optional<tokenizer::IncrementalDecoder> token_decoder;   // per-token text for details
   StopSequenceMatcher stop_matcher;
+  std::optional<grammar::GrammarMatcher> grammar_matcher;  // set when the request has a grammar
   bool wants_prompt_logprobs = false;
   std::vector<float> prompt_logprobs;  // [prompt_len], filled while prefilling with kAll
   int32_t generated = 0;
@@ -101,6 +105,19 @@ struct Engine::Impl {
   std::vector<int32_t> token_ids, positions;
   std::vector<model::SequenceInBatch> rows;
   EngineStats loop_stats;  // counters accumulated by the loop, published each step
+  // Structured output: the vocabulary as a byte trie, built on the first constrained request.
+  std::unique_ptr<grammar::TokenTrie> trie;
+  std::vector<std::string> vocabulary_bytes;  // what each token adds to the output
+  // Lexeme masks per compiled grammar, shared by every request that uses it (the server's
+  // grammar cache hands equal constraints the same Grammar). Holding the grammar keeps the key
+  // unique; the map is emptied when it grows past a bound.
+  struct GrammarMasks {
+    std::shared_ptr<const grammar::Grammar> grammar;
+    grammar::LexemeMaskCache cache;
+  };
+  std::unordered_map<const grammar::Grammar*, std::unique_ptr<GrammarMasks>> grammar_masks;
+  grammar::LexemeMaskCache& masks_for(const std::shared_ptr<const grammar::Grammar>& g);
+  grammar::TokenBitmask allowed_tokens;
 
   void run_loop();
   bool take_inbox(bool block);
@@ -108,6 +125,14 @@ struct Engine::Impl {
   void run_step();
   void process_outputs(const StepPlan& plan, const std::vector<model::SequenceInBatch>& rows);
   void sample_and_emit(SequenceState& seq, std::span<float> row);
+  // Leaves finite logits only on the tokens the sequence's grammar allows next (EOS exactly
+  // when the output is complete). False when no token at all may follow.
+  bool mask_by_grammar(SequenceState& seq, std::span<float> row);
+  const grammar::TokenTrie& token_trie();
+  const std::string& token_bytes_of(int32_t id) const {
+    static const std::string kNone;
+    return id >= 0 && static_cast<size_t>(id) < vocabulary_bytes.size() ? vocabulary_bytes[id] : kNone;
+  }
   void finish_sequence(SequenceState& seq, FinishReason reason);
   void fail_request(RequestState& request, Error error);
   void emit(RequestState& request, TokenEvent&& event);
@@ -265,6 +290,7 @@ void Engine::Impl::admit_to_queue(std::unique_ptr<RequestState> state) {
     seq->wants_prompt_logprobs = req.decoder_input_details && c == 0;
     seq->skip_prefix_lookup = seq->wants_prompt_logprobs;
     if (seq->wants_prompt_logprobs) seq->prompt_logprobs.assign(seq->prompt_len, kNaN);
+    if (req.grammar) seq->grammar_matcher.emplace(*req.grammar);
     if (tokenizer) {
       seq->stream_decoder.emplace(*tokenizer, /*skip_special_tokens=*/true);
       seq->token_decoder.emplace(*tokenizer, /*skip_special_tokens=*/false);
@@ -462,7 +488,62 @@ TokenInfo Engine::Impl::token_info(int32_t id, float logprob) const {
   return info;
 }
 
+const grammar::TokenTrie& Engine::Impl::token_trie() {
+  if (!trie) {
+    if (tokenizer) vocabulary_bytes = tokenizer::token_bytes(*tokenizer);
+    for (int32_t id : eos_ids)  // the end is decided apart from the bytes
+      if (id >= 0 && static_cast<size_t>(id) < vocabulary_bytes.size()) vocabulary_bytes[id].clear();
+    trie = std::make_unique<grammar::TokenTrie>(vocabulary_bytes);
+  }
+  return *trie;
+}
+
+grammar::LexemeMaskCache& Engine::Impl::masks_for(const std::shared_ptr<const grammar::Grammar>& g) {
+  constexpr size_t kMaxGrammars = 64;
+  auto it = grammar_masks.find(g.get());
+  if (it == grammar_masks.end()) {
+    // Masks of grammars no request uses any more go first.
+    if (grammar_masks.size() >= kMaxGrammars) {
+      std::erase_if(grammar_masks, [](const auto& entry) { return entry.second->grammar.use_count() == 1; });
+      if (grammar_masks.size() >= kMaxGrammars) grammar_masks.clear();
+    }
+    it = grammar_masks.emplace(g.get(), std::make_unique<GrammarMasks>(GrammarMasks{g, {}})).first;
+  }
+  return it->second->cache;
+}
+
+bool Engine::Impl::mask_by_grammar(SequenceState& seq, std::span<float> row) {
+  grammar::GrammarMatcher& matcher = *seq.grammar_matcher;
+  const grammar::TokenTrie& vocabulary = token_trie();
+  vocabulary.fill_allowed(matcher, allowed_tokens, masks_for(seq.request->request.grammar));
+  const bool complete = matcher.accepting();
+  constexpr float kMasked = -std::numeric_limits<float>::infinity();
+  std::vector<std::pair<int32_t, float>> eos_logits;
+  for (int32_t id : eos_ids)
+    if (id >= 0 && static_cast<size_t>(id) < row.size()) eos_logits.emplace_back(id, row[id]);
+  const std::vector<uint64_t>& words = allowed_tokens.words();
+  const size_t known = std::min(row.size(), vocabulary.vocab_size());
+  bool any = false;
+  for (size_t w = 0; w * 64 < known; ++w) {
+    const uint64_t bits = words[w];
+    if (bits != 0) any = true;
+    if (bits == ~uint64_t{0}) continue;
+    const size_t end = std::min(known, w * 64 + 64);
+    for (size_t i = w * 64; i < end; ++i)
+      if (((bits >> (i & 63)) & 1) == 0) row[i] = kMasked;
+  }
+  for (size_t i = known; i < row.size(); ++i) row[i] = kMasked;
+  for (const auto& [id, logit] : eos_logits) row[id] = complete ? logit : kMasked;
+  return any || (complete && !eos_logits.empty());
+}
+
 void Engine::Impl::sample_and_emit(SequenceState& seq, std::span<float> row) {
+  if (seq.grammar_matcher && !mask_by_grammar(seq, row)) {
+    // The vocabulary cannot spell any continuation the grammar allows (or the grammar is complete
+    // and the model has no EOS token): end here rather than emit an unconstrained token.
+    finish_sequence(seq, seq.grammar_matcher->accepting() ? FinishReason::kEosToken : FinishReason::kLength);
+    return;
+  }
   const SampledToken sampled = seq.sampler.next(row, seq.tokens, seq.prompt_len);
   seq.tokens.push_back(sampled.id);
   ++seq.generated;
@@ -484,13 +565,23 @@ void Engine::Impl::sample_and_emit(SequenceState& seq, std::span<float> row) {
   }
 
   const StoppingParams& stopping = seq.request->request.stopping;
+  const bool is_eos = eos_ids.count(sampled.id) > 0;
+  // A constrained output also ends when its grammar allows nothing more (EOS would be forced).
+  bool grammar_complete = false;
+  if (seq.grammar_matcher && !is_eos) {
+    const std::string& bytes = token_bytes_of(sampled.id);
+    seq.grammar_matcher->push_bytes(bytes);  // allowed by the mask, so it always fits
+    grammar_complete = !seq.grammar_matcher->can_continue();
+  }
   std::optional<FinishReason> reason;
   if (seq.generated >= stopping.max_new_tokens) {
     reason = FinishReason::kLength;
-  } else if (!stopping.ignore_eos && eos_ids.count(sampled.id)) {
+  } else if (is_eos && (!stopping.ignore_eos || seq.grammar_matcher)) {
     reason = FinishReason::kEosToken;
   } else if (seq.stop_matcher.stopped()) {
     reason = FinishReason::kStopSequence;
+  } else if (grammar_complete) {
+    reason = FinishReason::kEosToken;
   }
   if (reason && seq.stream_decoder) {
     // Release an incomplete character the decoder was holding (replacement characters).

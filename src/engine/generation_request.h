@@ -2,10 +2,13 @@
 // What the server hands the engine: token ids plus validated parameters (TGI names, spec §1.3).
 // The server has already validated every field; the engine trusts these values.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "grammar/grammar.h"
 
 namespace tgi::engine {
 
@@ -38,6 +41,9 @@ struct GenerationRequest {
   int32_t top_n_tokens = 0;        // alternatives reported per generated token
   bool decoder_input_details = false;  // prompt logprobs
   int32_t best_of = 1;
+  // Structured output: every generated token keeps the text a prefix of one of this grammar's
+  // sentences, and EOS is allowed exactly when the text is a whole sentence.
+  std::shared_ptr<const grammar::Grammar> grammar;
 };
 
 }  // namespace tgi::engine

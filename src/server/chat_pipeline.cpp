@@ -101,7 +101,8 @@ void Api::run_chat(const HttpRequest& request, const nlohmann::ordered_json& bod
   run->outcomes.resize(chat.n);
   run->held.resize(chat.n);
 
-  const GenerateParameters parameters = chat_parameters(chat);
+  GenerateParameters parameters = chat_parameters(chat);
+  parameters.constraint = plan->forced_tool_calls;
   run->stops = parameters.stop;
   metrics_->request_count.fetch_add(1);  // the internal generation, as TGI counts it
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "grammar/tool_call_grammar.h"
 #include "server/json_fields.h"
 
 namespace tgi::server {
@@ -412,6 +413,14 @@ Result<ChatPromptPlan> plan_chat_prompt(const ChatRequest& request, const ChatTr
       }
     }
   }
+  if (!plan.active_tools.empty() && choice != "auto") {
+    std::vector<grammar::ForcedTool> forced;
+    for (const auto& tool : plan.active_tools)
+      forced.push_back(grammar::ForcedTool{tool.name, tool.parameters});
+    plan.forced_tool_calls = grammar::ConstraintSpec{
+        grammar::ConstraintKind::kToolCalls,
+        grammar::tool_calls_spec_text(forced, request.parallel_tool_calls && choice == "required")};
+  }
   plan.prompt.messages = std::move(messages);
   plan.prompt.template_kwargs = request.chat_template_kwargs;
   return plan;
@@ -458,6 +467,10 @@ Result<CompletionRequest> parse_completion_request(const json& body) {
   TGI_ASSIGN_OR_RETURN(auto n, read_field<uint32_t>(body, "", "n"));
   r.n = n.value_or(1);
   if (r.n == 0) return shape_error("n", "invalid value: integer `0`, expected at least one choice");
+  TGI_ASSIGN_OR_RETURN(r.response_format, read_field<json>(body, "", "response_format"));
+  if (r.response_format && r.response_format->is_object() &&
+      r.response_format->value("type", json()) == "text")
+    r.response_format.reset();
   TGI_ASSIGN_OR_RETURN(r.logprobs, read_field<uint32_t>(body, "", "logprobs"));
   if (r.logprobs && *r.logprobs > 5)
     return shape_error("logprobs",
@@ -482,6 +495,7 @@ GenerateParameters completion_parameters(const CompletionRequest& r) {
   p.details = true;
   if (r.logprobs && *r.logprobs > 0) p.top_n_tokens = r.logprobs;
   if (r.model && *r.model != "tgi") p.adapter_id = r.model;
+  p.grammar = r.response_format;
   return p;
 }
 

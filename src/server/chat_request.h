@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "grammar/constraint.h"
 #include "server/backend.h"
 #include "server/generate_request.h"
 
@@ -64,6 +65,9 @@ struct ChatPromptPlan {
   std::vector<ChatTool> active_tools;  // empty: plain chat
   bool native_tools = false;           // the model answers in its own tool-call syntax
   std::optional<std::string> continue_final;  // content of a trailing assistant message
+  // tool_choice "required" or a named tool: the output is forced to be a call (or, with
+  // parallel_tool_calls, a list of calls) of the active tools, arguments valid for each schema.
+  std::optional<grammar::ConstraintSpec> forced_tool_calls;
 };
 Result<ChatPromptPlan> plan_chat_prompt(const ChatRequest& request, const ChatTraits& traits);
 
@@ -85,6 +89,7 @@ struct CompletionRequest {
   std::optional<std::vector<std::string>> stop;
   uint32_t n = 1;
   std::optional<uint32_t> logprobs;  // top alternatives per token (0-5), OpenAI's legacy shape
+  std::optional<nlohmann::ordered_json> response_format;  // a GrammarType (grammar_request.h)
 };
 
 Result<CompletionRequest> parse_completion_request(const nlohmann::ordered_json& body);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "server/grammar_request.h"
 #include "server/json_fields.h"
 
 namespace tgi::server {
@@ -131,7 +132,15 @@ Result<ValidatedRequest> validate_generate(const std::string& inputs, const Gene
   if (input_length > limits.max_input_tokens)
     return invalid(fmt::format("`inputs` must have less than {} tokens. Given: {}", limits.max_input_tokens,
                                input_length));
-  if (p.grammar && !limits.grammar_supported) return invalid("grammar is not supported");
+  if ((p.grammar || p.constraint) && !limits.grammar_supported) return invalid("grammar is not supported");
+  std::shared_ptr<const grammar::Grammar> constraint;
+  if (p.constraint) {
+    auto compiled = grammar::compile_constraint(*p.constraint);
+    if (!compiled.ok()) return invalid("grammar is not valid: " + compiled.error().message);
+    constraint = std::move(compiled.value());
+  } else if (p.grammar) {
+    TGI_ASSIGN_OR_RETURN(constraint, compile_grammar_type(*p.grammar));
+  }
 
   ValidatedRequest v;
   v.input_length = input_length;
@@ -163,6 +172,7 @@ Result<ValidatedRequest> validate_generate(const std::string& inputs, const Gene
   r.top_n_tokens = static_cast<int32_t>(top_n_tokens);
   r.decoder_input_details = p.decoder_input_details;
   r.best_of = static_cast<int32_t>(best_of);  // the engine runs the n candidates and picks the winner
+  r.grammar = std::move(constraint);
   return v;
 }
 

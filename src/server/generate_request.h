@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "engine/generation_request.h"
+#include "grammar/constraint.h"
 #include "server/backend.h"
 #include "server/server_config.h"
 
@@ -34,6 +35,8 @@ struct GenerateParameters {
   std::optional<uint64_t> seed;
   std::optional<uint32_t> top_n_tokens;
   std::optional<nlohmann::ordered_json> grammar;
+  // A constraint the server chose itself (a forced tool call); used instead of `grammar`.
+  std::optional<grammar::ConstraintSpec> constraint;
   std::optional<std::string> adapter_id;
   std::vector<std::pair<int32_t, float>> logit_bias;  // OpenAI's token id → bias (chat only)
 };

@@ -32,6 +32,7 @@ void Api::info(HttpRequest, Channel channel) {
   // Beyond TGI: what a client of this implementation may want to know.
   out["model_dtype"] = config_.model.dtype;
   out["max_batch_total_tokens"] = config_.model.kv_budget_tokens;
+  out["grammar_support"] = config_.limits.grammar_supported;  // off with --disable-grammar-support
   channel->send(HttpResponse{200, {{"content-type", "application/json"}}, dump(out)});
 }
 

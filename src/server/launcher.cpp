@@ -271,7 +271,7 @@ int run_server(const LaunchOptions& o) {
   config.limits.max_input_tokens = max_input;
   config.limits.max_total_tokens = max_total;
   config.limits.max_client_batch_size = o.max_client_batch_size;
-  config.limits.grammar_supported = false;
+  config.limits.grammar_supported = !o.disable_grammar_support;
   config.model.model_id = o.model_id.value_or(TGI_DEFAULT_MODEL_DIR);
   config.model.dtype = dtype;
   config.model.kv_budget_tokens = kv_budget;

@@ -14,7 +14,7 @@ struct ValidationLimits {
   int64_t max_input_tokens = 0;
   int64_t max_total_tokens = 0;
   int64_t max_client_batch_size = 4;
-  bool grammar_supported = false;  // no grammar backend yet: every grammar is rejected (§1.4 #17)
+  bool grammar_supported = true;  // --disable-grammar-support: every grammar is a 422 (§1.4 #17)
 };
 
 // What /info and the OpenAI responses say about the served model.

@@ -74,7 +74,7 @@ validation "truncate too large" '{"truncate":101}' '`truncate` must be strictly 
 validation "total tokens" '{"max_new_tokens":600}' '`inputs` tokens + `max_new_tokens` must be <= 512. Given: 1 `inputs` tokens and 600 `max_new_tokens`'
 long_input="$(printf 'hello %.0s' $(seq 1 149))hello"
 validation "input tokens" '{"max_new_tokens":1}' '`inputs` must have less than 100 tokens. Given: 150' "$long_input"
-validation "grammar" '{"grammar":{"type":"regex","value":"a+"}}' 'grammar is not supported'
+validation "grammar" '{"grammar":{"type":"regex","value":"a("}}' "grammar is not valid: regex: unbalanced '(' (at 1)"
 
 # --- overload: a best_of=2 request needs two permits, the server has one (spec §1.4) ---
 r=$(http POST /generate '{"inputs":"Hello","parameters":{"best_of":2,"do_sample":true,"max_new_tokens":2}}' "${AUTH[@]}")

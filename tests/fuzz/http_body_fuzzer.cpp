@@ -8,6 +8,7 @@
 // fuzz-sources: src/server/anthropic_routes.cpp src/server/anthropic_messages.cpp src/server/embedded_assets.cpp
 // fuzz-sources: src/server/responses_routes.cpp src/server/openai_responses_api.cpp
 // fuzz-sources: src/engine/finish_reason.cpp src/server/request_log.cpp src/server/log_format.cpp src/core/progress.cpp
+// fuzz-sources: src/server/grammar_request.cpp
 // clang-format on
 // libFuzzer harness: request bodies through the real routing, parsing and validation of every POST
 // route, with a scripted backend that generates a few tokens. Input: the route's path, a newline,
@@ -27,6 +28,7 @@
 
 #include "../unit/server/word_tokens.h"
 #include "chat/output/output_format.h"
+#include "grammar/constraint.h"  // links tgi_grammar: grammars, schemas and tool calls compile here
 #include "server/api.h"
 
 namespace {
