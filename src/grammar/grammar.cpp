@@ -1,6 +1,8 @@
 #include "grammar/grammar.h"
 
 #include <algorithm>
+#include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "grammar/grammar_matcher.h"
@@ -9,7 +11,7 @@ namespace tgi::grammar {
 
 bool Grammar::symbol_nullable(Symbol symbol) const {
   if (symbol.is_rule()) return nullable(symbol.index());
-  const LexemeDfa& dfa = lexemes_[symbol.index()];
+  const LexemeDfa& dfa = *lexemes_[symbol.index()];
   return dfa.start() != LexemeDfa::kDead && dfa.accepting(dfa.start());
 }
 
@@ -18,7 +20,7 @@ size_t Grammar::memory_bytes() const {
                  production_index_.size() * 4 + rule_first_.size() * 4 + nullable_.size();
   for (const Production& p : productions_) bytes += sizeof(Production) + p.symbols.size() * sizeof(Symbol);
   for (const std::string& name : rule_names_) bytes += sizeof(std::string) + name.capacity();
-  for (const LexemeDfa& dfa : lexemes_) bytes += dfa.memory_bytes();
+  for (const auto& dfa : lexemes_) bytes += dfa->memory_bytes();
   return bytes;
 }
 
@@ -30,6 +32,48 @@ bool Grammar::accepts(std::string_view text) const {
 bool Grammar::accepts_prefix(std::string_view text) const {
   GrammarMatcher matcher(*this);
   return matcher.push_bytes(text);
+}
+
+namespace {
+
+// Lexeme automata are shared by every grammar in the process: the same regex (a plain JSON string,
+// an integer, white space, a common key) compiles once, not once per schema. Bounded by bytes;
+// when full it starts over. Failures are not kept: they are cheap to repeat and rare.
+class SharedDfas {
+ public:
+  Result<std::shared_ptr<const LexemeDfa>> get(const Regex& regex, const std::string& spelling,
+                                               const LexemeDfaLimits& limits) {
+    const std::string key = std::to_string(limits.max_states) + ':' + spelling;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = dfas_.find(key); it != dfas_.end()) return it->second;
+    }
+    TGI_ASSIGN_OR_RETURN(LexemeDfa dfa, LexemeDfa::build(regex, limits));
+    auto shared = std::make_shared<const LexemeDfa>(std::move(dfa));
+    std::lock_guard lock(mutex_);
+    const size_t bytes = shared->memory_bytes() + key.size();
+    if (held_bytes_ + bytes > kMaxBytes) {
+      dfas_.clear();
+      held_bytes_ = 0;
+    }
+    if (dfas_.emplace(key, shared).second) held_bytes_ += bytes;
+    return std::shared_ptr<const LexemeDfa>(shared);
+  }
+
+ private:
+  static constexpr size_t kMaxBytes = size_t{128} << 20;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<const LexemeDfa>> dfas_;
+  size_t held_bytes_ = 0;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<const LexemeDfa>> GrammarBuilder::shared_lexeme_dfa(const Regex& regex,
+                                                                           const std::string& spelling,
+                                                                           const LexemeDfaLimits& limits) {
+  static SharedDfas shared;
+  return shared.get(regex, spelling, limits);
 }
 
 GrammarBuilder::GrammarBuilder(GrammarLimits limits) : limits_(limits) {}
@@ -62,6 +106,7 @@ Symbol GrammarBuilder::lexeme(const Regex& regex) {
         Error::make(ErrorKind::kValidation, "grammar too large: more than {} lexemes", limits_.max_lexemes);
   }
   lexemes_.push_back(regex);
+  lexeme_spellings_.push_back(key);
   lexeme_keys_.emplace(std::move(key), index);
   return Symbol::lexeme(index);
 }
@@ -155,16 +200,17 @@ Result<Grammar> GrammarBuilder::build(uint32_t start_rule) {
   uint64_t total_states = 0;
   g.lexemes_.reserve(lexemes_.size());
   const LexemeDfaLimits dfa_limits{limits_.max_states_per_lexeme};
-  for (const Regex& regex : lexemes_) {
-    TGI_ASSIGN_OR_RETURN(LexemeDfa dfa, LexemeDfa::build(regex, dfa_limits));
-    total_states += dfa.state_count();
+  for (size_t i = 0; i < lexemes_.size(); ++i) {
+    TGI_ASSIGN_OR_RETURN(std::shared_ptr<const LexemeDfa> dfa,
+                         shared_lexeme_dfa(lexemes_[i], lexeme_spellings_[i], dfa_limits));
+    total_states += dfa->state_count();
     if (total_states > limits_.max_lexeme_states) {
       return Error::make(ErrorKind::kValidation, "grammar too large: more than {} lexer states in all",
                          limits_.max_lexeme_states);
     }
     g.lexemes_.push_back(std::move(dfa));
   }
-  auto lexeme_live = [&](Symbol s) { return g.lexemes_[s.index()].start() != LexemeDfa::kDead; };
+  auto lexeme_live = [&](Symbol s) { return g.lexemes_[s.index()]->start() != LexemeDfa::kDead; };
 
   // Productive rules (derive at least one string). Linear: each alternative counts the rule
   // symbols it still waits on, and a rule becoming productive decrements its users' counts.

@@ -7,6 +7,7 @@
 //
 // A Grammar is immutable once built and shared between requests (compiled grammars are cached).
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -65,7 +66,7 @@ class Grammar {
   // Whether `rule` derives the empty string.
   bool nullable(uint32_t rule) const { return nullable_[rule] != 0; }
   uint32_t lexeme_count() const { return static_cast<uint32_t>(lexemes_.size()); }
-  const LexemeDfa& lexeme(uint32_t index) const { return lexemes_[index]; }
+  const LexemeDfa& lexeme(uint32_t index) const { return *lexemes_[index]; }
   // Whether `symbol` can derive "" (a nullable rule, or a lexeme whose regex matches "").
   bool symbol_nullable(Symbol symbol) const;
 
@@ -92,7 +93,8 @@ class Grammar {
   std::vector<uint32_t> production_index_;  // productions grouped by rule
   std::vector<uint32_t> rule_first_;        // rule -> first slot in production_index_ (+1 sentinel)
   std::vector<uint8_t> nullable_;
-  std::vector<LexemeDfa> lexemes_;
+  // Shared with other grammars that use the same regex (see GrammarBuilder::build).
+  std::vector<std::shared_ptr<const LexemeDfa>> lexemes_;
   std::vector<uint32_t> flat_symbols_;
   std::vector<uint32_t> production_start_;
 };
@@ -126,6 +128,12 @@ class GrammarBuilder {
   uint32_t rule_count() const { return static_cast<uint32_t>(rules_.size()); }
   const GrammarLimits& limits() const { return limits_; }
 
+  // The automaton of `regex` (whose Regex::to_string is `spelling`), from a process-wide cache:
+  // the same lexeme in another grammar (a plain string, an integer, a common key) compiles once.
+  static Result<std::shared_ptr<const LexemeDfa>> shared_lexeme_dfa(const Regex& regex,
+                                                                    const std::string& spelling,
+                                                                    const LexemeDfaLimits& limits);
+
   // Compiles every lexeme, drops what can never be part of a sentence, and checks the limits.
   // Fails (kValidation) when a limit is passed, a lexeme does not compile, or the start rule
   // derives no string at all.
@@ -139,6 +147,7 @@ class GrammarBuilder {
   GrammarLimits limits_;
   std::vector<PendingRule> rules_;
   std::vector<Regex> lexemes_;
+  std::vector<std::string> lexeme_spellings_;              // Regex::to_string of each lexeme
   std::unordered_map<std::string, uint32_t> lexeme_keys_;  // Regex::to_string -> lexeme
   std::optional<Error> deferred_error_;  // the first misuse (e.g. a repeat bound over the limit)
   uint64_t symbol_count_ = 0;

@@ -143,9 +143,21 @@ uint8_t type_bits(std::string_view name) {
 }
 
 // Whether `regex` matches no string at all (compiling it to find out).
+// Whether a regex has an intersection or difference inside: only those can make a regex built by
+// the Regex constructors (which fold away nothing()) match no string at all.
+bool has_product(const Regex& regex) {
+  if (regex.kind() == Regex::Kind::kIntersect || regex.kind() == Regex::Kind::kDifference) return true;
+  for (const Regex& child : regex.children())
+    if (has_product(child)) return true;
+  return false;
+}
+
 Result<bool> regex_empty(const Regex& regex) {
-  TGI_ASSIGN_OR_RETURN(LexemeDfa dfa, LexemeDfa::build(regex));
-  return dfa.start() == LexemeDfa::kDead;
+  if (regex.kind() == Regex::Kind::kNothing) return true;
+  if (!has_product(regex)) return false;
+  TGI_ASSIGN_OR_RETURN(std::shared_ptr<const LexemeDfa> dfa,
+                       GrammarBuilder::shared_lexeme_dfa(regex, regex.to_string(), LexemeDfaLimits{}));
+  return dfa->start() == LexemeDfa::kDead;
 }
 
 class Compiler {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -156,11 +157,221 @@ class LexemeDfaBuilder {
   }
 
   Result<LexemeDfa> compile(const Regex& regex) {
+    // A product at the top is already a finished automaton.
+    if (regex.kind() == Regex::Kind::kIntersect || regex.kind() == Regex::Kind::kDifference) {
+      return build_product(regex);
+    }
+    if (worth_composing(regex)) {
+      auto composed = compose(regex);
+      if (!composed.ok()) return composed.error();
+      if (composed->has_value()) return finalize(**composed);
+    }
     nfa_.clear();
     TGI_ASSIGN_OR_RETURN(Fragment whole, emit(regex));
     accept_ = whole.exit;
     TGI_ASSIGN_OR_RETURN(LexemeDfa raw, determinize(whole.entry));
     return finalize(raw);
+  }
+
+  // --- Direct construction of long bounded repeats -------------------------------------------
+  // A string with maxLength N is N copies of "one JSON character" in a row: through the NFA that
+  // is thousands of states for the subset construction to rediscover. When the pieces are
+  // deterministic enough to chain (see concat_raw, repeat_raw), the automaton is assembled
+  // directly from the pieces' DFAs instead, over an identity byte alphabet, and finalize()
+  // prunes, minimizes and compresses it as usual. Anything else takes the general path.
+
+  static constexpr uint32_t kComposeMinRepeat = 16;
+
+  static bool worth_composing(const Regex& regex) {
+    auto long_repeat = [](const Regex& r) {
+      return r.kind() == Regex::Kind::kRepeat && r.max() && *r.max() >= kComposeMinRepeat;
+    };
+    if (long_repeat(regex)) return true;
+    if (regex.kind() != Regex::Kind::kConcat) return false;
+    return std::any_of(regex.children().begin(), regex.children().end(), long_repeat);
+  }
+
+  // An automaton over the byte classes all pieces share (the common refinement of their classes).
+  struct RawDfa {
+    uint32_t cols = 0;
+    uint32_t start = LexemeDfa::kDead;
+    std::vector<uint32_t> next;  // state * cols + class
+    std::vector<uint8_t> accepting;
+    uint32_t size() const { return static_cast<uint32_t>(accepting.size()); }
+    uint32_t add() {
+      next.resize(next.size() + cols, LexemeDfa::kDead);
+      accepting.push_back(0);
+      return size() - 1;
+    }
+    uint32_t at(uint32_t q, uint32_t c) const { return next[size_t{q} * cols + c]; }
+  };
+
+  struct SharedClasses {
+    uint32_t count = 0;
+    uint8_t of_byte[256] = {};
+    std::vector<uint8_t> representative;  // a byte of each class
+  };
+
+  static SharedClasses refine(const std::vector<const LexemeDfa*>& dfas) {
+    SharedClasses out;
+    std::unordered_map<std::string, uint8_t> ids;
+    std::string key(dfas.size(), '\0');
+    for (int b = 0; b < 256; ++b) {
+      for (size_t i = 0; i < dfas.size(); ++i) key[i] = static_cast<char>(dfas[i]->byte_class_[b]);
+      auto [it, fresh] = ids.try_emplace(key, static_cast<uint8_t>(out.count));
+      if (fresh) {
+        ++out.count;
+        out.representative.push_back(static_cast<uint8_t>(b));
+      }
+      out.of_byte[b] = it->second;
+    }
+    return out;
+  }
+
+  static RawDfa to_raw(const LexemeDfa& dfa, const SharedClasses& classes) {
+    RawDfa raw;
+    raw.cols = classes.count;
+    raw.start = dfa.start_;
+    raw.accepting.assign(dfa.accepting_.begin(), dfa.accepting_.end());
+    raw.next.resize(size_t{dfa.state_count()} * raw.cols);
+    for (uint32_t q = 0; q < dfa.state_count(); ++q)
+      for (uint32_t c = 0; c < raw.cols; ++c)
+        raw.next[size_t{q} * raw.cols + c] = dfa.next(q, classes.representative[c]);
+    return raw;
+  }
+
+  static LexemeDfa from_raw(const RawDfa& raw, const SharedClasses& classes) {
+    LexemeDfa out;
+    out.start_ = raw.start;
+    out.class_count_ = raw.cols;
+    for (int b = 0; b < 256; ++b) out.byte_class_[b] = classes.of_byte[b];
+    out.transitions_ = raw.next;
+    out.accepting_ = raw.accepting;
+    out.has_exits_.assign(raw.size(), 0);
+    return out;
+  }
+
+  static bool has_incoming(const RawDfa& dfa, uint32_t state) {
+    return std::find(dfa.next.begin(), dfa.next.end(), state) != dfa.next.end();
+  }
+
+  // A followed by B, when at every accepting state of A the bytes that continue A and the bytes
+  // that start B are disjoint (so the next byte alone says which happens). Nullopt otherwise.
+  static std::optional<RawDfa> concat_raw(const RawDfa& a, const RawDfa& b) {
+    if (a.start == LexemeDfa::kDead || b.start == LexemeDfa::kDead) return std::nullopt;
+    const uint32_t cols = a.cols;
+    RawDfa out = a;
+    const uint32_t offset = a.size();
+    for (uint32_t q = 0; q < b.size(); ++q) {
+      out.add();
+      out.accepting[offset + q] = b.accepting[q];
+      for (uint32_t c = 0; c < cols; ++c) {
+        const uint32_t t = b.at(q, c);
+        out.next[size_t{offset + q} * cols + c] = t == LexemeDfa::kDead ? t : t + offset;
+      }
+    }
+    for (uint32_t q = 0; q < a.size(); ++q) {
+      if (!a.accepting[q]) continue;
+      for (uint32_t c = 0; c < cols; ++c) {
+        const uint32_t from_b = b.at(b.start, c);
+        if (from_b == LexemeDfa::kDead) continue;
+        if (a.at(q, c) != LexemeDfa::kDead) return std::nullopt;
+        out.next[size_t{q} * cols + c] = from_b + offset;
+      }
+      out.accepting[q] = b.accepting[b.start];
+    }
+    return out;
+  }
+
+  // body{min,max} when the body is one token-like piece: a single accepting state f without
+  // exits, and a start state that nothing leads back to. Copy k of the body runs until f, which
+  // becomes the start of copy k + 1.
+  Result<std::optional<RawDfa>> repeat_raw(const RawDfa& body, uint32_t min, uint32_t max) {
+    const uint32_t cols = body.cols;
+    if (body.start == LexemeDfa::kDead || body.accepting[body.start] || has_incoming(body, body.start)) {
+      return std::optional<RawDfa>();
+    }
+    uint32_t final_state = LexemeDfa::kDead;
+    for (uint32_t q = 0; q < body.size(); ++q) {
+      if (!body.accepting[q]) continue;
+      if (final_state != LexemeDfa::kDead) return std::optional<RawDfa>();
+      for (uint32_t c = 0; c < cols; ++c)
+        if (body.at(q, c) != LexemeDfa::kDead) return std::optional<RawDfa>();
+      final_state = q;
+    }
+    if (final_state == LexemeDfa::kDead) return std::optional<RawDfa>();
+    const uint64_t per_copy = body.size() - 1;
+    if (per_copy * max + 1 > intermediate_limit_) return too_many_states(limits_.max_states);
+    // Copy k, body state q (q != f) -> k * per_copy + index(q), the body's start first; the end
+    // (max copies done) is the last state.
+    std::vector<uint32_t> index(body.size(), LexemeDfa::kDead);
+    uint32_t n = 0;
+    index[body.start] = n++;
+    for (uint32_t q = 0; q < body.size(); ++q)
+      if (q != final_state && q != body.start) index[q] = n++;
+    RawDfa out;
+    out.cols = cols;
+    out.next.assign((per_copy * max + 1) * cols, LexemeDfa::kDead);
+    out.accepting.assign(per_copy * max + 1, 0);
+    const uint32_t end = static_cast<uint32_t>(per_copy * max);
+    out.start = 0;
+    for (uint32_t k = 0; k < max; ++k) {
+      const uint32_t base = static_cast<uint32_t>(k * per_copy);
+      out.accepting[base] = k >= min;
+      for (uint32_t q = 0; q < body.size(); ++q) {
+        if (q == final_state) continue;
+        for (uint32_t c = 0; c < cols; ++c) {
+          const uint32_t t = body.at(q, c);
+          if (t == LexemeDfa::kDead) continue;
+          const uint32_t target = t == final_state
+                                      ? (k + 1 == max ? end : base + static_cast<uint32_t>(per_copy))
+                                      : base + index[t];
+          out.next[size_t{base + index[q]} * cols + c] = target;
+        }
+      }
+    }
+    out.accepting[end] = max >= min;
+    return std::optional<RawDfa>(std::move(out));
+  }
+
+  // The whole regex assembled from its pieces, or nullopt when a piece does not chain.
+  Result<std::optional<LexemeDfa>> compose(const Regex& regex) {
+    std::vector<Regex> pieces;
+    if (regex.kind() == Regex::Kind::kConcat) {
+      pieces = regex.children();
+    } else {
+      pieces.push_back(regex);
+    }
+    auto is_long_repeat = [](const Regex& r) {
+      return r.kind() == Regex::Kind::kRepeat && r.max() && *r.max() >= kComposeMinRepeat;
+    };
+    // Each piece's automaton (a long repeat's body), then one byte alphabet for all of them.
+    std::vector<LexemeDfa> dfas;
+    for (const Regex& piece : pieces) {
+      TGI_ASSIGN_OR_RETURN(LexemeDfa dfa,
+                           LexemeDfa::build(is_long_repeat(piece) ? piece.children()[0] : piece, limits_));
+      if (dfa.start_ == LexemeDfa::kDead) return std::optional<LexemeDfa>();
+      dfas.push_back(std::move(dfa));
+    }
+    std::vector<const LexemeDfa*> all;
+    for (const LexemeDfa& d : dfas) all.push_back(&d);
+    const SharedClasses classes = refine(all);
+    std::optional<RawDfa> whole;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      std::optional<RawDfa> part = to_raw(dfas[i], classes);
+      if (is_long_repeat(pieces[i])) {
+        TGI_ASSIGN_OR_RETURN(part, repeat_raw(*part, pieces[i].min(), *pieces[i].max()));
+        if (!part) return std::optional<LexemeDfa>();
+      }
+      if (!whole) {
+        whole = std::move(part);
+      } else {
+        whole = concat_raw(*whole, *part);
+        if (!whole) return std::optional<LexemeDfa>();
+      }
+      if (whole->size() > intermediate_limit_) return too_many_states(limits_.max_states);
+    }
+    return std::optional<LexemeDfa>(from_raw(*whole, classes));
   }
 
  private:
@@ -341,8 +552,7 @@ class LexemeDfaBuilder {
   Result<LexemeDfa> build_product(const Regex& regex) {
     std::vector<LexemeDfa> operands;
     for (const Regex& child : regex.children()) {
-      LexemeDfaBuilder child_builder(limits_);
-      TGI_ASSIGN_OR_RETURN(LexemeDfa operand, child_builder.compile(child));
+      TGI_ASSIGN_OR_RETURN(LexemeDfa operand, LexemeDfa::build(child, limits_));
       operands.push_back(std::move(operand));
     }
     bool difference = regex.kind() == Regex::Kind::kDifference;
@@ -749,7 +959,150 @@ class LexemeDfaBuilder {
   uint64_t closure_steps_ = 0;
 };
 
+namespace {
+
+// A regex that is a finite set of literal strings (a key, a punctuation mark, an enum), as their
+// UTF-8 spellings; nullopt otherwise. Most lexemes of a JSON-Schema grammar are literals, and for
+// them a trie is the automaton: no NFA, subset construction or minimization needed.
+std::optional<std::vector<std::string>> literal_strings(const Regex& regex, size_t max_bytes) {
+  auto single = [](const Regex& r) -> std::optional<char32_t> {
+    if (r.kind() != Regex::Kind::kSet || r.set().ranges().size() != 1) return std::nullopt;
+    const CodepointRange range = r.set().ranges()[0];
+    if (range.first != range.last) return std::nullopt;
+    return range.first;
+  };
+  auto spell = [&](const Regex& r) -> std::optional<std::string> {
+    std::string out;
+    auto append = [&](char32_t c) {
+      if (c < 0x80) {
+        out.push_back(static_cast<char>(c));
+      } else if (c < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+      } else if (c < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+      } else {
+        out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+      }
+    };
+    if (r.kind() == Regex::Kind::kEmpty) return out;
+    if (auto c = single(r)) {
+      append(*c);
+      return out;
+    }
+    if (r.kind() != Regex::Kind::kConcat) return std::nullopt;
+    for (const Regex& part : r.children()) {
+      auto c = single(part);
+      if (!c) return std::nullopt;
+      append(*c);
+    }
+    return out;
+  };
+  std::vector<std::string> out;
+  size_t bytes = 0;
+  auto add = [&](const Regex& r) {
+    auto s = spell(r);
+    if (!s) return false;
+    bytes += s->size() + 1;
+    out.push_back(std::move(*s));
+    return bytes <= max_bytes;
+  };
+  if (regex.kind() == Regex::Kind::kAlt) {
+    for (const Regex& choice : regex.children())
+      if (!add(choice)) return std::nullopt;
+  } else if (!add(regex)) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace
+
+// The trie of a finite set of strings, as a DFA (every node leads to a string's end, so nothing
+// needs pruning). Byte classes: one per byte the strings use, and one for every other byte.
+LexemeDfa LexemeDfa::build_literals(std::vector<std::string> strings) {
+  LexemeDfa out;
+  std::sort(strings.begin(), strings.end());
+  strings.erase(std::unique(strings.begin(), strings.end()), strings.end());
+  bool used[256] = {};
+  for (const std::string& s : strings)
+    for (char c : s) used[static_cast<uint8_t>(c)] = true;
+  uint32_t classes = 1;  // class 0: bytes no string uses
+  for (int b = 0; b < 256; ++b) out.byte_class_[b] = used[b] ? static_cast<uint8_t>(classes++) : 0;
+  out.class_count_ = classes;
+  auto add_state = [&] {
+    out.transitions_.resize(out.transitions_.size() + classes, kDead);
+    out.accepting_.push_back(0);
+    out.has_exits_.push_back(0);
+    return static_cast<uint32_t>(out.accepting_.size() - 1);
+  };
+  out.start_ = add_state();
+  for (const std::string& s : strings) {
+    uint32_t state = out.start_;
+    for (char c : s) {
+      const size_t cell = static_cast<size_t>(state) * classes + out.byte_class_[static_cast<uint8_t>(c)];
+      if (out.transitions_[cell] == kDead) {
+        const uint32_t fresh = add_state();
+        out.transitions_[static_cast<size_t>(state) * classes + out.byte_class_[static_cast<uint8_t>(c)]] =
+            fresh;
+        out.has_exits_[state] = 1;
+      }
+      state =
+          out.transitions_[static_cast<size_t>(state) * classes + out.byte_class_[static_cast<uint8_t>(c)]];
+    }
+    out.accepting_[state] = 1;
+  }
+  // Merge states with equal futures, children first (each state was created after its parent),
+  // which makes the acyclic automaton minimal.
+  const uint32_t n = out.state_count();
+  std::vector<uint32_t> canonical(n);
+  std::map<std::vector<uint32_t>, uint32_t> by_signature;
+  std::vector<uint32_t> signature(classes + 1);
+  for (uint32_t q = n; q-- > 0;) {
+    signature[0] = out.accepting_[q];
+    for (uint32_t c = 0; c < classes; ++c) {
+      const uint32_t t = out.transitions_[static_cast<size_t>(q) * classes + c];
+      signature[c + 1] = t == kDead ? kDead : canonical[t];
+    }
+    canonical[q] = by_signature.try_emplace(signature, q).first->second;
+  }
+  // Renumber the representatives densely, start first.
+  std::vector<uint32_t> number(n, kDead);
+  std::vector<uint32_t> order;
+  number[canonical[out.start_]] = 0;
+  order.push_back(canonical[out.start_]);
+  for (size_t k = 0; k < order.size(); ++k) {
+    for (uint32_t c = 0; c < classes; ++c) {
+      const uint32_t t = out.transitions_[static_cast<size_t>(order[k]) * classes + c];
+      if (t == kDead || number[canonical[t]] != kDead) continue;
+      number[canonical[t]] = static_cast<uint32_t>(order.size());
+      order.push_back(canonical[t]);
+    }
+  }
+  LexemeDfa minimal;
+  std::copy(std::begin(out.byte_class_), std::end(out.byte_class_), std::begin(minimal.byte_class_));
+  minimal.class_count_ = classes;
+  minimal.start_ = 0;
+  minimal.transitions_.assign(order.size() * classes, kDead);
+  for (size_t k = 0; k < order.size(); ++k) {
+    minimal.accepting_.push_back(out.accepting_[order[k]]);
+    minimal.has_exits_.push_back(out.has_exits_[order[k]]);
+    for (uint32_t c = 0; c < classes; ++c) {
+      const uint32_t t = out.transitions_[static_cast<size_t>(order[k]) * classes + c];
+      if (t != kDead) minimal.transitions_[k * classes + c] = number[canonical[t]];
+    }
+  }
+  return minimal;
+}
+
 Result<LexemeDfa> LexemeDfa::build(const Regex& regex, const LexemeDfaLimits& limits) {
+  if (auto strings = literal_strings(regex, size_t{limits.max_states} / 2))
+    return build_literals(std::move(*strings));
   LexemeDfaBuilder builder(limits);
   return builder.compile(regex);
 }

@@ -6,6 +6,7 @@
 // accepting state (dead ends are pruned to kDead), so a byte that leads to a live state keeps the
 // lexeme possible, and a lexeme can be abandoned the moment next() returns kDead.
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -40,6 +41,8 @@ class LexemeDfa {
   bool matches(std::string_view bytes) const;
 
  private:
+  static LexemeDfa build_literals(std::vector<std::string> strings);
+
   uint32_t start_ = kDead;
   uint32_t class_count_ = 1;
   uint8_t byte_class_[256] = {};       // bytes that behave alike share a column
