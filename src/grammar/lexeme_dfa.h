@@ -30,6 +30,8 @@ class LexemeDfa {
     return transitions_[static_cast<size_t>(state) * class_count_ + byte_class_[byte]];
   }
   bool accepting(uint32_t state) const { return accepting_[state] != 0; }
+  // Bytes in one class behave alike in every state.
+  uint8_t byte_class(uint8_t byte) const { return byte_class_[byte]; }
   // Whether any byte leads on from `state` to a live state.
   bool has_exits(uint32_t state) const { return has_exits_[state] != 0; }
   uint32_t state_count() const { return static_cast<uint32_t>(accepting_.size()); }

@@ -52,6 +52,20 @@ TokenTrie::TokenTrie(const std::vector<std::string>& token_bytes) : vocab_size_(
     open.push_back(i);
   }
   for (uint32_t i : open) nodes_[i].subtree_end = static_cast<uint32_t>(nodes_.size());
+  for (const Node& node : nodes_) max_depth_ = std::max(max_depth_, node.depth);
+  // The nodes on paths to tokens longer than kSharedDepth, with their ancestors, in preorder.
+  std::vector<uint8_t> on_long_path(nodes_.size(), 0);
+  std::vector<uint32_t> ancestors;
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    while (!ancestors.empty() && nodes_[ancestors.back()].depth >= nodes_[i].depth) ancestors.pop_back();
+    ancestors.push_back(i);
+    if (nodes_[i].depth > kSharedDepth && nodes_[i].tokens_begin != nodes_[i].tokens_end) {
+      for (auto it = ancestors.rbegin(); it != ancestors.rend() && !on_long_path[*it]; ++it)
+        on_long_path[*it] = 1;
+    }
+  }
+  for (uint32_t i = 0; i < nodes_.size(); ++i)
+    if (on_long_path[i]) long_nodes_.push_back(i);
 }
 
 void TokenTrie::fill_allowed(GrammarMatcher& matcher, TokenBitmask& allowed) const {
@@ -80,40 +94,60 @@ namespace {
 
 // Masks the trie keeps for all grammars at most (bytes; dense ones are ~19 KiB on 152k tokens).
 constexpr size_t kSharedMaskBytes = size_t{256} << 20;
-// Residual automata bigger than this are not spelled out: their masks stay per grammar.
-constexpr uint32_t kMaxResidualStates = 512;
+// Residual automata bigger than this are spelled unrolled to kSharedDepth bytes instead.
+constexpr uint32_t kMaxResidualStates = 64;
+// Unrolled automata bigger than this are not spelled either.
+constexpr uint32_t kMaxUnrolledNodes = 8192;
 
-// The automaton reachable from `state`, numbered in the order a breadth-first search over bytes
-// 0..255 meets the states, spelled as a string: equal spellings mean equal behaviour on every
-// byte string, so the mask learned for one serves the other. Empty when it is too big.
-std::string residual_spelling(const LexemeDfa& dfa, uint32_t state) {
-  std::unordered_map<uint32_t, uint32_t> number{{state, 0}};
-  std::vector<uint32_t> order{state};
-  std::string out;
-  auto put32 = [&](uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
-  for (size_t k = 0; k < order.size(); ++k) {
-    const uint32_t s = order[k];
-    out.push_back(dfa.accepting(s) ? 'A' : 'N');
-    uint32_t run_target = UINT32_MAX - 1;
-    for (int b = 0; b < 256; ++b) {
-      const uint32_t next = dfa.next(s, static_cast<uint8_t>(b));
-      uint32_t id = UINT32_MAX;
-      if (next != LexemeDfa::kDead) {
-        auto [it, fresh] = number.try_emplace(next, static_cast<uint32_t>(order.size()));
-        if (fresh) {
-          if (order.size() >= kMaxResidualStates) return {};
-          order.push_back(next);
+// What a mask learned from `state` depends on, spelled as a string: the automaton reachable from
+// `state`, numbered in the order a breadth-first search over bytes 0..255 meets it. With
+// max_whole > 0 it is the whole reachable automaton (empty when it has more states than that);
+// with 0 it is the automaton unrolled to max_depth bytes as (state, depth) nodes, which is all a
+// mask of tokens up to max_depth bytes depends on -- and in which a count far from its bound (a
+// string with a maxLength counts its characters in thousands of states) looks like any other.
+// Empty when even that is too big.
+std::string residual_spelling(const LexemeDfa& dfa, uint32_t state, uint32_t max_depth, uint32_t max_whole) {
+  // Maximal byte runs within which the DFA cannot tell bytes apart.
+  std::vector<int> run_starts{0};
+  for (int b = 1; b < 256; ++b)
+    if (dfa.byte_class(static_cast<uint8_t>(b)) != dfa.byte_class(static_cast<uint8_t>(b - 1)))
+      run_starts.push_back(b);
+  auto spell = [&](bool unrolled, size_t max_nodes) -> std::string {
+    std::unordered_map<uint64_t, uint32_t> number;
+    std::vector<std::pair<uint32_t, uint32_t>> order;  // (state, depth)
+    auto key = [&](uint32_t s, uint32_t d) { return unrolled ? uint64_t{s} * (max_depth + 1) + d : s; };
+    number.emplace(key(state, 0), 0);
+    order.emplace_back(state, 0);
+    std::string out(unrolled ? "U" : "F");
+    auto put32 = [&](uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
+    if (unrolled) put32(max_depth);
+    for (size_t k = 0; k < order.size(); ++k) {
+      const auto [s, d] = order[k];
+      out.push_back(dfa.accepting(s) ? 'A' : 'N');
+      if (unrolled && d == max_depth) continue;  // no token goes further
+      uint32_t run_target = UINT32_MAX - 1;
+      for (int b : run_starts) {
+        const uint32_t next = dfa.next(s, static_cast<uint8_t>(b));
+        uint32_t id = UINT32_MAX;
+        if (next != LexemeDfa::kDead) {
+          auto [it, fresh] = number.try_emplace(key(next, d + 1), static_cast<uint32_t>(order.size()));
+          if (fresh) {
+            if (order.size() >= max_nodes) return {};
+            order.emplace_back(next, d + 1);
+          }
+          id = it->second;
         }
-        id = it->second;
-      }
-      if (id != run_target) {  // runs of bytes with one target
-        out.push_back(static_cast<char>(b));
-        put32(id);
-        run_target = id;
+        if (id != run_target) {  // runs of bytes with one target
+          out.push_back(static_cast<char>(b));
+          put32(id);
+          run_target = id;
+        }
       }
     }
-  }
-  return out;
+    return out;
+  };
+  if (max_whole > 0) return spell(false, max_whole);
+  return spell(true, kMaxUnrolledNodes);
 }
 
 size_t mask_bytes(const LexemeMask& m) {
@@ -123,11 +157,27 @@ size_t mask_bytes(const LexemeMask& m) {
 
 }  // namespace
 
-std::shared_ptr<LexemeMask> TokenTrie::learn(const LexemeDfa& dfa, uint32_t state) const {
+std::shared_ptr<LexemeMask> TokenTrie::learn(const LexemeDfa& dfa, uint32_t state,
+                                             TokenLengths lengths) const {
   auto mask = std::make_shared<LexemeMask>();
+  // The nodes walked: all of them in preorder, or only those on paths to long tokens.
+  const bool only_long = lengths == TokenLengths::kLong;
+  const uint32_t count =
+      only_long ? static_cast<uint32_t>(long_nodes_.size()) : static_cast<uint32_t>(nodes_.size());
+  auto node_at = [&](uint32_t k) { return only_long ? long_nodes_[k] : k; };
+  // The first position past the subtree of the node at position k.
+  auto skip_subtree = [&](uint32_t k) {
+    const uint32_t end = nodes_[node_at(k)].subtree_end;
+    if (!only_long) return end;
+    while (k < count && long_nodes_[k] < end) ++k;
+    return k;
+  };
+  auto counts = [&](const Node& node) {
+    return lengths == TokenLengths::kAll || (lengths == TokenLengths::kShort) == (node.depth <= kSharedDepth);
+  };
   // Per depth on the current path: the DFA state after that many bytes, whether the lexeme could
   // have ended before the byte at that depth, and whether the node is already listed.
-  const size_t max_depth = 4096;
+  const uint32_t max_depth = max_depth_;
   std::vector<uint32_t> states(max_depth + 1), path(max_depth + 1);
   std::vector<uint8_t> ended_before(max_depth + 2), listed(max_depth + 1);
   states[0] = state;
@@ -145,14 +195,12 @@ std::shared_ptr<LexemeMask> TokenTrie::learn(const LexemeDfa& dfa, uint32_t stat
     mask->ending_nodes.push_back(node);
     listed[depth] = 1;
   };
-  const auto count = static_cast<uint32_t>(nodes_.size());
-  for (uint32_t i = 0; i < count;) {
+  for (uint32_t k = 0; k < count;) {
+    const uint32_t i = node_at(k);
     const Node& node = nodes_[i];
     const uint32_t d = node.depth;
-    if (d > max_depth) {  // an absurdly long token: the matcher decides its whole subtree
-      list_with_ancestors(i, static_cast<uint32_t>(max_depth));
-      for (uint32_t j = i + 1; j < node.subtree_end; ++j) mask->ending_nodes.push_back(j);
-      i = node.subtree_end;
+    if (lengths == TokenLengths::kShort && d > kSharedDepth) {  // the long part's business
+      k = skip_subtree(k);
       continue;
     }
     path[d] = i;
@@ -162,16 +210,22 @@ std::shared_ptr<LexemeMask> TokenTrie::learn(const LexemeDfa& dfa, uint32_t stat
       if (ended_before[d]) {
         // The lexeme may end somewhere before this byte: the matcher checks the whole subtree.
         list_with_ancestors(i, d);
-        for (uint32_t j = i + 1; j < node.subtree_end; ++j) mask->ending_nodes.push_back(j);
+        const uint32_t end = skip_subtree(k);
+        for (uint32_t j = k + 1; j < end; ++j) {
+          if (lengths == TokenLengths::kShort && nodes_[node_at(j)].depth > kSharedDepth) continue;
+          mask->ending_nodes.push_back(node_at(j));
+        }
       }
-      i = node.subtree_end;
+      k = skip_subtree(k);
       continue;
     }
     states[d] = next;
     ended_before[d + 1] = ended_before[d] || dfa.accepting(next);
-    for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t)
-      mask->inside_ids.push_back(token_order_[t]);
-    ++i;
+    if (counts(node)) {
+      for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t)
+        mask->inside_ids.push_back(token_order_[t]);
+    }
+    ++k;
   }
   // Many tokens: a bitmask is cheaper to merge than a list.
   if (mask->inside_ids.size() * 32 > vocab_size_) {
@@ -184,14 +238,25 @@ std::shared_ptr<LexemeMask> TokenTrie::learn(const LexemeDfa& dfa, uint32_t stat
   return mask;
 }
 
-std::shared_ptr<const LexemeMask> TokenTrie::lexeme_mask(const LexemeDfa& dfa, uint32_t state) const {
-  std::string spelling = residual_spelling(dfa, state);
-  if (spelling.empty()) return learn(dfa, state);
+LexemeMaskCache::Masks TokenTrie::lexeme_masks(const LexemeDfa& dfa, uint32_t state) const {
+  // The whole automaton from `state` is small: one mask for every token, shared by spelling.
+  // Otherwise (a long counted string) the tokens up to kSharedDepth bytes -- nearly all -- share a
+  // mask through the automaton unrolled to that depth, and the few longer ones are learned for
+  // this state alone with a walk of their paths only.
+  std::string spelling = residual_spelling(dfa, state, max_depth_, kMaxResidualStates);
+  TokenLengths lengths = TokenLengths::kAll;
+  std::shared_ptr<const LexemeMask> longer;
+  if (spelling.empty()) {
+    lengths = TokenLengths::kShort;
+    spelling = residual_spelling(dfa, state, std::min(max_depth_, kSharedDepth), 0);
+    longer = learn(dfa, state, TokenLengths::kLong);
+    if (spelling.empty()) return {learn(dfa, state, lengths), longer};
+  }
   {
     std::lock_guard lock(shared_mutex_);
-    if (auto it = shared_masks_.find(spelling); it != shared_masks_.end()) return it->second;
+    if (auto it = shared_masks_.find(spelling); it != shared_masks_.end()) return {it->second, longer};
   }
-  std::shared_ptr<const LexemeMask> mask = learn(dfa, state);
+  std::shared_ptr<const LexemeMask> mask = learn(dfa, state, lengths);
   std::lock_guard lock(shared_mutex_);
   const size_t bytes = mask_bytes(*mask) + spelling.size();
   if (shared_bytes_ + bytes > kSharedMaskBytes) {  // full: start over rather than track recency
@@ -199,7 +264,7 @@ std::shared_ptr<const LexemeMask> TokenTrie::lexeme_mask(const LexemeDfa& dfa, u
     shared_bytes_ = 0;
   }
   if (shared_masks_.emplace(std::move(spelling), mask).second) shared_bytes_ += bytes;
-  return mask;
+  return {mask, longer};
 }
 
 void TokenTrie::walk_nodes(GrammarMatcher& matcher, const std::vector<uint32_t>& listed,
@@ -231,21 +296,16 @@ void TokenTrie::fill_allowed(GrammarMatcher& matcher, TokenBitmask& allowed, Lex
   allowed.clear();
   if (cache.entries_.size() + cache.states_.size() > LexemeMaskCache::kMaxEntries) cache.entries_.clear();
   const std::vector<uint32_t>* ending = nullptr;
-  for (uint64_t key : cache.states_) {
-    auto [it, fresh] = cache.entries_.try_emplace(key);
-    if (fresh)
-      it->second =
-          lexeme_mask(matcher.grammar().lexeme(static_cast<uint32_t>(key >> 32)), static_cast<uint32_t>(key));
-    const LexemeMask& mask = *it->second;
+  auto add = [&](const LexemeMask& mask) {
     if (mask.dense) {
       allowed.merge(mask.inside_bits);
     } else {
       for (int32_t id : mask.inside_ids) allowed.set(static_cast<size_t>(id));
     }
-    if (mask.ending_nodes.empty()) continue;
+    if (mask.ending_nodes.empty()) return;
     if (ending == nullptr) {
       ending = &mask.ending_nodes;
-      continue;
+      return;
     }
     if (ending != &cache.merged_nodes_) {
       cache.merged_nodes_ = *ending;
@@ -257,6 +317,15 @@ void TokenTrie::fill_allowed(GrammarMatcher& matcher, TokenBitmask& allowed, Lex
                        cache.merged_nodes_.end());
     cache.merged_nodes_.erase(std::unique(cache.merged_nodes_.begin(), cache.merged_nodes_.end()),
                               cache.merged_nodes_.end());
+  };
+  for (uint64_t key : cache.states_) {
+    auto [it, fresh] = cache.entries_.try_emplace(key);
+    if (fresh) {
+      it->second = lexeme_masks(matcher.grammar().lexeme(static_cast<uint32_t>(key >> 32)),
+                                static_cast<uint32_t>(key));
+    }
+    add(*it->second.first);
+    if (it->second.second) add(*it->second.second);
   }
   if (ending) walk_nodes(matcher, *ending, allowed);
 }

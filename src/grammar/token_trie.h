@@ -63,7 +63,9 @@ class LexemeMaskCache {
 
  private:
   friend class TokenTrie;
-  std::unordered_map<uint64_t, std::shared_ptr<const LexemeMask>> entries_;  // lexeme << 32 | state
+  // A state's masks: the main one and, for a long counted string, one for the longest tokens.
+  using Masks = std::pair<std::shared_ptr<const LexemeMask>, std::shared_ptr<const LexemeMask>>;
+  std::unordered_map<uint64_t, Masks> entries_;  // lexeme << 32 | state
   // Scratch for one mask.
   std::vector<uint64_t> states_;
   std::vector<uint32_t> merged_nodes_;
@@ -94,14 +96,20 @@ class TokenTrie {
     uint32_t tokens_begin;  // tokens ending here: token_order_[tokens_begin, tokens_end)
     uint32_t tokens_end;
   };
-  std::shared_ptr<const LexemeMask> lexeme_mask(const LexemeDfa& dfa, uint32_t state) const;
-  // Walks the trie with the DFA alone from `state`.
-  std::shared_ptr<LexemeMask> learn(const LexemeDfa& dfa, uint32_t state) const;
+  // Tokens longer than this many bytes (a few hundred of a large vocabulary) are left out of the
+  // masks shared by counted strings; see lexeme_masks().
+  static constexpr uint32_t kSharedDepth = 32;
+  enum class TokenLengths { kAll, kShort, kLong };  // all tokens, up to kSharedDepth bytes, longer
+  LexemeMaskCache::Masks lexeme_masks(const LexemeDfa& dfa, uint32_t state) const;
+  // Walks the trie with the DFA alone from `state`, for the tokens of the given lengths.
+  std::shared_ptr<LexemeMask> learn(const LexemeDfa& dfa, uint32_t state, TokenLengths lengths) const;
   // Checks the nodes listed (a preorder subset of nodes_) with the matcher.
   void walk_nodes(GrammarMatcher& matcher, const std::vector<uint32_t>& listed, TokenBitmask& allowed) const;
 
   size_t vocab_size_ = 0;
-  std::vector<Node> nodes_;  // preorder
+  uint32_t max_depth_ = 0;            // bytes in the longest token
+  std::vector<Node> nodes_;           // preorder
+  std::vector<uint32_t> long_nodes_;  // preorder: nodes on paths to tokens over kSharedDepth bytes
   std::vector<int32_t> token_order_;
   // Lexeme masks by the canonical spelling of the automaton they were learned from.
   mutable std::mutex shared_mutex_;

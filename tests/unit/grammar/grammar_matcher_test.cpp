@@ -246,3 +246,52 @@ TEST(TokenTrie, MaskEqualsCheckingEveryToken) {
 
 }  // namespace
 }  // namespace tgi::grammar
+
+namespace tgi::grammar {
+namespace {
+
+// A long counted string (more states than a mask is shared by whole) with tokens longer than
+// the depth shared masks cover: the split masks must still equal token-by-token checks, near the
+// count's bound as well as far from it.
+TEST(TokenTrie, CountedStringMasksEqualCheckingEveryToken) {
+  GrammarBuilder b;
+  const uint32_t root = b.new_rule("root");
+  const Regex letters = Regex::set([] {
+    CodepointSet s = CodepointSet::range('a', 'z');
+    s.add(' ');
+    return s;
+  }());
+  b.add_alternative(root, {b.lexeme(Regex::concat({Regex::character('"'), Regex::repeat(letters, 0, 700),
+                                                   Regex::character('"')})),
+                           b.literal("!")});
+  const Grammar g = build_or_die(b, root);
+  std::vector<std::string> vocab = {"\"", "\"!", "!", "a", "ab", " ", "a\"", "a\"!", "\xC3\xA9", "z z"};
+  std::mt19937 rng(3);
+  for (int i = 0; i < 200; ++i) {
+    const int len = 1 + static_cast<int>(rng() % 70);  // many longer than 32 bytes
+    std::string t;
+    for (int j = 0; j < len; ++j) t += "abc \"!"[rng() % (rng() % 7 == 0 ? 6 : 4)];
+    vocab.push_back(t);
+  }
+  const TokenTrie trie(vocab);
+  LexemeMaskCache cache;
+  for (size_t used : {0ul, 1ul, 30ul, 400ul, 650ul, 690ul, 699ul, 700ul}) {
+    const std::string text = "\"" + std::string(used, 'q' - 16);  // 'a'
+    GrammarMatcher m(g);
+    ASSERT_TRUE(m.push_bytes(text)) << used;
+    TokenBitmask cached;
+    trie.fill_allowed(m, cached, cache);
+    size_t allowed = 0;
+    for (size_t id = 0; id < vocab.size(); ++id) {
+      GrammarMatcher fresh(g);
+      ASSERT_TRUE(fresh.push_bytes(text));
+      const bool expected = fresh.push_bytes(vocab[id]);
+      EXPECT_EQ(cached.test(id), expected) << used << " chars, token '" << vocab[id] << "'";
+      allowed += expected;
+    }
+    EXPECT_EQ(cached.count(), allowed);
+  }
+}
+
+}  // namespace
+}  // namespace tgi::grammar
