@@ -35,6 +35,8 @@ using namespace json_schema;  // NOLINT(google-build-using-namespace): the compi
 
 // Strings longer than this are not one lexeme: a length-only string is built from chunks.
 constexpr uint64_t kMaxLexemeLength = 2048;
+// What a maxLength above kMaxLexemeLength is narrowed to (when minLength allows).
+constexpr uint64_t kNarrowedMaxLength = 1024;
 constexpr uint32_t kChunk = 64;
 // How many conjunctions (rules) one compile may create, and how many enum values one lexeme holds.
 constexpr uint32_t kMaxConjunctions = 20'000;
@@ -918,12 +920,14 @@ class Compiler {
     return value_valid_flat(v, f, depth);
   }
 
-  Result<bool> value_valid_flat(const Json& v, const Flat& f, uint32_t depth) {
+  // `from_enum`: v is one of f.enum_values itself, so the membership scan (linear, which made
+  // filtering an n-value enum quadratic) is skipped.
+  Result<bool> value_valid_flat(const Json& v, const Flat& f, uint32_t depth, bool from_enum = false) {
     if (depth > kMaxValueCheckDepth)
       return Error::make(ErrorKind::kValidation, "enum value nested too deeply");
     const uint8_t t = value_type(v);
     if ((f.types & t) == 0) return false;
-    if (f.enum_values &&
+    if (f.enum_values && !from_enum &&
         std::none_of(f.enum_values->begin(), f.enum_values->end(), [&](const Json* w) { return *w == v; })) {
       return false;
     }
@@ -1014,6 +1018,28 @@ class Compiler {
     TGI_TRY(apply_nots(f));
     std::vector<Symbol> out;
     if (f.types == 0) return out;
+    // Narrowed: with no `type` and no `enum`, a schema whose keywords all constrain one kind of
+    // value ({"items": ..., "maxItems": 2}) generates only that kind, as llama.cpp reads it. Every
+    // such output still validates, and the output can end: "any value" includes endless strings.
+    if (options_.infer_type_from_keywords && f.types == kAllTypes && !f.enum_values &&
+        (f.groups & (kGroupType | kGroupEnum)) == 0) {
+      switch (f.groups & (kGroupNumber | kGroupString | kGroupArray | kGroupObject)) {
+        case kGroupNumber:
+          f.types = kInt | kFrac;
+          break;
+        case kGroupString:
+          f.types = kStr;
+          break;
+        case kGroupArray:
+          f.types = kArr;
+          break;
+        case kGroupObject:
+          f.types = kObj;
+          break;
+        default:
+          break;
+      }
+    }
     if (f.enum_values) return generate_enum(f);
     if (f.types & kNull) out.push_back(b_.literal("null"));
     if (f.types & kBool) {
@@ -1072,7 +1098,7 @@ class Compiler {
     std::vector<std::string> spellings;
     std::set<std::string> seen;
     for (const Json* v : *f.enum_values) {
-      TGI_ASSIGN_OR_RETURN(bool ok, value_valid_flat(*v, f, 0));
+      TGI_ASSIGN_OR_RETURN(bool ok, value_valid_flat(*v, f, 0, /*from_enum=*/true));
       if (!ok) continue;
       std::string text = v->dump();
       if (seen.insert(text).second) spellings.push_back(std::move(text));
@@ -1182,6 +1208,10 @@ class Compiler {
     const uint64_t min = f.min_length;
     std::optional<uint64_t> max = f.max_length;
     if (max && *max < min) return Regex::nothing();
+    // Narrowed: a string may be allowed to be very long, but one longer than kNarrowedMaxLength is
+    // never generated (it would not fit a max_new_tokens budget anyway); its automaton then stays
+    // small and its masks cheap.
+    if (max && *max > kMaxLexemeLength && min <= kNarrowedMaxLength) max = kNarrowedMaxLength;
     const bool long_bounds = min > kMaxLexemeLength || (max && *max > kMaxLexemeLength);
     if (long_bounds) {
       if (parts.empty() && allow_chunking && min <= uint64_t{kChunk} * options_.limits.max_repeat) {
@@ -1399,7 +1429,7 @@ class Compiler {
           std::vector<Regex> values;
           for (const Json* v : *nf.enum_values) {
             if (!v->is_string()) continue;
-            TGI_ASSIGN_OR_RETURN(bool ok, value_valid_flat(*v, nf, 0));
+            TGI_ASSIGN_OR_RETURN(bool ok, value_valid_flat(*v, nf, 0, /*from_enum=*/true));
             if (ok) values.push_back(Regex::literal(v->get_ref<const std::string&>()));
           }
           r = Regex::alt(std::move(values));
@@ -1463,8 +1493,15 @@ class Compiler {
       extras.push_back(b_.sequence(std::move(seq), "extra_member"));
       return {};
     };
-    const size_t np = f.patterns.size();
-    if (np > 6) {
+    // Narrowed: an object that lists `properties` and says nothing of other ones gets no others
+    // (as llama.cpp, XGrammar and OpenAI's strict mode generate): every output still validates,
+    // and a model cannot keep adding properties until max_new_tokens.
+    const bool open = options_.extra_properties_when_unspecified || !f.additional.empty() ||
+                      !f.patterns.empty() || f.properties.empty();
+    const size_t np = open ? f.patterns.size() : 0;
+    if (!open) {
+      // no extra members
+    } else if (np > 6) {
       for (size_t i = 0; i < np; ++i) {
         for (size_t j = i + 1; j < np; ++j) {
           TGI_ASSIGN_OR_RETURN(bool empty,

@@ -6,7 +6,8 @@
 //
 // Choices that narrow what is generated but never admit an invalid instance:
 // - properties are generated in the schema's order (declared ones first, in `properties` order,
-//   then any others the schema allows);
+//   then any others the schema allows; see JsonSchemaOptions for when others are allowed);
+// - a string whose maxLength is over 2048 characters is at most 1024 long;
 // - strings use one spelling per character (escapes only where JSON requires them);
 // - white space between tokens is bounded (see JsonWhitespace).
 #include <cstdint>
@@ -30,6 +31,13 @@ struct JsonSchemaOptions {
   uint32_t max_schema_depth = 128;       // nesting of subschemas while compiling
   uint32_t max_ref_expansions = 10'000;  // $ref resolutions in one compile
   GrammarLimits limits;
+  // Narrowings that keep every output valid and let a model finish (a weak model otherwise keeps
+  // adding properties or wanders into an endless string until max_new_tokens):
+  // an object with `properties` and no `additionalProperties`/`patternProperties` gets no other
+  // properties unless this is set;
+  bool extra_properties_when_unspecified = false;
+  // a schema without `type` whose keywords all concern one kind of value generates that kind.
+  bool infer_type_from_keywords = true;
 };
 
 // Adds the grammar of `schema` to `builder` and returns the symbol deriving exactly the JSON texts

@@ -80,7 +80,9 @@ TEST(JsonSchemaCompiler, Strings) {
   check(R"({"type": "string", "pattern": "ab"})", {"\"xxabyy\"", "\"ab\""}, {"\"a b\""});
   check(R"({"type": "string", "pattern": "^\"$"})", {R"("\"")"}, {R"("'")"});
   check(R"({"type": "string"})", {R"("a\nb\\c\"d\u0001")"}, {"\"a\nb\"", R"("\x")"});
-  check(R"({"type": "string", "maxLength": 5000})", {"\"abc\""}, {});
+  // A very long maxLength is narrowed (see json_schema_compiler.h): short strings, never invalid ones.
+  check(R"({"type": "string", "maxLength": 5000})", {"\"abc\"", "\"" + std::string(1024, 'q') + "\""},
+        {"\"" + std::string(1025, 'q') + "\""});
   check(R"({"type": "string", "minLength": 70, "maxLength": 130})", {"\"" + std::string(100, 'x') + "\""},
         {"\"" + std::string(69, 'x') + "\"", "\"" + std::string(131, 'x') + "\""});
 }
@@ -120,9 +122,20 @@ TEST(JsonSchemaCompiler, Objects) {
   check(
       schema, {R"({"b": "x", "a": 1})", R"({"b":"x","c":"y","a":1})", "{\n  \"b\": \"x\",\n  \"a\": 1\n}"},
       {R"({"b": "x"})", R"({"a": 1, "b": "x"})", R"({"b": "x", "a": 1, "d": 2})", R"({"b": "x", "a": "1"})"});
-  // Additional properties default to any value; declared names are never repeated.
-  check(R"({"properties": {"a": {"type": "integer"}}})", {R"({"a": 1, "z": [true]})", R"({"z": 1})", "{}"},
-        {R"({"a": "s"})", R"({"a": 1, "a": 2})", R"({"z": 1, "a": 1})"});
+  // Unspecified additional properties are not generated (a narrowing every output survives)...
+  check(R"({"properties": {"a": {"type": "integer"}}})", {R"({"a": 1})", "{}"},
+        {R"({"a": 1, "z": [true]})", R"({"z": 1})", R"({"a": "s"})"});
+  // ...unless asked for: then any value, and declared names are never repeated.
+  JsonSchemaOptions open;
+  open.extra_properties_when_unspecified = true;
+  auto g = compile_json_schema(Json::parse(R"({"properties": {"a": {"type": "integer"}}})"), open);
+  ASSERT_TRUE(g.ok());
+  for (const char* ok : {R"({"a": 1, "z": [true]})", R"({"z": 1})", "{}"}) EXPECT_TRUE(g->accepts(ok)) << ok;
+  for (const char* bad : {R"({"a": "s"})", R"({"a": 1, "a": 2})", R"({"z": 1, "a": 1})"})
+    EXPECT_FALSE(g->accepts(bad)) << bad;
+  // An explicit `true` keeps them.
+  check(R"({"properties": {"a": {"type": "integer"}}, "additionalProperties": true})",
+        {R"({"a": 1, "z": [true]})"}, {});
   check(R"({"properties": {"a": {"type": "number"}}, "additionalProperties": {"type": "string"}})",
         {R"({"a": 1, "b": "x"})"}, {R"({"b": 1})"});
   check(
