@@ -468,6 +468,15 @@ Result<CompletionRequest> parse_completion_request(const json& body) {
   r.n = n.value_or(1);
   if (r.n == 0) return shape_error("n", "invalid value: integer `0`, expected at least one choice");
   TGI_ASSIGN_OR_RETURN(r.response_format, read_field<json>(body, "", "response_format"));
+  // TGI's `grammar` (a GrammarType) is taken here too: @huggingface/inference 4.x sends
+  // textGeneration's `parameters.grammar` to /v1/completions as a top-level `grammar`, and
+  // ignoring it would leave the output unconstrained.
+  TGI_ASSIGN_OR_RETURN(auto grammar, read_field<json>(body, "", "grammar"));
+  if (grammar) {
+    if (r.response_format)
+      return shape_error("grammar", "`grammar` and `response_format` are mutually exclusive");
+    r.response_format = std::move(grammar);
+  }
   if (r.response_format && r.response_format->is_object() &&
       r.response_format->value("type", json()) == "text")
     r.response_format.reset();

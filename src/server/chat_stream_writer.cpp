@@ -5,8 +5,10 @@
 namespace tgi::server {
 
 const char* ChatOutcome::openai_finish_reason() const {
-  if (!output.tool_calls.empty()) return "tool_calls";
-  return finish_reason == engine::FinishReason::kLength ? "length" : "stop";
+  // Cut off by max_tokens is "length" even inside a tool call, as OpenAI says it: the call's
+  // arguments may be unfinished, and "tool_calls" would tell the client to run them.
+  if (finish_reason == engine::FinishReason::kLength) return "length";
+  return output.tool_calls.empty() ? "stop" : "tool_calls";
 }
 
 std::string random_id(const std::string& prefix) {
