@@ -79,6 +79,20 @@ void add_serve_command(CLI::App& app) {
   option(cmd, "tokenizer-config-path", o->tokenizer_config_path, "Alternative tokenizer_config.json (chat template)");
   flag(cmd, "disable-grammar-support", o->disable_grammar_support,
        "Reject every structured-output request (grammar, response_format, forced tool calls) with a 422");
+  option(cmd, "grammar-whitespace", o->grammar_whitespace,
+         "White space between JSON tokens of structured output: bounded (none, a space, or a newline and "
+         "--grammar-max-indent spaces/tabs) or compact (none)")
+      ->check(CLI::IsMember({"bounded", "compact"}))
+      ->capture_default_str();
+  option(cmd, "grammar-max-indent", o->grammar_max_indent,
+         "Spaces/tabs allowed after a newline between JSON tokens")
+      ->capture_default_str();
+  option(cmd, "grammar-max-states", o->grammar_max_states,
+         "Lexer (DFA) states one compiled constraint may hold; more is a 422")
+      ->capture_default_str();
+  option(cmd, "grammar-max-rules", o->grammar_max_rules,
+         "Grammar rules one compiled constraint may hold; more is a 422")
+      ->capture_default_str();
   cmd->add_flag("-e,--env", o->env, "Print the runtime environment");
   option(cmd, "max-client-batch-size", o->max_client_batch_size, "Maximum prompts per /v1/completions")->capture_default_str();
   option(cmd, "lora-adapters", o->lora_adapters, "LoRA adapters (not supported by this build)");

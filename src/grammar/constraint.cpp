@@ -17,18 +17,32 @@ namespace {
 
 using Compiled = Result<std::shared_ptr<const Grammar>>;
 
+ConstraintOptions& options_storage() {
+  static ConstraintOptions options;
+  return options;
+}
+
+JsonSchemaOptions json_options() {
+  const ConstraintOptions& o = constraint_options();
+  JsonSchemaOptions json;
+  json.whitespace = o.whitespace;
+  json.max_indent = o.max_indent;
+  json.limits = o.limits;
+  return json;
+}
+
 Compiled compile_uncached(const ConstraintSpec& spec) {
   switch (spec.kind) {
     case ConstraintKind::kJsonSchema: {
       const nlohmann::ordered_json schema =
           nlohmann::ordered_json::parse(spec.text, nullptr, /*allow_exceptions=*/false);
       if (schema.is_discarded()) return Error::make(ErrorKind::kValidation, "the schema is not valid JSON");
-      TGI_ASSIGN_OR_RETURN(Grammar grammar, compile_json_schema(schema));
+      TGI_ASSIGN_OR_RETURN(Grammar grammar, compile_json_schema(schema, json_options()));
       return std::make_shared<const Grammar>(std::move(grammar));
     }
     case ConstraintKind::kRegex: {
       TGI_ASSIGN_OR_RETURN(Regex regex, parse_regex(spec.text));
-      GrammarBuilder builder;
+      GrammarBuilder builder(constraint_options().limits);
       const uint32_t root = builder.new_rule("root");
       builder.add_alternative(root, {builder.lexeme(regex)});
       TGI_ASSIGN_OR_RETURN(Grammar grammar, builder.build(root));
@@ -44,11 +58,12 @@ Compiled compile_uncached(const ConstraintSpec& spec) {
         tools.push_back(
             ForcedTool{t.value("name", std::string()), t.value("parameters", nlohmann::ordered_json())});
       }
-      TGI_ASSIGN_OR_RETURN(Grammar grammar, compile_tool_calls(tools, spec_json.value("parallel", false)));
+      TGI_ASSIGN_OR_RETURN(Grammar grammar,
+                           compile_tool_calls(tools, spec_json.value("parallel", false), json_options()));
       return std::make_shared<const Grammar>(std::move(grammar));
     }
     case ConstraintKind::kGbnf: {
-      TGI_ASSIGN_OR_RETURN(Grammar grammar, compile_gbnf(spec.text));
+      TGI_ASSIGN_OR_RETURN(Grammar grammar, compile_gbnf(spec.text, constraint_options().limits));
       return std::make_shared<const Grammar>(std::move(grammar));
     }
   }
@@ -99,6 +114,13 @@ class ConstraintCache {
 };
 
 }  // namespace
+
+void set_constraint_options(const ConstraintOptions& options) {
+  options_storage() = options;
+}
+const ConstraintOptions& constraint_options() {
+  return options_storage();
+}
 
 Result<std::shared_ptr<const Grammar>> compile_constraint(const ConstraintSpec& spec) {
   static ConstraintCache cache;

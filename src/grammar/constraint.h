@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "grammar/grammar.h"
+#include "grammar/json_schema_compiler.h"
 
 namespace tgi::grammar {
 
@@ -23,6 +24,16 @@ struct ConstraintSpec {
   ConstraintKind kind = ConstraintKind::kJsonSchema;
   std::string text;
 };
+
+// How every constraint in the process is compiled: white space between JSON tokens and the bounds
+// on a compile. Set once at start-up (tgi serve's --grammar-* flags), before any compile.
+struct ConstraintOptions {
+  JsonWhitespace whitespace = JsonWhitespace::kBounded;
+  uint32_t max_indent = 20;  // after a newline between JSON tokens, at most this many spaces/tabs
+  GrammarLimits limits;
+};
+void set_constraint_options(const ConstraintOptions& options);
+const ConstraintOptions& constraint_options();
 
 // Compiles `spec` or returns the grammar compiled for the same spec before. Thread-safe. Errors
 // are kValidation and say what could not be compiled.

@@ -4,19 +4,21 @@
 
 namespace tgi::grammar {
 
-Result<Grammar> compile_tool_calls(const std::vector<ForcedTool>& tools, bool parallel) {
+Result<Grammar> compile_tool_calls(const std::vector<ForcedTool>& tools, bool parallel,
+                                   const JsonSchemaOptions& options) {
   if (tools.empty()) return Error::make(ErrorKind::kValidation, "no tool to call");
-  JsonSchemaOptions options;
   GrammarBuilder builder(options.limits);
   // The white space allowed between tokens, bounded like the schema compiler's.
-  const Symbol ws = builder.lexeme(Regex::optional(Regex::alt(
-      {Regex::character(' '),
-       Regex::concat({Regex::character('\n'), Regex::repeat(Regex::set([] {
-                                                              CodepointSet s = CodepointSet::of(' ');
-                                                              s.add('\t');
-                                                              return s;
-                                                            }()),
-                                                            0, options.max_indent)})})));
+  // The white space allowed between tokens, as the schema compiler bounds it.
+  CodepointSet indent = CodepointSet::of(' ');
+  indent.add('\t');
+  const Regex gap = options.whitespace == JsonWhitespace::kCompact
+                        ? Regex::empty()
+                        : Regex::optional(Regex::alt(
+                              {Regex::character(' '),
+                               Regex::concat({Regex::character('\n'),
+                                              Regex::repeat(Regex::set(indent), 0, options.max_indent)})}));
+  const Symbol ws = builder.lexeme(gap);
   auto punct = [&](const char* text) { return builder.literal(text); };
   const uint32_t call = builder.new_rule("tool_call");
   for (const ForcedTool& tool : tools) {

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "grammar/grammar.h"
+#include "grammar/json_schema_compiler.h"
 
 namespace tgi::grammar {
 
@@ -20,7 +21,8 @@ struct ForcedTool {
   nlohmann::ordered_json parameters;  // a JSON Schema; null means any object
 };
 
-Result<Grammar> compile_tool_calls(const std::vector<ForcedTool>& tools, bool parallel);
+Result<Grammar> compile_tool_calls(const std::vector<ForcedTool>& tools, bool parallel,
+                                   const JsonSchemaOptions& options = {});
 
 // The ConstraintSpec text for compile_tool_calls (grammar/constraint.h): {"tools": [{"name",
 // "parameters"}], "parallel": bool}.

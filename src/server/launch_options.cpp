@@ -79,6 +79,12 @@ Result<void> validate_launch_options(const LaunchOptions& o) {
   if (o.max_concurrent_requests <= 0) return Error{ErrorKind::kInvalidArgument, "`max_concurrent_requests` must be > 0"};
   if (o.port < 0 || o.port > 65535) return Error::make(ErrorKind::kInvalidArgument, "--port {} is out of range", o.port);
   if (o.payload_limit <= 0) return Error{ErrorKind::kInvalidArgument, "`payload_limit` must be > 0"};
+  if (o.grammar_max_indent < 0 || o.grammar_max_indent > 1000)
+    return Error{ErrorKind::kInvalidArgument, "--grammar-max-indent must be between 0 and 1000"};
+  if (o.grammar_max_states < 1 || o.grammar_max_states > 100'000'000)
+    return Error{ErrorKind::kInvalidArgument, "--grammar-max-states must be between 1 and 100000000"};
+  if (o.grammar_max_rules < 1 || o.grammar_max_rules > 100'000'000)
+    return Error{ErrorKind::kInvalidArgument, "--grammar-max-rules must be between 1 and 100000000"};
   if (o.usage_stats != "on" && o.usage_stats != "off" && o.usage_stats != "no-stack")
     return Error::make(ErrorKind::kInvalidArgument, "--usage-stats must be on, off or no-stack, got {:?}", o.usage_stats);
   if (o.http_threads < 1) return Error{ErrorKind::kInvalidArgument, "--http-threads must be >= 1"};

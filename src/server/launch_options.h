@@ -57,6 +57,12 @@ struct LaunchOptions {
   std::optional<std::string> ngrok_edge;
   std::optional<std::string> tokenizer_config_path;
   bool disable_grammar_support = false;
+  // Structured output (beyond TGI): white space between JSON tokens, and what one compile may
+  // cost before it is a 422.
+  std::string grammar_whitespace = "bounded";  // bounded | compact
+  int64_t grammar_max_indent = 20;
+  int64_t grammar_max_states = 500000;
+  int64_t grammar_max_rules = 200000;
   bool env = false;
   int64_t max_client_batch_size = 4;
   std::optional<std::string> lora_adapters;

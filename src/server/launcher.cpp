@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "engine/kv_budget.h"
 #include "formats/model_id.h"
+#include "grammar/constraint.h"
 #include "kernels/cpu/gemm/cpu_isa.h"
 #include "model/causal_lm.h"
 #include "model/load_time_quantization.h"
@@ -272,6 +273,15 @@ int run_server(const LaunchOptions& o) {
   config.limits.max_total_tokens = max_total;
   config.limits.max_client_batch_size = o.max_client_batch_size;
   config.limits.grammar_supported = !o.disable_grammar_support;
+  grammar::ConstraintOptions constraints;
+  constraints.whitespace = o.grammar_whitespace == "compact" ? grammar::JsonWhitespace::kCompact
+                                                             : grammar::JsonWhitespace::kBounded;
+  constraints.max_indent = static_cast<uint32_t>(o.grammar_max_indent);
+  constraints.limits.max_lexeme_states = static_cast<uint64_t>(o.grammar_max_states);
+  constraints.limits.max_states_per_lexeme = static_cast<uint32_t>(
+      std::min<int64_t>(o.grammar_max_states, constraints.limits.max_states_per_lexeme));
+  constraints.limits.max_rules = static_cast<uint32_t>(o.grammar_max_rules);
+  grammar::set_constraint_options(constraints);
   config.model.model_id = o.model_id.value_or(TGI_DEFAULT_MODEL_DIR);
   config.model.dtype = dtype;
   config.model.kv_budget_tokens = kv_budget;

@@ -53,5 +53,22 @@ r=$(http POST /generate '{"inputs":"x","parameters":{"max_new_tokens":4}}')
 check "disabled: plain /generate" "$(status_of "$r")" "200"
 stop_server
 
+# --grammar-whitespace compact: JSON output has no white space between tokens at all;
+# --grammar-max-states: a constraint that needs more lexer states is a 422, the server lives on.
+start_server --grammar-whitespace compact --grammar-max-states 300
+schema='{"type":"object","properties":{"a":{"type":"array","items":{"type":"integer"},"minItems":3,"maxItems":3},"b":{"enum":["x y","z"]}},"required":["a","b"]}'
+for seed in 1 2 3; do
+  r=$(http POST /generate "{\"inputs\":\"x\",\"parameters\":{\"max_new_tokens\":96,\"do_sample\":true,\"seed\":$seed,\"grammar\":{\"type\":\"json\",\"value\":$schema}}}")
+  text=$(body_of "$r" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).generated_text))')
+  # Strip the one string value that may hold a space; nothing else may.
+  check "compact: seed $seed has no white space" "$(printf '%s' "$text" | sed 's/"x y"//' | tr -d -c ' \n\t' | wc -c)" "0"
+done
+r=$(http POST /generate '{"inputs":"x","parameters":{"max_new_tokens":4,"grammar":{"type":"json","value":{"type":"string","maxLength":100}}}}')
+check "max-states: a 100-char string is over 300 states" "$(status_of "$r")" "422"
+check_contains "max-states: says why" "$(body_of "$r")" 'grammar is not valid'
+r=$(http POST /generate '{"inputs":"x","parameters":{"max_new_tokens":4,"grammar":{"type":"regex","value":"[ab]{2}"}}}')
+check "max-states: a small constraint still compiles" "$(status_of "$r")" "200"
+stop_server
+
 if [[ $FAILURES -ne 0 ]]; then STATUS=1; fi
 exit "$STATUS"
