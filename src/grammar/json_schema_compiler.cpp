@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -266,7 +267,8 @@ class Compiler {
       for (size_t i = 0; i < flats.size(); ++i) {
         for (size_t j = i + 1; j < flats.size(); ++j) {
           if (flats[i].types == 0 || flats[j].types == 0) continue;
-          if (!disjoint(flats[i], flats[j]) && !disjoint(flats[j], flats[i])) {
+          if (!disjoint(flats[i], flats[j]) && !disjoint(flats[j], flats[i]) &&
+              !(generated_fails(flats[i], flats[j]) && generated_fails(flats[j], flats[i]))) {
             return unsupported("oneOf", doc_.pointer_of(d.holder.schema),
                                fmt::format("branches {} and {} may both match", i, j));
           }
@@ -855,6 +857,53 @@ class Compiler {
     return kObj;
   }
 
+  // The types generate() produces for `f`. Narrowed: with no `type` and no `enum`, a schema whose
+  // keywords all constrain one kind of value ({"items": ..., "maxItems": 2}) generates only that
+  // kind, as llama.cpp reads it. Every such output still validates, and the output can end:
+  // "any value" includes endless strings.
+  uint8_t generated_types(const Flat& f) const {
+    if (options_.infer_type_from_keywords && f.types == kAllTypes && !f.enum_values &&
+        (f.groups & (kGroupType | kGroupEnum)) == 0) {
+      switch (f.groups & (kGroupNumber | kGroupString | kGroupArray | kGroupObject)) {
+        case kGroupNumber:
+          return kInt | kFrac;
+        case kGroupString:
+          return kStr;
+        case kGroupArray:
+          return kArr;
+        case kGroupObject:
+          return kObj;
+        default:
+          break;
+      }
+    }
+    return f.types;
+  }
+
+  // Whether an object generated for `f` never has a key other than its declared ones (see
+  // object_symbol: properties listed and nothing said of others, or others forbidden).
+  bool generates_closed_objects(const Flat& f) const {
+    if (!f.patterns.empty()) return false;
+    if (f.additional.empty()) return !f.properties.empty() && !options_.extra_properties_when_unspecified;
+    return std::any_of(f.additional.begin(), f.additional.end(),
+                       [](const Elem& e) { return e.schema->is_boolean() && !e.schema->get<bool>(); });
+  }
+
+  // True only when every value generate() produces for `a` fails `b` (sound, incomplete): both
+  // can only be objects, `a`'s are closed, and `b` requires a key `a` never writes. With the
+  // narrowings above this tells apart most oneOf branches that are objects of different shapes.
+  bool generated_fails(const Flat& a, const Flat& b) {
+    if ((generated_types(a) & possible_types(b)) != kObj || a.enum_values) return false;
+    if (!generates_closed_objects(a)) return false;
+    auto declared_in_a = [&](const std::string& name) {
+      return std::any_of(a.properties.begin(), a.properties.end(),
+                         [&](const auto& p) { return p.first == name; }) ||
+             std::find(a.required.begin(), a.required.end(), name) != a.required.end();
+    };
+    return std::any_of(b.required.begin(), b.required.end(),
+                       [&](const std::string& name) { return !declared_in_a(name); });
+  }
+
   // True only when no value satisfies both (a sound, incomplete test).
   bool disjoint(const Flat& a, const Flat& b) {
     if ((possible_types(a) & possible_types(b)) == 0) return true;
@@ -1018,28 +1067,7 @@ class Compiler {
     TGI_TRY(apply_nots(f));
     std::vector<Symbol> out;
     if (f.types == 0) return out;
-    // Narrowed: with no `type` and no `enum`, a schema whose keywords all constrain one kind of
-    // value ({"items": ..., "maxItems": 2}) generates only that kind, as llama.cpp reads it. Every
-    // such output still validates, and the output can end: "any value" includes endless strings.
-    if (options_.infer_type_from_keywords && f.types == kAllTypes && !f.enum_values &&
-        (f.groups & (kGroupType | kGroupEnum)) == 0) {
-      switch (f.groups & (kGroupNumber | kGroupString | kGroupArray | kGroupObject)) {
-        case kGroupNumber:
-          f.types = kInt | kFrac;
-          break;
-        case kGroupString:
-          f.types = kStr;
-          break;
-        case kGroupArray:
-          f.types = kArr;
-          break;
-        case kGroupObject:
-          f.types = kObj;
-          break;
-        default:
-          break;
-      }
-    }
+    f.types = generated_types(f);
     if (f.enum_values) return generate_enum(f);
     if (f.types & kNull) out.push_back(b_.literal("null"));
     if (f.types & kBool) {
@@ -1336,12 +1364,75 @@ class Compiler {
   }
 
   // ---- arrays ------------------------------------------------------------------------------------
+  // uniqueItems over items drawn from a small finite set of values (an enum, booleans, null):
+  // the distinct values in a fixed order, each at most once, min..max of them. Nullopt when the
+  // items are not such a set.
+  Result<std::optional<Symbol>> unique_subsets(const Flat& f, uint64_t min, std::optional<uint64_t> max) {
+    constexpr size_t kMaxValues = 64;
+    if (!f.prefix.empty()) return std::optional<Symbol>();
+    TGI_ASSIGN_OR_RETURN(Flat items, flatten(f.rest));
+    std::vector<std::string> values;
+    const uint8_t types = generated_types(items);
+    if (items.enum_values) {
+      std::set<std::string> seen;
+      for (const Json* v : *items.enum_values) {
+        // Equal numbers spelled differently (1 and 1.0) would be duplicates: only exact kinds.
+        if (v->is_number_float()) return std::optional<Symbol>();
+        TGI_ASSIGN_OR_RETURN(bool ok, value_valid_flat(*v, items, 0, /*from_enum=*/true));
+        if (ok && seen.insert(v->dump()).second) values.push_back(v->dump());
+      }
+    } else if (types != 0 && (types & ~(kBool | kNull)) == 0) {
+      if (types & kBool) values.insert(values.end(), {"true", "false"});
+      if (types & kNull) values.push_back("null");
+    } else {
+      return std::optional<Symbol>();
+    }
+    if (values.size() > kMaxValues) return std::optional<Symbol>();
+    const uint64_t most = std::min<uint64_t>(max.value_or(values.size()), values.size());
+    if (min > most) return std::optional<Symbol>(Symbol::rule(empty_rule()));
+    // pick(i, c): values from index i on, c emitted so far, then the closing bracket.
+    std::map<std::pair<size_t, uint64_t>, uint32_t> rules;
+    std::function<Symbol(size_t, uint64_t)> pick = [&](size_t i, uint64_t c) -> Symbol {
+      auto [it, fresh] = rules.try_emplace({i, c}, 0);
+      if (!fresh) return Symbol::rule(it->second);
+      const uint32_t rule = b_.new_rule("unique_items");
+      it->second = rule;
+      if (i == values.size()) {
+        if (c >= min) {
+          std::vector<Symbol> end;
+          if (c > 0) gap(end);
+          end.push_back(rbracket_);
+          b_.add_alternative(rule, std::move(end));
+        }
+        return Symbol::rule(rule);
+      }
+      if (values.size() - (i + 1) + c >= min) b_.add_alternative(rule, {pick(i + 1, c)});
+      if (c < most) {
+        std::vector<Symbol> take;
+        separator(take, c);
+        take.push_back(b_.literal(values[i]));
+        take.push_back(pick(i + 1, c + 1));
+        b_.add_alternative(rule, std::move(take));
+      }
+      return Symbol::rule(rule);
+    };
+    std::vector<Symbol> whole{lbracket_};
+    gap(whole);
+    whole.push_back(pick(0, 0));
+    return std::optional<Symbol>(b_.sequence(std::move(whole), "unique_array"));
+  }
+
   Result<Symbol> array_symbol(const Flat& f, uint32_t depth) {
     const uint64_t repeat_cap = options_.limits.max_repeat;
     uint64_t min = f.min_items;
     std::optional<uint64_t> max = f.max_items;
     if (f.unique_items && !(max && *max <= 1)) {
-      return unsupported("uniqueItems", f.unique_at, "only arrays of at most one item are supported");
+      TGI_ASSIGN_OR_RETURN(std::optional<Symbol> subsets, unique_subsets(f, min, max));
+      if (subsets) return *subsets;
+      // Narrowed: items a grammar cannot compare are kept unique by generating at most one.
+      if (min > 1)
+        return unsupported("uniqueItems", f.unique_at, "only arrays of at most one item are supported");
+      max = 1;
     }
     if (min > repeat_cap) return unsupported("minItems", f.array_at, "too many items");
     if (max && *max > repeat_cap) max = repeat_cap;  // narrowed
@@ -1542,14 +1633,25 @@ class Compiler {
              (!extras.empty() &&
               std::none_of(declared.begin(), declared.end(), [&](const auto& p) { return p.first == n; }));
     };
+    // Narrowed: an optional declared property whose presence would bring a dependency along is
+    // simply never generated, which satisfies the dependency vacuously.
+    auto leave_out = [&](const std::string& trigger) {
+      const bool declared_member =
+          std::any_of(members.begin(), members.end(), [&](const Member& m) { return m.name == trigger; });
+      if (!declared_member) return false;  // it would come as an extra property: cannot be left out
+      std::erase_if(members, [&](const Member& m) { return m.name == trigger; });
+      return true;
+    };
     for (const auto& [trigger, deps] : f.dependent_required) {
       if (!can_appear(trigger) || is_required(trigger)) continue;
       if (std::all_of(deps.begin(), deps.end(), is_required)) continue;
-      return unsupported("dependentRequired", f.dependencies_at);
+      if (!leave_out(trigger) || can_appear(trigger))
+        return unsupported("dependentRequired", f.dependencies_at);
     }
     for (const auto& [trigger, elem] : f.dependent_schemas) {
       if (!can_appear(trigger) || is_required(trigger)) continue;
-      return unsupported("dependentSchemas", f.dependencies_at);
+      if (!leave_out(trigger) || can_appear(trigger))
+        return unsupported("dependentSchemas", f.dependencies_at);
     }
     const std::optional<Symbol> extra =
         extras.empty() ? std::nullopt : std::optional<Symbol>(b_.choice(std::move(extras), "extra"));

@@ -8,6 +8,12 @@
 // - properties are generated in the schema's order (declared ones first, in `properties` order,
 //   then any others the schema allows; see JsonSchemaOptions for when others are allowed);
 // - a string whose maxLength is over 2048 characters is at most 1024 long;
+// - uniqueItems arrays hold distinct values of a small finite item set in its order, or (items a
+//   grammar cannot compare, at most one required) a single item;
+// - an optional property whose presence would trigger dependentRequired/dependentSchemas is left
+//   out;
+// - oneOf branches are accepted when what is generated for each fails the others (closed objects
+//   missing a key the other branch requires), not only when the schemas are disjoint;
 // - strings use one spelling per character (escapes only where JSON requires them);
 // - white space between tokens is bounded (see JsonWhitespace).
 #include <cstdint>

@@ -160,7 +160,7 @@ TEST(JsonSchemaCompiler, Arrays) {
            "additionalItems": {"type": "string"}, "minItems": 2})",
       {"[1, \"a\", \"b\"]"}, {"[1]", "[1, 2]"});
   check(R"({"type": "array", "uniqueItems": true, "maxItems": 1})", {"[]", "[1]"}, {"[1, 2]"});
-  refused(R"({"type": "array", "uniqueItems": true})", "uniqueItems");
+  refused(R"({"type": "array", "uniqueItems": true, "minItems": 2})", "uniqueItems");
 }
 
 TEST(JsonSchemaCompiler, Combinators) {
@@ -252,7 +252,7 @@ TEST(JsonSchemaCompiler, InvalidSchemasAreRefused) {
 }
 
 TEST(JsonSchemaCompiler, UnsupportedKeywordsNameTheirPlace) {
-  refused(R"({"properties": {"tags": {"type": "array", "uniqueItems": true}}})",
+  refused(R"({"properties": {"tags": {"type": "array", "uniqueItems": true, "minItems": 3}}})",
           "unsupported keyword 'uniqueItems' at /properties/tags");
   refused(R"({"type": "array", "contains": {"type": "integer"}})", "'contains'");
   refused(R"({"dependentRequired": {"a": ["b"]}})", "dependentRequired");
@@ -311,6 +311,69 @@ TEST(JsonSchemaCompiler, SchemaCasesFile) {
     }
   }
   std::printf("schema-cases: %d ok compiled, %d rejected\n", ok, rejected);
+}
+
+}  // namespace
+}  // namespace tgi::grammar
+
+namespace tgi::grammar {
+namespace {
+
+TEST(JsonSchemaNarrowing, UniqueItemsOverAFiniteSetAreOrderedSubsets) {
+  const char* schema =
+      R"({"type": "array", "items": {"enum": ["a", "b", "c"]}, "uniqueItems": true, "minItems": 1})";
+  auto g = compile_json_schema(nlohmann::ordered_json::parse(schema));
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  for (const char* ok : {R"(["a"])", R"(["a", "c"])", R"(["a","b","c"])", R"(["b"])"})
+    EXPECT_TRUE(g->accepts(ok)) << ok;
+  for (const char* bad : {"[]", R"(["a", "a"])", R"(["c", "a"])", R"(["d"])"})
+    EXPECT_FALSE(g->accepts(bad)) << bad;
+  auto booleans = compile_json_schema(nlohmann::ordered_json::parse(
+      R"({"type": "array", "items": {"type": "boolean"}, "uniqueItems": true})"));
+  ASSERT_TRUE(booleans.ok());
+  EXPECT_TRUE(booleans->accepts("[true, false]"));
+  EXPECT_FALSE(booleans->accepts("[true, true]"));
+  // Items a grammar cannot compare: at most one is generated (unique by construction)...
+  auto strings = compile_json_schema(nlohmann::ordered_json::parse(
+      R"({"type": "array", "items": {"type": "string"}, "uniqueItems": true})"));
+  ASSERT_TRUE(strings.ok());
+  EXPECT_TRUE(strings->accepts(R"(["x"])"));
+  EXPECT_FALSE(strings->accepts(R"(["x", "y"])"));
+  // ...and when more are required, the schema is refused.
+  EXPECT_FALSE(
+      compile_json_schema(
+          nlohmann::ordered_json::parse(
+              R"({"type": "array", "items": {"type": "string"}, "uniqueItems": true, "minItems": 2})"))
+          .ok());
+}
+
+TEST(JsonSchemaNarrowing, AnOptionalTriggerOfADependencyIsLeftOut) {
+  const char* schema =
+      R"({"type": "object", "properties": {"card": {"type": "string"}, "billing": {"type": "string"}, "name": {"type": "string"}},
+          "required": ["name"], "dependentRequired": {"card": ["billing"]}})";
+  auto g = compile_json_schema(nlohmann::ordered_json::parse(schema));
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  EXPECT_TRUE(g->accepts(R"({"billing": "x", "name": "n"})"));
+  EXPECT_FALSE(g->accepts(R"({"card": "1", "billing": "x", "name": "n"})"));  // never generated
+  EXPECT_FALSE(g->accepts(R"({"card": "1", "name": "n"})"));
+}
+
+TEST(JsonSchemaNarrowing, OneOfClosedObjectsOfDifferentShapes) {
+  // Neither branch forbids the other's keys, so the schemas overlap; but what is generated for
+  // each branch (no undeclared properties) lacks a key the other requires.
+  const char* schema = R"({"oneOf": [
+      {"type": "object", "properties": {"cat": {"type": "string"}}, "required": ["cat"]},
+      {"type": "object", "properties": {"dog": {"type": "integer"}}, "required": ["dog"]}]})";
+  auto g = compile_json_schema(nlohmann::ordered_json::parse(schema));
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  EXPECT_TRUE(g->accepts(R"({"cat": "x"})"));
+  EXPECT_TRUE(g->accepts(R"({"dog": 1})"));
+  EXPECT_FALSE(g->accepts(R"({"cat": "x", "dog": 1})"));
+  // Branches that may produce the same value stay refused.
+  EXPECT_FALSE(compile_json_schema(nlohmann::ordered_json::parse(R"({"oneOf": [
+      {"type": "object", "properties": {"a": {"type": "string"}}},
+      {"type": "object", "properties": {"b": {"type": "string"}}}]})"))
+                   .ok());
 }
 
 }  // namespace
