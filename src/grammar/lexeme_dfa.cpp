@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/utf8.h"
+
 namespace tgi::grammar {
 
 namespace {
@@ -973,23 +975,7 @@ std::optional<std::vector<std::string>> literal_strings(const Regex& regex, size
   };
   auto spell = [&](const Regex& r) -> std::optional<std::string> {
     std::string out;
-    auto append = [&](char32_t c) {
-      if (c < 0x80) {
-        out.push_back(static_cast<char>(c));
-      } else if (c < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-      } else if (c < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-      } else {
-        out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-      }
-    };
+    auto append = [&](char32_t c) { utf8::append(out, c); };
     if (r.kind() == Regex::Kind::kEmpty) return out;
     if (auto c = single(r)) {
       append(*c);

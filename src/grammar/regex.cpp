@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "core/utf8.h"
+
 namespace tgi::grammar {
 
 struct Regex::Node {
@@ -30,40 +32,11 @@ uint64_t saturating_mul(uint64_t a, uint64_t b) {
 
 // Decodes one UTF-8 sequence at `pos`; an invalid one yields U+FFFD and consumes one byte.
 char32_t decode_utf8(std::string_view s, size_t& pos) {
-  auto byte = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
-  uint8_t lead = byte(pos);
-  if (lead < 0x80) {
+  if (utf8::valid_char_len_at(s, pos) == 0) {
     ++pos;
-    return lead;
+    return utf8::kReplacementChar;
   }
-  size_t length = 0;
-  char32_t value = 0;
-  char32_t min_value = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2, value = lead & 0x1F, min_value = 0x80;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3, value = lead & 0x0F, min_value = 0x800;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4, value = lead & 0x07, min_value = 0x10000;
-  }
-  if (length == 0 || pos + length > s.size()) {
-    ++pos;
-    return 0xFFFD;
-  }
-  for (size_t i = 1; i < length; ++i) {
-    uint8_t b = byte(pos + i);
-    if ((b & 0xC0) != 0x80) {
-      ++pos;
-      return 0xFFFD;
-    }
-    value = (value << 6) | (b & 0x3F);
-  }
-  if (value < min_value || value > CodepointSet::kMaxCodepoint || (value >= 0xD800 && value <= 0xDFFF)) {
-    ++pos;
-    return 0xFFFD;
-  }
-  pos += length;
-  return value;
+  return utf8::next(s, pos);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "core/utf8.h"
+
 namespace tgi::grammar {
 
 namespace {
@@ -119,32 +121,8 @@ class RegexParser {
 
   // Decodes the UTF-8 character at pos_ and advances past it.
   Result<char32_t> next_character() {
-    auto byte = [&](size_t i) { return static_cast<uint8_t>(pattern_[i]); };
-    uint8_t lead = byte(pos_);
-    if (lead < 0x80) {
-      ++pos_;
-      return static_cast<char32_t>(lead);
-    }
-    size_t length = 0;
-    char32_t value = 0;
-    char32_t min_value = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2, value = lead & 0x1F, min_value = 0x80;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3, value = lead & 0x0F, min_value = 0x800;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4, value = lead & 0x07, min_value = 0x10000;
-    }
-    if (length == 0 || pos_ + length > pattern_.size()) return error("invalid UTF-8");
-    for (size_t i = 1; i < length; ++i) {
-      if ((byte(pos_ + i) & 0xC0) != 0x80) return error("invalid UTF-8");
-      value = (value << 6) | (byte(pos_ + i) & 0x3F);
-    }
-    if (value < min_value || value > CodepointSet::kMaxCodepoint || (value >= 0xD800 && value <= 0xDFFF)) {
-      return error("invalid UTF-8");
-    }
-    pos_ += length;
-    return value;
+    if (utf8::valid_char_len_at(pattern_, pos_) == 0) return error("invalid UTF-8");
+    return utf8::next(pattern_, pos_);
   }
 
   // A sequence of quantified atoms up to '|', ')' or the end. At the top level a '$' right before

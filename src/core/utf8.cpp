@@ -1,9 +1,11 @@
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
-namespace tgi::tokenizer::utf8 {
+namespace tgi::utf8 {
 
 namespace {
-bool is_cont(unsigned char b) { return (b & 0xC0) == 0x80; }
+bool is_cont(unsigned char b) {
+  return (b & 0xC0) == 0x80;
+}
 }  // namespace
 
 size_t valid_char_len_at(std::string_view s, size_t i) {
@@ -15,7 +17,7 @@ size_t valid_char_len_at(std::string_view s, size_t i) {
   if (b0 >= 0xE0 && b0 <= 0xEF) {
     if (avail < 2) return 0;
     const unsigned char b1 = at(1);
-    const bool ok1 = b0 == 0xE0 ? (b1 >= 0xA0 && b1 <= 0xBF)
+    const bool ok1 = b0 == 0xE0   ? (b1 >= 0xA0 && b1 <= 0xBF)
                      : b0 == 0xED ? (b1 >= 0x80 && b1 <= 0x9F)
                                   : is_cont(b1);
     if (!ok1) return 0;
@@ -24,7 +26,7 @@ size_t valid_char_len_at(std::string_view s, size_t i) {
   if (b0 >= 0xF0 && b0 <= 0xF4) {
     if (avail < 2) return 0;
     const unsigned char b1 = at(1);
-    const bool ok1 = b0 == 0xF0 ? (b1 >= 0x90 && b1 <= 0xBF)
+    const bool ok1 = b0 == 0xF0   ? (b1 >= 0x90 && b1 <= 0xBF)
                      : b0 == 0xF4 ? (b1 >= 0x80 && b1 <= 0x8F)
                                   : is_cont(b1);
     if (!ok1) return 0;
@@ -121,4 +123,4 @@ bool ends_with_replacement(std::string_view s) {
   return s.size() >= 3 && s.substr(s.size() - 3) == kReplacementUtf8;
 }
 
-}  // namespace tgi::tokenizer::utf8
+}  // namespace tgi::utf8
