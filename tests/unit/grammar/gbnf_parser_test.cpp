@@ -15,6 +15,7 @@
 
 #include "grammar/gbnf_parser.h"
 #include "grammar/grammar.h"
+#include "shared_structured_data.h"
 
 namespace tgi::grammar {
 namespace {
@@ -41,13 +42,7 @@ std::string error_of(std::string_view text, const GrammarLimits& limits = {}) {
 }
 
 std::vector<nlohmann::json> load_grammars() {
-  std::ifstream in(kGrammarsPath);
-  if (!in) return {};
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  nlohmann::json data = nlohmann::json::parse(buffer.str(), nullptr, false);
-  if (!data.is_array()) return {};
-  return std::vector<nlohmann::json>(data.begin(), data.end());
+  return testing::load_json_array(kGrammarsPath);
 }
 
 // --- the data set ---------------------------------------------------------------------------

@@ -22,7 +22,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
-const char* const kStructured = "/work/shared/structured";
+const std::string kStructured = TGI_SOURCE_DIR "/../shared/structured";
 
 std::string read_gzip(const std::string& path) {
   std::string out;

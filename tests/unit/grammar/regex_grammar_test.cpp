@@ -11,6 +11,7 @@
 
 #include "grammar/grammar.h"
 #include "grammar/regex_parser.h"
+#include "shared_structured_data.h"
 
 namespace tgi::grammar {
 namespace {
@@ -18,13 +19,7 @@ namespace {
 const char* kRegexPath = TGI_SOURCE_DIR "/../shared/structured/regex.json";
 
 std::vector<nlohmann::json> load_regexes() {
-  std::ifstream in(kRegexPath);
-  if (!in) return {};
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  nlohmann::json data = nlohmann::json::parse(buffer.str(), nullptr, false);
-  if (!data.is_array()) return {};
-  return std::vector<nlohmann::json>(data.begin(), data.end());
+  return testing::load_json_array(kRegexPath);
 }
 
 // Every byte prefix of a valid string is viable, including those that end inside a UTF-8 character:
