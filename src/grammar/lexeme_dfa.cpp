@@ -26,6 +26,7 @@ constexpr uint32_t kNoState = UINT32_MAX;
 constexpr size_t kMaxNfaStates = size_t{1} << 21;
 constexpr uint64_t kMaxSubsetElements = uint64_t{1} << 24;
 constexpr uint64_t kMaxClosureSteps = uint64_t{1} << 28;
+constexpr uint64_t kClosureStepsPerState = 512;
 constexpr uint64_t kMaxTransitionCells = uint64_t{1} << 25;
 
 // Either consumes one byte in [lo, hi] and moves to out1, or moves to out1 and out2 on no input.
@@ -156,6 +157,10 @@ class LexemeDfaBuilder {
   explicit LexemeDfaBuilder(const LexemeDfaLimits& limits) : limits_(limits) {
     uint64_t intermediate = uint64_t{limits.max_states} * 4 + 64;
     intermediate_limit_ = static_cast<uint32_t>(std::min<uint64_t>(intermediate, uint64_t{1} << 22));
+    // Work in proportion to the states allowed: a small limit must also bound the time spent
+    // finding out that a regex needs more (the GBNF lowering tries many small builds).
+    closure_limit_ =
+        std::min<uint64_t>(kMaxClosureSteps, uint64_t{limits.max_states} * kClosureStepsPerState);
   }
 
   Result<LexemeDfa> compile(const Regex& regex) {
@@ -723,7 +728,7 @@ class LexemeDfaBuilder {
       stack_.pop_back();
       if (s == kNoState || visit_mark_[s] == stamp_) continue;
       visit_mark_[s] = stamp_;
-      if (++closure_steps_ > kMaxClosureSteps) return too_many_states(limits_.max_states);
+      if (++closure_steps_ > closure_limit_) return too_many_states(limits_.max_states);
       const NfaState& state = nfa_[s];
       if (state.consumes || s == accept_) {
         result.push_back(s);
@@ -952,6 +957,7 @@ class LexemeDfaBuilder {
 
   const LexemeDfaLimits& limits_;
   uint32_t intermediate_limit_ = 0;
+  uint64_t closure_limit_ = 0;
   std::vector<NfaState> nfa_;
   uint32_t accept_ = kNoState;
   std::unordered_map<const void*, LexemeDfa> products_;
