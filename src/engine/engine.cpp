@@ -118,6 +118,7 @@ struct Engine::Impl {
   std::unordered_map<const grammar::Grammar*, std::unique_ptr<GrammarMasks>> grammar_masks;
   grammar::LexemeMaskCache& masks_for(const std::shared_ptr<const grammar::Grammar>& g);
   grammar::TokenBitmask allowed_tokens;
+  std::vector<std::pair<int32_t, float>> eos_logits;  // mask_by_grammar's scratch
 
   void run_loop();
   bool take_inbox(bool block);
@@ -518,7 +519,7 @@ bool Engine::Impl::mask_by_grammar(SequenceState& seq, std::span<float> row) {
   vocabulary.fill_allowed(matcher, allowed_tokens, masks_for(seq.request->request.grammar));
   const bool complete = matcher.accepting();
   constexpr float kMasked = -std::numeric_limits<float>::infinity();
-  std::vector<std::pair<int32_t, float>> eos_logits;
+  eos_logits.clear();
   for (int32_t id : eos_ids)
     if (id >= 0 && static_cast<size_t>(id) < row.size()) eos_logits.emplace_back(id, row[id]);
   const std::vector<uint64_t>& words = allowed_tokens.words();

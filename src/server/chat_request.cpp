@@ -11,6 +11,14 @@ namespace tgi::server {
 
 namespace {
 
+// `response_format` as chat and completions take it. {"type": "text"} is OpenAI's default (some
+// clients always send it): no constraint at all.
+Result<std::optional<json>> read_response_format(const json& body) {
+  TGI_ASSIGN_OR_RETURN(std::optional<json> format, read_field<json>(body, "", "response_format"));
+  if (format && format->is_object() && format->value("type", json()) == "text") format.reset();
+  return format;
+}
+
 Error tool_error(std::string message) { return Error{ErrorKind::kInvalidArgument, std::move(message)}; }
 
 // Message content → one string (text parts joined, images as markdown, spec §1.9.2).
@@ -258,11 +266,7 @@ Result<ChatRequest> parse_chat_request(const json& body) {
     if (type != "function" || !function.is_object() || !function.contains("name") || !function["name"].is_string())
       return shape_error("tool_choice", "data did not match any variant of untagged enum ToolChoice");
   }
-  TGI_ASSIGN_OR_RETURN(r.response_format, read_field<json>(body, "", "response_format"));
-  // {"type": "text"} is OpenAI's default (some clients always send it): no constraint at all.
-  if (r.response_format && r.response_format->is_object() &&
-      r.response_format->value("type", json()) == "text")
-    r.response_format.reset();
+  TGI_ASSIGN_OR_RETURN(r.response_format, read_response_format(body));
   auto options = body.find("stream_options");
   if (options != body.end()) {
     if (!options->is_object())
@@ -467,7 +471,7 @@ Result<CompletionRequest> parse_completion_request(const json& body) {
   TGI_ASSIGN_OR_RETURN(auto n, read_field<uint32_t>(body, "", "n"));
   r.n = n.value_or(1);
   if (r.n == 0) return shape_error("n", "invalid value: integer `0`, expected at least one choice");
-  TGI_ASSIGN_OR_RETURN(r.response_format, read_field<json>(body, "", "response_format"));
+  TGI_ASSIGN_OR_RETURN(r.response_format, read_response_format(body));
   // TGI's `grammar` (a GrammarType) is taken here too: @huggingface/inference 4.x sends
   // textGeneration's `parameters.grammar` to /v1/completions as a top-level `grammar`, and
   // ignoring it would leave the output unconstrained.
@@ -477,9 +481,6 @@ Result<CompletionRequest> parse_completion_request(const json& body) {
       return shape_error("grammar", "`grammar` and `response_format` are mutually exclusive");
     r.response_format = std::move(grammar);
   }
-  if (r.response_format && r.response_format->is_object() &&
-      r.response_format->value("type", json()) == "text")
-    r.response_format.reset();
   TGI_ASSIGN_OR_RETURN(r.logprobs, read_field<uint32_t>(body, "", "logprobs"));
   if (r.logprobs && *r.logprobs > 5)
     return shape_error("logprobs",

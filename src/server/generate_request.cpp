@@ -135,9 +135,7 @@ Result<ValidatedRequest> validate_generate(const std::string& inputs, const Gene
   if ((p.grammar || p.constraint) && !limits.grammar_supported) return invalid("grammar is not supported");
   std::shared_ptr<const grammar::Grammar> constraint;
   if (p.constraint) {
-    auto compiled = grammar::compile_constraint(*p.constraint);
-    if (!compiled.ok()) return invalid("grammar is not valid: " + compiled.error().message);
-    constraint = std::move(compiled.value());
+    TGI_ASSIGN_OR_RETURN(constraint, compile_grammar_spec(*p.constraint));
   } else if (p.grammar) {
     TGI_ASSIGN_OR_RETURN(constraint, compile_grammar_type(*p.grammar));
   }

@@ -65,11 +65,15 @@ Result<grammar::ConstraintSpec> read_grammar_type(const json& grammar) {
       "unknown grammar type `{}` (expected json, json_object, json_schema, regex or gbnf)", type));
 }
 
-Result<std::shared_ptr<const grammar::Grammar>> compile_grammar_type(const json& grammar) {
-  TGI_ASSIGN_OR_RETURN(grammar::ConstraintSpec spec, read_grammar_type(grammar));
+Result<std::shared_ptr<const grammar::Grammar>> compile_grammar_spec(const grammar::ConstraintSpec& spec) {
   auto compiled = grammar::compile_constraint(spec);
   if (!compiled.ok()) return not_valid(compiled.error().message);
   return compiled.value();
+}
+
+Result<std::shared_ptr<const grammar::Grammar>> compile_grammar_type(const json& grammar) {
+  TGI_ASSIGN_OR_RETURN(grammar::ConstraintSpec spec, read_grammar_type(grammar));
+  return compile_grammar_spec(spec);
 }
 
 }  // namespace tgi::server

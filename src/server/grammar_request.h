@@ -20,7 +20,10 @@ namespace tgi::server {
 // Errors are kValidation with the text that follows "Input validation error: ".
 Result<grammar::ConstraintSpec> read_grammar_type(const nlohmann::ordered_json& grammar);
 
-// read_grammar_type, then the (cached) compile. A constraint we cannot enforce completely is an
+// The (cached) compile of a spec; an error reads "grammar is not valid: <why>".
+Result<std::shared_ptr<const grammar::Grammar>> compile_grammar_spec(const grammar::ConstraintSpec& spec);
+
+// read_grammar_type, then compile_grammar_spec. A constraint we cannot enforce completely is an
 // error naming why ("grammar is not valid: ..."), never a looser constraint.
 Result<std::shared_ptr<const grammar::Grammar>> compile_grammar_type(const nlohmann::ordered_json& grammar);
 
