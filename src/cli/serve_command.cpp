@@ -35,7 +35,8 @@ void add_serve_command(CLI::App& app) {
   option(cmd, "sharded", o->sharded, "Shard the model across devices (true needs tensor parallelism)");
   option(cmd, "num-shard", o->num_shard, "Tensor-parallel degree (this build: 1)");
   option(cmd, "quantize", o->quantize, "Quantize float weights at load: q8_0 | q4_0 | q4_k (eetq, bitsandbytes -> q8_0; bitsandbytes-nf4/-fp4 -> q4_0)");
-  option(cmd, "speculate", o->speculate, "Speculative tokens (not supported by this build)");
+  option(cmd, "speculate", o->speculate,
+         "Tokens proposed per step by n-gram (prompt lookup) speculation, verified losslessly (0: off)");
   option(cmd, "dtype", o->dtype, "float16 | bfloat16 | float32 (default: the model's)");
   option(cmd, "kv-cache-dtype", o->kv_cache_dtype,
          "KV cache dtype: float32 (default), bfloat16, float16 or int8");

@@ -17,6 +17,7 @@
 #include "engine/block_pool.h"
 #include "engine/kv_budget.h"
 #include "engine/logits_processors.h"
+#include "engine/ngram_proposer.h"
 #include "engine/scheduler.h"
 #include "engine/sequence.h"
 #include "engine/stop_sequence_matcher.h"
@@ -54,9 +55,11 @@ struct SequenceState : Sequence {
   int32_t generated = 0;
   double logprob_sum = 0;
   bool finished = false;
+  SpeculationPacer pacer;
+  int32_t accepted_proposals = 0;
 
-  SequenceState(TokenSampler s, std::vector<std::string> stops)
-      : sampler(std::move(s)), stop_matcher(std::move(stops)) {}
+  SequenceState(TokenSampler s, std::vector<std::string> stops, int32_t speculate)
+      : sampler(std::move(s)), stop_matcher(std::move(stops)), pacer(speculate) {}
 };
 
 struct RequestState {
@@ -124,8 +127,15 @@ struct Engine::Impl {
   bool take_inbox(bool block);
   void admit_to_queue(std::unique_ptr<RequestState> state);
   void run_step();
+  // Speculation: fills Sequence::proposal of the sequences that decode this step.
+  void propose_tokens();
+  // Drops the proposal's tail from the first token the sequence's grammar would refuse.
+  void trim_proposal_to_grammar(SequenceState& seq);
+  std::optional<NgramProposer> proposer;
   void process_outputs(const StepPlan& plan, const std::vector<model::SequenceInBatch>& rows);
   void sample_and_emit(SequenceState& seq, std::span<float> row);
+  // Samples a speculative chunk's rows in order, keeping the proposals that agree.
+  void verify_proposal(SequenceState& seq, const ScheduledChunk& chunk, size_t first_row);
   // Leaves finite logits only on the tokens the sequence's grammar allows next (EOS exactly
   // when the output is complete). False when no token at all may follow.
   bool mask_by_grammar(SequenceState& seq, std::span<float> row);
@@ -183,6 +193,10 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<model::CausalLm> 
       std::all_of(mc.layer_types.begin(), mc.layer_types.end(),
                   [](model::LayerType t) { return t == model::LayerType::kSlidingAttention; });
   const int32_t window = all_sliding && config.sliding_window != 0 ? static_cast<int32_t>(mc.sliding_window) : 0;
+  if (config.speculation.max_tokens < 0)
+    return Error::make(ErrorKind::kInvalidArgument, "speculate must not be negative, got {}",
+                       config.speculation.max_tokens);
+  if (config.speculation.max_tokens > 0) impl->proposer.emplace(config.speculation.ngram);
   impl->scheduler = std::make_unique<Scheduler>(
       *impl->pool, SchedulerLimits{config.max_batch_prefill_tokens, config.max_batch_size, window});
   impl->model = std::move(model);
@@ -282,7 +296,7 @@ void Engine::Impl::admit_to_queue(std::unique_ptr<RequestState> state) {
   for (int32_t c = 0; c < req.best_of; ++c) {
     const uint64_t seed = seeded && c == 0 ? *req.sampling.seed : seed_source();
     auto seq = std::make_unique<SequenceState>(TokenSampler(req.sampling, seed, req.top_n_tokens),
-                                               req.stopping.stop_sequences);
+                                               req.stopping.stop_sequences, config.speculation.max_tokens);
     seq->id = next_sequence_id++;
     seq->tokens = req.input_ids;
     seq->prompt_len = static_cast<int32_t>(req.input_ids.size());
@@ -367,7 +381,45 @@ void Engine::Impl::sweep_done() {
   publish_stats();
 }
 
+void Engine::Impl::propose_tokens() {
+  if (!proposer) return;
+  const std::vector<Sequence*>& running = scheduler->running();
+  const auto decoding =
+      std::count_if(running.begin(), running.end(), [](const Sequence* s) { return s->num_pending() == 1; });
+  const bool worth_it = decoding <= config.speculation.max_batch;
+  for (Sequence* s : running) {
+    auto* seq = static_cast<SequenceState*>(s);
+    seq->proposal.clear();
+    if (seq->num_pending() != 1 || seq->finished) continue;
+    // The last sampled token is the pending one; proposals beyond max_new_tokens are wasted.
+    const int32_t room = seq->request->request.stopping.max_new_tokens - seq->generated - 1;
+    const int32_t length = worth_it ? std::min(seq->pacer.next_length(), room) : 0;
+    if (length <= 0 || proposer->propose(seq->tokens, length, seq->proposal) == 0) {
+      seq->pacer.on_step_without_proposal();
+      continue;
+    }
+    if (seq->grammar_matcher) trim_proposal_to_grammar(*seq);
+    if (seq->proposal.empty()) seq->pacer.on_step_without_proposal();
+  }
+}
+
+void Engine::Impl::trim_proposal_to_grammar(SequenceState& seq) {
+  grammar::GrammarMatcher& matcher = *seq.grammar_matcher;
+  token_trie();  // the vocabulary's bytes
+  const size_t position = matcher.position();
+  size_t keep = 0;
+  for (int32_t id : seq.proposal) {
+    const std::string& bytes = token_bytes_of(id);
+    // End-of-sequence and special tokens have no bytes; the mask decides those, not a guess.
+    if (bytes.empty() || !matcher.push_bytes(bytes)) break;
+    ++keep;
+  }
+  matcher.pop_to(position);
+  seq.proposal.resize(keep);
+}
+
 void Engine::Impl::run_step() {
+  propose_tokens();
   StepPlan plan = scheduler->schedule();
   loop_stats.preemptions = scheduler->preemptions();
   loop_stats.prefix_cache_hit_tokens = scheduler->prefix_hit_tokens();
@@ -399,10 +451,12 @@ void Engine::Impl::run_step() {
     const int32_t blocks = (chunk.start + chunk.len + bs - 1) / bs;
     row.block_table = std::span<const int32_t>(seq->block_table.data(), blocks);
     const bool prompt_rows = seq->wants_prompt_logprobs && chunk.start < seq->prompt_len;
-    row.logits = prompt_rows ? model::LogitsWanted::kAll
-                             : (chunk.samples() ? model::LogitsWanted::kLast : model::LogitsWanted::kNone);
+    row.logits = prompt_rows || chunk.proposed > 0
+                     ? model::LogitsWanted::kAll
+                     : (chunk.samples() ? model::LogitsWanted::kLast : model::LogitsWanted::kNone);
+    const int32_t real = chunk.len - chunk.proposed;
     for (int32_t i = 0; i < chunk.len; ++i) {
-      token_ids.push_back(seq->tokens[chunk.start + i]);
+      token_ids.push_back(i < real ? seq->tokens[chunk.start + i] : seq->proposal[i - real]);
       positions.push_back(chunk.start + i);
     }
     rows.push_back(row);
@@ -435,6 +489,10 @@ void Engine::Impl::run_step() {
     const int32_t prompt_part = std::max(0, std::min(chunk.start + chunk.len, seq->prompt_len) - chunk.start);
     loop_stats.prefill_tokens += prompt_part;
     loop_stats.decode_tokens += chunk.len - prompt_part;
+    if (chunk.proposed > 0) {
+      ++loop_stats.speculative_steps;
+      loop_stats.speculative_proposed_tokens += chunk.proposed;
+    }
   }
   last_batch_size = static_cast<int32_t>(plan.chunks.size());
   last_batch_tokens = plan.num_tokens();
@@ -453,7 +511,7 @@ void Engine::Impl::process_outputs(const StepPlan& plan, const std::vector<model
     auto row_span = [&](size_t r) {
       return std::span<float>(logits.data() + r * vocab_size, static_cast<size_t>(vocab_size));
     };
-    if (row.logits == model::LogitsWanted::kAll) {
+    if (row.logits == model::LogitsWanted::kAll && chunk.proposed == 0) {
       // Row r predicts token start + r + 1: prompt logprobs from the raw logits.
       for (int32_t r = 0; r < nrows; ++r) {
         const int32_t target = chunk.start + r + 1;
@@ -475,10 +533,34 @@ void Engine::Impl::process_outputs(const StepPlan& plan, const std::vector<model
         emit(*seq->request, std::move(event));
       }
     }
-    if (chunk.samples() && nrows > 0 && !seq->request->done && !seq->finished)
+    if (chunk.proposed > 0) {
+      verify_proposal(*seq, chunk, logit_row);
+    } else if (chunk.samples() && nrows > 0 && !seq->request->done && !seq->finished) {
       sample_and_emit(*seq, row_span(logit_row + nrows - 1));
+    }
     logit_row += nrows;
   }
+}
+
+void Engine::Impl::verify_proposal(SequenceState& seq, const ScheduledChunk& chunk, size_t first_row) {
+  // Row r holds the logits after the pending token and r proposals. Sampling it exactly as a
+  // step without speculation would, the proposal r stands only if the sample equals it; the first
+  // mismatch (or the row after the last proposal) yields the step's final token.
+  const int32_t pending_row = chunk.len - chunk.proposed - 1;
+  int32_t accepted = 0;
+  for (int32_t r = 0; r <= chunk.proposed; ++r) {
+    if (seq.request->done || seq.finished) break;
+    std::span<float> row(logits.data() + (first_row + pending_row + r) * vocab_size,
+                         static_cast<size_t>(vocab_size));
+    sample_and_emit(seq, row);
+    if (seq.finished || r == chunk.proposed || seq.tokens.back() != seq.proposal[r]) break;
+    ++accepted;
+    ++seq.accepted_proposals;  // before the next token, which may end the sequence and report it
+  }
+  seq.pacer.record(chunk.proposed, accepted);
+  loop_stats.speculative_accepted_tokens += accepted;
+  if (!seq.finished && !seq.request->done) scheduler->accept_proposed(&seq, accepted);
+  seq.proposal.clear();
 }
 
 TokenInfo Engine::Impl::token_info(int32_t id, float logprob) const {
@@ -607,6 +689,7 @@ void Engine::Impl::finish_sequence(SequenceState& seq, FinishReason reason) {
   end.generated_tokens = seq.generated;
   end.prompt_tokens = seq.prompt_len;
   end.cached_prompt_tokens = seq.cached_prompt_tokens;
+  end.speculated_tokens = seq.accepted_proposals;
   if (seq.sampler.sampling()) end.seed = seq.sampler.seed();
   end.mean_logprob = seq.generated > 0 ? static_cast<float>(seq.logprob_sum / seq.generated) : 0.0f;
   const auto now = Clock::now();

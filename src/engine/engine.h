@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "engine/generation_request.h"
+#include "engine/speculation.h"
 #include "engine/token_event.h"
 
 namespace tgi::model {
@@ -46,6 +47,8 @@ struct EngineConfig {
   // ModelConfig::sliding_window positions, blocks that fall out of the window go back to the pool.
   // The window comes from the model; set 0 here to keep all blocks anyway.
   int32_t sliding_window = -1;
+  // Speculative decoding (n-gram proposals); off when speculation.max_tokens is 0.
+  SpeculationConfig speculation;
 };
 
 // A thread-safe snapshot for /metrics and /info.
@@ -66,6 +69,9 @@ struct EngineStats {
   int64_t decode_tokens = 0;     // generated tokens computed
   int64_t prefix_cache_hit_tokens = 0;
   int64_t preemptions = 0;
+  int64_t speculative_steps = 0;  // sequence-steps that verified a proposal
+  int64_t speculative_proposed_tokens = 0;
+  int64_t speculative_accepted_tokens = 0;
   int64_t requests_finished = 0;
   int64_t requests_cancelled = 0;
   int64_t requests_failed = 0;

@@ -40,6 +40,7 @@ void Scheduler::reset_kv(Sequence* seq) {
   seq->num_released_blocks = 0;
   seq->block_hashes.clear();
   seq->num_computed = 0;
+  seq->proposal.clear();
 }
 
 void Scheduler::preempt(Sequence* seq, StepPlan& plan) {
@@ -112,6 +113,7 @@ StepPlan Scheduler::schedule() {
     plan.chunks.push_back({seq, seq->num_computed, 1});
     --budget;
   }
+  add_lookahead(plan, 0, budget);
 
   // 2. Continue prompts already in prefill (their blocks were allocated at admission).
   for (Sequence* seq : running_) {
@@ -141,23 +143,62 @@ StepPlan Scheduler::schedule() {
   return plan;
 }
 
-void Scheduler::complete(const StepPlan& plan) {
+void Scheduler::add_lookahead(StepPlan& plan, size_t first_decode_chunk, int32_t& budget) {
+  // What admission keeps free: a spare block per running sequence.
+  const auto reserve = static_cast<int32_t>(running_.size());
+  for (size_t c = first_decode_chunk; c < plan.chunks.size(); ++c) {
+    ScheduledChunk& chunk = plan.chunks[c];
+    Sequence* seq = chunk.seq;
+    int32_t want = std::min(static_cast<int32_t>(seq->proposal.size()), std::max(0, budget));
+    if (want <= 0) continue;
+    // Blocks the sequence already holds past its pending token cover part of the lookahead.
+    const int32_t end = chunk.start + chunk.len;
+    const auto held = static_cast<int32_t>(seq->block_table.size()) * pool_.block_size();
+    const int32_t extra_blocks =
+        std::max(0, blocks_for(end + want) - static_cast<int32_t>(seq->block_table.size()));
+    const int32_t affordable = std::max(0, pool_.num_available() - reserve);
+    if (extra_blocks > affordable) {
+      want = std::max(0, std::min(want, held + affordable * pool_.block_size() - end));
+      if (want <= 0) continue;
+    }
+    for (int32_t b = blocks_for(end + want) - static_cast<int32_t>(seq->block_table.size()); b > 0; --b)
+      seq->block_table.push_back(*pool_.allocate());
+    chunk.len += want;
+    chunk.proposed = want;
+    budget -= want;
+  }
+}
+
+void Scheduler::publish_full_blocks(Sequence* seq) {
+  if (!pool_.prefix_caching()) return;
   const int32_t bs = pool_.block_size();
+  const size_t full = static_cast<size_t>(seq->num_computed / bs);
+  for (size_t b = seq->block_hashes.size(); b < full; ++b) {
+    const uint64_t parent = b == 0 ? 0 : seq->block_hashes[b - 1];
+    std::span<const int32_t> content(seq->tokens.data() + b * bs, bs);
+    const uint64_t hash = BlockPool::chain_hash(parent, content);
+    pool_.publish(seq->block_table[b], hash, parent, content);
+    seq->block_hashes.push_back(hash);
+  }
+}
+
+void Scheduler::complete(const StepPlan& plan) {
   for (const ScheduledChunk& chunk : plan.chunks) {
     Sequence* seq = chunk.seq;
-    seq->num_computed = chunk.start + chunk.len;
-    if (!pool_.prefix_caching()) continue;
-    const size_t full = static_cast<size_t>(seq->num_computed / bs);
-    for (size_t b = seq->block_hashes.size(); b < full; ++b) {
-      const uint64_t parent = b == 0 ? 0 : seq->block_hashes[b - 1];
-      std::span<const int32_t> content(seq->tokens.data() + b * bs, bs);
-      const uint64_t hash = BlockPool::chain_hash(parent, content);
-      pool_.publish(seq->block_table[b], hash, parent, content);
-      seq->block_hashes.push_back(hash);
-    }
+    seq->num_computed = chunk.start + chunk.len - chunk.proposed;
+    publish_full_blocks(seq);
   }
   if (limits_.sliding_window > 0)
     for (const ScheduledChunk& chunk : plan.chunks) release_out_of_window(chunk.seq);
+}
+
+void Scheduler::accept_proposed(Sequence* seq, int32_t accepted) {
+  if (accepted <= 0) return;
+  // Accepted proposals were rows of that forward, so their K/V are in place; the token sampled
+  // after them is the new pending one (never computed yet), hence the bound.
+  seq->num_computed = std::min(seq->num_computed + accepted, seq->num_tokens() - 1);
+  publish_full_blocks(seq);
+  if (limits_.sliding_window > 0) release_out_of_window(seq);
 }
 
 void Scheduler::release_out_of_window(Sequence* seq) {

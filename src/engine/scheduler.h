@@ -6,6 +6,9 @@
 //  1. Decode rows of running sequences, oldest first. Each is always scheduled; when its next
 //     token needs a block and none is available, the newest running sequence is preempted (its
 //     blocks released, its KV recomputed later) — possibly itself. The oldest always progresses.
+//     Then a decode row with a speculative proposal (Sequence::proposal) grows by the proposed
+//     tokens that fit the step's token budget and the free blocks beyond the admission reserve;
+//     lookahead never preempts anything and never takes a block another decode row needs.
 //  2. Prompt chunks of running sequences still in prefill, oldest first, within the step's token
 //     budget (max_step_tokens, counting the decode rows).
 //  3. Admission from the FIFO waiting queue (preempted sequences first, by age) while the
@@ -36,7 +39,9 @@ struct ScheduledChunk {
   Sequence* seq = nullptr;
   int32_t start = 0;  // == seq->num_computed when planned
   int32_t len = 0;
-  bool samples() const { return start + len == seq->num_tokens(); }  // reaches the last token
+  int32_t proposed = 0;  // trailing rows that are speculative proposals (seq->proposal's first ones)
+  // Reaches the last token (and so is sampled from).
+  bool samples() const { return start + len - proposed == seq->num_tokens(); }
 };
 
 struct StepPlan {
@@ -59,9 +64,14 @@ class Scheduler {
   // Takes a sequence out (finished, cancelled or failed), releasing its blocks.
   void remove(Sequence* seq);
   StepPlan schedule();
-  // The plan's forward pass succeeded: advance num_computed and publish newly full blocks to
-  // the prefix cache. Sampled tokens are appended by the caller afterwards.
+  // The plan's forward pass succeeded: advance num_computed past each chunk's real tokens and
+  // publish newly full blocks to the prefix cache. Sampled tokens are appended by the caller
+  // afterwards.
   void complete(const StepPlan& plan);
+  // The engine kept `accepted` proposed tokens of seq's last chunk (already appended to
+  // seq->tokens): their K/V, written by that forward, count as computed. Rejected proposals'
+  // K/V stay in the lookahead slots, are never published and are overwritten later.
+  void accept_proposed(Sequence* seq, int32_t accepted);
 
   const std::deque<Sequence*>& waiting() const { return waiting_; }
   const std::vector<Sequence*>& running() const { return running_; }
@@ -79,6 +89,9 @@ class Scheduler {
   void match_prefix(Sequence* seq);
   void reset_kv(Sequence* seq);
   void release_out_of_window(Sequence* seq);
+  void publish_full_blocks(Sequence* seq);
+  // Extends decode chunks with their proposals, as far as free blocks and `budget` allow.
+  void add_lookahead(StepPlan& plan, size_t first_decode_chunk, int32_t& budget);
 
   BlockPool& pool_;
   SchedulerLimits limits_;

@@ -21,6 +21,9 @@ struct Sequence {
   bool admitted_once = false;
   int32_t cached_prompt_tokens = 0;    // prefix-cache hit at first admission
   int32_t preemptions = 0;
+  // Speculative decoding: tokens proposed to follow the pending last token, verified by this
+  // step's forward. They are not part of `tokens` until the engine accepts them.
+  std::vector<int32_t> proposal;
 
   int32_t num_tokens() const { return static_cast<int32_t>(tokens.size()); }
   int32_t num_pending() const { return num_tokens() - num_computed; }

@@ -38,6 +38,7 @@ struct TokenEvent {
   int32_t generated_tokens = 0;
   int32_t prompt_tokens = 0;
   int32_t cached_prompt_tokens = 0;
+  int32_t speculated_tokens = 0;        // generated tokens that were accepted proposals
   std::optional<uint64_t> seed;         // only when sampling was effective (TGI details.seed)
   float mean_logprob = 0.0f;            // over generated tokens (best_of ranking)
   bool best_of_winner = true;           // best_of > 1: true only on the winner's (last) kEnd

@@ -52,6 +52,9 @@ struct EngineCounters {
   int64_t kv_budget_tokens = 0;
   int64_t steps = 0;
   int64_t forward_failures = 0;
+  int64_t speculative_steps = 0;  // sequence-steps that verified proposals
+  int64_t speculative_proposed_tokens = 0;
+  int64_t speculative_accepted_tokens = 0;
 };
 
 // A handle to one submitted generation. Cancelling frees its KV blocks at the engine's next step.

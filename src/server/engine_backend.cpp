@@ -89,6 +89,9 @@ EngineCounters EngineBackend::counters() const {
   c.preemptions = stats.preemptions;
   c.kv_budget_tokens = stats.max_total_tokens;
   c.steps = stats.steps;
+  c.speculative_steps = stats.speculative_steps;
+  c.speculative_proposed_tokens = stats.speculative_proposed_tokens;
+  c.speculative_accepted_tokens = stats.speculative_accepted_tokens;
   c.forward_failures = stats.forward_failures;
   return c;
 }

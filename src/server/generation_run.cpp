@@ -75,6 +75,7 @@ struct RunState {
         result.finish_reason = event.finish_reason.value_or(engine::FinishReason::kLength);
         result.generated_text = std::move(event.generated_text);
         result.generated_tokens = event.generated_tokens;
+        result.speculated_tokens = event.speculated_tokens;
         result.input_length = request.input_length;
         result.seed = request.sampling ? event.seed : std::nullopt;
         result.queue_seconds = event.queue_seconds;
@@ -111,6 +112,7 @@ struct RunState {
     if (result.generated_tokens > 0)
       metrics->mean_time_per_token_duration.observe(result.inference_seconds / result.generated_tokens);
     metrics->generated_tokens.observe(static_cast<double>(result.generated_tokens));
+    metrics->skipped_tokens.observe(static_cast<double>(result.speculated_tokens));
     RequestLogRecord record = log_record();
     record.total_seconds = total;
     record.queue_seconds = result.queue_seconds;

@@ -45,7 +45,9 @@ Result<void> validate_launch_options(const LaunchOptions& o) {
                                    "bitsandbytes-nf4, bitsandbytes-fp4); pre-quantized checkpoints are served as "
                                    "GGUF files",
                                    *o.quantize));
-  if (o.speculate && *o.speculate > 0) return unsupported("--speculate is not supported by this build");
+  if (o.speculate && (*o.speculate < 0 || *o.speculate > kMaxSpeculate))
+    return Error{ErrorKind::kInvalidArgument,
+                 fmt::format("--speculate must be between 0 and {}, got {}", kMaxSpeculate, *o.speculate)};
   if (o.kv_cache_dtype && !kernels::parse_kv_dtype(*o.kv_cache_dtype))
     return unsupported(
         fmt::format("--kv-cache-dtype {} is not supported by this build: the CPU cache stores float32 "

@@ -9,6 +9,9 @@
 
 namespace tgi::server {
 
+// Proposals longer than this verify rows that are almost never all accepted.
+inline constexpr int64_t kMaxSpeculate = 16;
+
 struct LaunchOptions {
   std::optional<std::string> model_id;  // none: the bundled default model (TGI_DEFAULT_MODEL_DIR)
   std::optional<std::string> revision;
@@ -16,7 +19,7 @@ struct LaunchOptions {
   std::optional<bool> sharded;
   std::optional<int64_t> num_shard;
   std::optional<std::string> quantize;
-  std::optional<int64_t> speculate;
+  std::optional<int64_t> speculate;  // n-gram speculative tokens per step (0: off)
   std::optional<std::string> dtype;
   std::optional<std::string> kv_cache_dtype;
   bool trust_remote_code = false;

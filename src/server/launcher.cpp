@@ -205,6 +205,7 @@ int run_server(const LaunchOptions& o) {
     spdlog::warn("ignoring generation_config.json: {}", generation.error().message);
   }
   engine_config.sliding_window = static_cast<int32_t>(model_config.sliding_window);
+  engine_config.speculation.max_tokens = static_cast<int32_t>(o.speculate.value_or(0));
 
   // The context a request may use (TGI's defaults, spec §5.6): the position limit, the
   // tokenizer's limit, or --max-total-tokens. The default KV budget holds that context for the

@@ -63,6 +63,47 @@ void Histogram::render(std::string& out, const std::string& name, const std::str
   sample(out, name + "_count", labels, static_cast<double>(count_));
 }
 
+void Summary::observe(double value) {
+  std::lock_guard lock(mutex_);
+  if (window_.size() < kWindow) {
+    window_.push_back(value);
+  } else {
+    window_[next_] = value;
+    next_ = (next_ + 1) % kWindow;
+  }
+  sum_ += value;
+  ++count_;
+}
+
+void Summary::render(std::string& out, const std::string& name) const {
+  std::vector<double> sorted;
+  double sum = 0;
+  uint64_t count = 0;
+  {
+    std::lock_guard lock(mutex_);
+    sorted = window_;
+    sum = sum_;
+    count = count_;
+  }
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& [label, q] : {std::pair{"0", 0.0},
+                                 {"0.5", 0.5},
+                                 {"0.9", 0.9},
+                                 {"0.95", 0.95},
+                                 {"0.99", 0.99},
+                                 {"0.999", 0.999},
+                                 {"1", 1.0}}) {
+    // Nearest rank; an empty window reports 0 as metrics-exporter-prometheus does.
+    const double value =
+        sorted.empty()
+            ? 0.0
+            : sorted[std::min(sorted.size() - 1, static_cast<size_t>(q * (sorted.size() - 1) + 0.5))];
+    sample(out, name, fmt::format("quantile=\"{}\"", label), value);
+  }
+  sample(out, name + "_sum", "", sum);
+  sample(out, name + "_count", "", static_cast<double>(count));
+}
+
 Metrics::Metrics(int64_t max_input_tokens, int64_t max_total_tokens)
     : request_duration(duration_buckets()),
       validation_duration(duration_buckets()),
@@ -109,12 +150,8 @@ std::string Metrics::render(const EngineCounters& engine) const {
     type_line(out, name, "histogram");
     histogram->render(out, name, "");
   }
-  // No speculative decoding yet: the summary exists (dashboards query it) but stays empty.
   type_line(out, "tgi_request_skipped_tokens", "summary");
-  for (const char* q : {"0", "0.5", "0.9", "0.95", "0.99", "0.999", "1"})
-    sample(out, "tgi_request_skipped_tokens", fmt::format("quantile=\"{}\"", q), 0);
-  sample(out, "tgi_request_skipped_tokens_sum", "", 0);
-  sample(out, "tgi_request_skipped_tokens_count", "", 0);
+  skipped_tokens.render(out, "tgi_request_skipped_tokens");
 
   type_line(out, "tgi_queue_size", "gauge");
   sample(out, "tgi_queue_size", "", static_cast<double>(engine.queue_size));
@@ -157,6 +194,24 @@ std::string Metrics::render(const EngineCounters& engine) const {
   sample(out, "tgi_prefix_cache_hit_tokens", "", static_cast<double>(engine.prefix_cache_hit_tokens));
   type_line(out, "tgi_preemptions", "counter");
   sample(out, "tgi_preemptions", "", static_cast<double>(engine.preemptions));
+  // Speculative decoding: proposals verified and kept. Acceptance = accepted / proposed; tokens
+  // per verifying step = 1 + accepted / steps.
+  type_line(out, "tgi_speculative_steps", "counter");
+  sample(out, "tgi_speculative_steps", "", static_cast<double>(engine.speculative_steps));
+  type_line(out, "tgi_speculative_proposed_tokens", "counter");
+  sample(out, "tgi_speculative_proposed_tokens", "", static_cast<double>(engine.speculative_proposed_tokens));
+  type_line(out, "tgi_speculative_accepted_tokens", "counter");
+  sample(out, "tgi_speculative_accepted_tokens", "", static_cast<double>(engine.speculative_accepted_tokens));
+  type_line(out, "tgi_speculative_acceptance_ratio", "gauge");
+  sample(out, "tgi_speculative_acceptance_ratio", "",
+         engine.speculative_proposed_tokens > 0
+             ? static_cast<double>(engine.speculative_accepted_tokens) / engine.speculative_proposed_tokens
+             : 0.0);
+  type_line(out, "tgi_speculative_tokens_per_step", "gauge");
+  sample(out, "tgi_speculative_tokens_per_step", "",
+         engine.speculative_steps > 0
+             ? 1.0 + static_cast<double>(engine.speculative_accepted_tokens) / engine.speculative_steps
+             : 0.0);
   return out;
 }
 

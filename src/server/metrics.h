@@ -27,6 +27,22 @@ class Histogram {
   uint64_t count_ = 0;
 };
 
+// A Prometheus summary over a rolling window of the latest observations (quantiles) plus the
+// running sum and count, as metrics-exporter-prometheus renders TGI's summaries.
+class Summary {
+ public:
+  static constexpr size_t kWindow = 4096;
+  void observe(double value);
+  void render(std::string& out, const std::string& name) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<double> window_;  // ring buffer of the latest kWindow observations
+  size_t next_ = 0;
+  double sum_ = 0;
+  uint64_t count_ = 0;
+};
+
 class Metrics {
  public:
   Metrics(int64_t max_input_tokens, int64_t max_total_tokens);
@@ -37,6 +53,7 @@ class Metrics {
 
   Histogram request_duration, validation_duration, queue_duration, inference_duration,
       mean_time_per_token_duration, input_length, max_new_tokens, generated_tokens, batch_next_size;
+  Summary skipped_tokens;  // per request: generated tokens that were accepted speculative proposals
 
   std::string render(const EngineCounters& engine) const;
 

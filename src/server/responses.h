@@ -32,6 +32,7 @@ struct GenerationResult {
   std::string generated_text;
   engine::FinishReason finish_reason = engine::FinishReason::kLength;
   int64_t generated_tokens = 0;
+  int64_t speculated_tokens = 0;  // of those, accepted speculative proposals
   int64_t input_length = 0;
   std::optional<uint64_t> seed;  // already null when sampling was not effective
   double queue_seconds = 0, inference_seconds = 0;

@@ -30,23 +30,32 @@ inline uint64_t context_hash(std::span<const int32_t> tokens) {
   return h;
 }
 
+// Copying mode (copy_period > 0): mostly repeats the token copy_period back, like text that
+// quotes itself or a greedy cycle, but one context in five (by hash) breaks the pattern, so
+// speculative proposals are sometimes right and sometimes wrong.
+inline int32_t reference_next(std::span<const int32_t> context, int32_t vocab, int32_t copy_period = 0) {
+  const uint64_t h = context_hash(context);
+  const auto n = static_cast<int64_t>(context.size());
+  if (copy_period > 0 && n >= copy_period && mix64(h) % 5 != 0)
+    return context[static_cast<size_t>(n - copy_period)];
+  return static_cast<int32_t>(h % vocab);
+}
+
 // Logits of the fake model after `context`; greedy picks the one at 8.0.
-inline std::vector<float> fake_logits(std::span<const int32_t> context, int32_t vocab) {
+inline std::vector<float> fake_logits(std::span<const int32_t> context, int32_t vocab,
+                                      int32_t copy_period = 0) {
   const uint64_t h = context_hash(context);
   std::vector<float> row(vocab);
   for (int32_t j = 0; j < vocab; ++j) row[j] = static_cast<float>(mix64(h + j) % 1000) / 250.0f;
-  row[h % vocab] = 8.0f;
+  row[reference_next(context, vocab, copy_period)] = 8.0f;
   return row;
 }
 
-inline int32_t reference_next(std::span<const int32_t> context, int32_t vocab) {
-  return static_cast<int32_t>(context_hash(context) % vocab);
-}
-
-inline std::vector<int32_t> reference_greedy(std::vector<int32_t> tokens, int32_t n, int32_t vocab) {
+inline std::vector<int32_t> reference_greedy(std::vector<int32_t> tokens, int32_t n, int32_t vocab,
+                                             int32_t copy_period = 0) {
   std::vector<int32_t> out;
   for (int32_t i = 0; i < n; ++i) {
-    out.push_back(reference_next(tokens, vocab));
+    out.push_back(reference_next(tokens, vocab, copy_period));
     tokens.push_back(out.back());
   }
   return out;
@@ -71,8 +80,11 @@ struct FakeModelStats {
 
 class FakeCausalLm : public model::CausalLm {
  public:
-  explicit FakeCausalLm(int32_t vocab, std::shared_ptr<FakeModelStats> stats = nullptr)
-      : vocab_(vocab), stats_(stats ? std::move(stats) : std::make_shared<FakeModelStats>()) {
+  explicit FakeCausalLm(int32_t vocab, std::shared_ptr<FakeModelStats> stats = nullptr,
+                        int32_t copy_period = 0)
+      : vocab_(vocab),
+        copy_period_(copy_period),
+        stats_(stats ? std::move(stats) : std::make_shared<FakeModelStats>()) {
     config_.vocab_size = vocab;
   }
   const model::ModelConfig& config() const override { return config_; }
@@ -117,7 +129,7 @@ class FakeCausalLm : public model::CausalLm {
           if (!s || *s < 0) return Error::make(ErrorKind::kInternal, "reading an unwritten KV slot");
           context.push_back(*s);
         }
-        auto row = fake_logits(context, vocab_);
+        auto row = fake_logits(context, vocab_, copy_period_);
         std::copy(row.begin(), row.end(), logits.begin() + out_row * vocab_);
         ++out_row;
       }
@@ -132,6 +144,7 @@ class FakeCausalLm : public model::CausalLm {
 
  private:
   int32_t vocab_;
+  int32_t copy_period_;
   std::shared_ptr<FakeModelStats> stats_;
   model::ModelConfig config_;
 };

@@ -257,3 +257,79 @@ TEST(Scheduler, RemovingAQueuedSequenceFreesNothingAndDropsIt) {
 
 }  // namespace
 }  // namespace tgi::engine
+
+namespace tgi::engine {
+namespace {
+
+// Speculation: a decode row grows by its proposal within the free blocks past the admission
+// reserve and the step's token budget, and never preempts anyone for it.
+TEST(SchedulerLookahead, ProposalsExtendDecodeRowsWithinFreeBlocksAndBudget) {
+  Trace t(8, 4, {.max_step_tokens = 100});
+  t.add(3);
+  t.add(3);
+  t.step();  // both prompts, one token each: 4 tokens, one block each
+  EXPECT_EQ(t.pool.num_available(), 6);
+  t.seqs[0]->proposal = {7, 7, 7, 7, 7, 7};
+  t.seqs[1]->proposal = {8, 8};
+  StepPlan plan = t.scheduler.schedule();
+  ASSERT_EQ(plan.chunks.size(), 2u);
+  // A: pending token + 6 proposals reach position 10 → 3 blocks; B: + 2 → 2 blocks.
+  EXPECT_EQ(plan.chunks[0].len, 7);
+  EXPECT_EQ(plan.chunks[0].proposed, 6);
+  EXPECT_EQ(plan.chunks[1].len, 3);
+  EXPECT_EQ(plan.chunks[1].proposed, 2);
+  EXPECT_TRUE(plan.chunks[0].samples());
+  EXPECT_EQ(t.seqs[0]->block_table.size(), 3u);
+  EXPECT_EQ(t.seqs[1]->block_table.size(), 2u);
+  EXPECT_EQ(t.pool.num_available(), 3);
+  t.scheduler.complete(plan);
+  EXPECT_EQ(t.seqs[0]->num_computed, 4);  // proposals are not computed until accepted
+  // Two of A's proposals kept plus the token after them.
+  t.seqs[0]->tokens.insert(t.seqs[0]->tokens.end(), {7, 7, 5});
+  t.scheduler.accept_proposed(t.seqs[0].get(), 2);
+  EXPECT_EQ(t.seqs[0]->num_computed, 6);
+  EXPECT_EQ(t.seqs[0]->num_pending(), 1);
+}
+
+TEST(SchedulerLookahead, NeverTakesTheAdmissionReserveOrPreempts) {
+  Trace t(4, 4, {.max_step_tokens = 100});
+  t.add(3);
+  t.add(3);
+  t.step();
+  EXPECT_EQ(t.pool.num_available(), 2);  // 2 running: both free blocks are the reserve
+  t.seqs[0]->proposal = {7, 7, 7, 7, 7, 7, 7, 7};
+  StepPlan plan = t.scheduler.schedule();
+  ASSERT_EQ(plan.chunks.size(), 2u);
+  EXPECT_EQ(plan.chunks[0].proposed, 0);  // the block is full: no room without a new one
+  EXPECT_TRUE(plan.preempted.empty());
+  EXPECT_EQ(t.pool.num_available(), 2);
+}
+
+TEST(SchedulerLookahead, ProposalsShareTheStepTokenBudget) {
+  Trace t(64, 4, {.max_step_tokens = 6});
+  t.add(3);
+  t.add(3);
+  t.step();
+  t.seqs[0]->proposal = {7, 7, 7, 7, 7};
+  t.seqs[1]->proposal = {8, 8, 8};
+  StepPlan plan = t.scheduler.schedule();
+  ASSERT_EQ(plan.chunks.size(), 2u);
+  EXPECT_EQ(plan.chunks[0].proposed, 4);  // 6 - 2 decode rows
+  EXPECT_EQ(plan.chunks[1].proposed, 0);
+  EXPECT_EQ(plan.num_tokens(), 6);
+}
+
+TEST(SchedulerLookahead, PreemptionDropsTheProposal) {
+  Trace t(4, 4, {.max_step_tokens = 100});
+  t.add(6);
+  t.add(3);
+  t.step();
+  t.step();
+  t.step();  // A 9 tokens (needs a 3rd block next), B 6
+  t.seqs[1]->proposal = {8, 8};
+  t.step();  // B is preempted for A's block
+  EXPECT_TRUE(t.seqs[1]->proposal.empty());
+}
+
+}  // namespace
+}  // namespace tgi::engine

@@ -1,0 +1,96 @@
+// Speculative decoding over every golden architecture (tests/data/models, random weights): greedy
+// tokens with n-gram speculation, several requests sharing each step, equal the tokens without
+// it. This holds only because a row's logits do not depend on how many rows its sequence has in
+// the step (the batch-invariance contract in DESIGN.md), which verification relies on.
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.h"
+#include "event_collector.h"
+#include "model/causal_lm.h"
+
+namespace tgi::engine {
+namespace {
+
+using testing::EventCollector;
+
+const std::string kModelDir = std::string(TGI_TEST_DATA_DIR) + "/models/";
+constexpr int32_t kNewTokens = 40;
+
+struct Outcome {
+  std::vector<std::vector<int32_t>> tokens;
+  EngineStats stats;
+};
+
+Outcome generate(const std::string& name, const std::vector<std::vector<int32_t>>& prompts,
+                 int32_t speculate) {
+  Outcome out;
+  model::LoadOptions options;
+  options.num_threads = 1;
+  auto model = model::load_causal_lm(kModelDir + name, options);
+  EXPECT_TRUE(model.ok()) << (model.ok() ? "" : model.error().message);
+  if (!model.ok()) return out;
+  EngineConfig config;
+  config.max_batch_total_tokens = 4096;
+  config.max_batch_prefill_tokens = 512;
+  config.block_size = 4;
+  config.speculation.max_tokens = speculate;
+  config.speculation.max_batch = 64;
+  auto engine = Engine::create(std::move(*model), nullptr, config);
+  EXPECT_TRUE(engine.ok());
+  if (!engine.ok()) return out;
+  std::vector<std::unique_ptr<EventCollector>> events;
+  for (const auto& prompt : prompts) {
+    GenerationRequest r;
+    r.input_ids = prompt;
+    r.stopping.max_new_tokens = kNewTokens;
+    r.stopping.ignore_eos = true;
+    events.push_back(std::make_unique<EventCollector>());
+    EXPECT_TRUE((*engine)->submit(r, events.back()->sink()).ok());
+  }
+  for (auto& e : events) {
+    EXPECT_TRUE(e->wait());
+    out.tokens.push_back(e->token_ids());
+  }
+  out.stats = (*engine)->stats();
+  return out;
+}
+
+class SpeculationOnGoldenModels : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SpeculationOnGoldenModels, GreedyTokensAreTheSameWithAndWithoutSpeculation) {
+  std::ifstream file(kModelDir + GetParam() + "/golden.json");
+  ASSERT_TRUE(file.good());
+  const auto golden = nlohmann::json::parse(file);
+  std::vector<std::vector<int32_t>> prompts;
+  for (const auto& prompt : golden["prompts"]) {
+    auto ids = prompt["ids"].get<std::vector<int32_t>>();
+    prompts.push_back(ids);
+    // The prompt said twice: a continuation that copies it is proposed from the first copy.
+    std::vector<int32_t> twice = ids;
+    twice.insert(twice.end(), ids.begin(), ids.end());
+    prompts.push_back(std::move(twice));
+  }
+  const Outcome plain = generate(GetParam(), prompts, 0);
+  const Outcome spec = generate(GetParam(), prompts, 5);
+  ASSERT_EQ(plain.tokens.size(), prompts.size());
+  EXPECT_EQ(spec.tokens, plain.tokens);
+  EXPECT_GT(spec.stats.speculative_proposed_tokens, 0);
+  std::cout << GetParam() << ": " << spec.stats.speculative_accepted_tokens << " of "
+            << spec.stats.speculative_proposed_tokens << " proposed tokens accepted, " << spec.stats.steps
+            << " steps (" << plain.stats.steps << " without speculation)\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(AllArchitectures, SpeculationOnGoldenModels,
+                         ::testing::Values("llama3", "llama2-tok", "qwen3-tok", "mistral", "qwen2", "qwen3",
+                                           "gemma", "mixtral", "qwen2_moe", "qwen3_moe", "gpt_oss",
+                                           "llama4_text", "deepseek_v3", "gemma2", "gemma3", "phi3", "phi",
+                                           "gpt2", "starcoder2", "granite", "olmo2", "smollm3", "cohere"));
+
+}  // namespace
+}  // namespace tgi::engine
