@@ -18,6 +18,7 @@
 #include "cli/bench_runner.h"
 #include "cli/commands.h"
 #include "cli/http_bench.h"
+#include "cli/speculation_bench.h"
 #include "kernels/cpu/gemm/cpu_isa.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/memory_bandwidth.h"
@@ -38,6 +39,9 @@ struct BenchFlags {
   std::string isa;
   bool bf16_activations = false;
   bool bandwidth_only = false;
+  int speculate = 0;  // > 0: verification cells and the engine comparison (cli/speculation_bench.h)
+  std::string speculate_batch_sizes = "1,32";
+  int speculate_new_tokens = 96;
 };
 
 double peak_rss_bytes() {
@@ -135,7 +139,9 @@ int run(const BenchFlags& flags) {
     kernels::ThreadPool pool(threads);
     bandwidth = kernels::measure_read_bandwidth(pool).bytes_per_second;
   }
-  auto results = run_bench(**lm, flags.grid);
+  BenchGrid grid = flags.grid;
+  grid.verify_tokens = flags.speculate;
+  auto results = run_bench(**lm, grid);
   if (!results.ok()) {
     fmt::print(stderr, "tgi bench: {}\n", results.error().message);
     return 1;
@@ -182,6 +188,55 @@ int run(const BenchFlags& flags) {
                            {"bytes_per_second", bytes_per_second}};
     if (flags.bandwidth && bandwidth > 0) cell["bandwidth_fraction"] = bytes_per_second / bandwidth;
     json["decode"].push_back(cell);
+  }
+  if (!results->verify.empty()) {
+    fmt::print("\nverifying {} proposals ({} rows per sequence) vs one decode step\n", flags.speculate,
+               flags.speculate + 1);
+    fmt::print("{:>6} {:>8} {:>12} {:>12} {:>8}\n", "batch", "context", "decode ms", "verify ms", "ratio");
+    for (size_t i = 0; i < results->verify.size() && i < results->decode.size(); ++i) {
+      const DecodeCell& d = results->decode[i];
+      const DecodeCell& v = results->verify[i];
+      const double ratio = d.p50_ms > 0 ? v.p50_ms / d.p50_ms : 0;
+      fmt::print("{:>6} {:>8} {:>12.2f} {:>12.2f} {:>7.2f}x\n", v.batch_size, v.context_length, d.p50_ms,
+                 v.p50_ms, ratio);
+      json["verify"].push_back({{"batch_size", v.batch_size},
+                                {"context_length", v.context_length},
+                                {"rows_per_sequence", v.rows_per_sequence},
+                                {"decode_p50_ms", d.p50_ms},
+                                {"verify_p50_ms", v.p50_ms},
+                                {"ratio", ratio}});
+    }
+  }
+  if (flags.speculate > 0) {
+    lm->reset();  // the comparison loads its own copies
+    SpeculationBenchOptions spec;
+    spec.speculate = flags.speculate;
+    spec.batch_sizes = parse_list(flags.speculate_batch_sizes);
+    spec.new_tokens = flags.speculate_new_tokens;
+    auto cells = run_speculation_bench([&] { return model::load_causal_lm(flags.model_dir, options); }, spec);
+    if (!cells.ok()) {
+      fmt::print(stderr, "tgi bench: {}\n", cells.error().message);
+      return 1;
+    }
+    fmt::print("\nspeculative decoding through the engine (--speculate {}, n-gram, greedy, {} new tokens)\n",
+               flags.speculate, spec.new_tokens);
+    fmt::print("{:>8} {:>6} {:>11} {:>11} {:>8} {:>11} {:>11} {:>10}\n", "workload", "batch", "plain t/s",
+               "spec t/s", "speedup", "acceptance", "tok/step", "identical");
+    for (const auto& c : *cells) {
+      const double speedup =
+          c.plain_tokens_per_second > 0 ? c.speculative_tokens_per_second / c.plain_tokens_per_second : 0;
+      fmt::print("{:>8} {:>6} {:>11.1f} {:>11.1f} {:>7.2f}x {:>11.2f} {:>11.2f} {:>10}\n", c.workload,
+                 c.batch_size, c.plain_tokens_per_second, c.speculative_tokens_per_second, speedup,
+                 c.acceptance, c.tokens_per_step, c.identical ? "yes" : "NO");
+      json["speculation"].push_back({{"workload", c.workload},
+                                     {"batch_size", c.batch_size},
+                                     {"plain_tokens_per_second", c.plain_tokens_per_second},
+                                     {"speculative_tokens_per_second", c.speculative_tokens_per_second},
+                                     {"speedup", speedup},
+                                     {"acceptance", c.acceptance},
+                                     {"tokens_per_step", c.tokens_per_step},
+                                     {"identical", c.identical}});
+    }
   }
   fmt::print("\npeak RSS {:.2f} GiB", peak_rss_bytes() / (1024.0 * 1024 * 1024));
   if (flags.bandwidth) fmt::print(", read bandwidth {:.1f} GB/s", bandwidth / 1e9);
@@ -232,6 +287,16 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--bandwidth-only", flags->bandwidth_only, "Only measure memory read bandwidth");
   cmd->add_flag("--bf16-activations", flags->bf16_activations,
                 "Round activations to bf16 for bf16 weights (AVX-512-BF16 vdpbf16ps; transformers' bf16 precision)");
+  cmd->add_option("--speculate", flags->speculate,
+                  "Also time verifying N proposals per step, and decode through the engine with and without "
+                  "n-gram speculation (copying and random workloads)")
+      ->check(CLI::Range(0, 16));
+  cmd->add_option("--speculate-batch-sizes", flags->speculate_batch_sizes,
+                  "Batch sizes of the --speculate engine comparison, comma-separated")
+      ->capture_default_str();
+  cmd->add_option("--speculate-new-tokens", flags->speculate_new_tokens,
+                  "Tokens each request of the --speculate comparison generates")
+      ->capture_default_str();
   const std::string group = "HTTP load on a running server (--url)";
   auto* url_opt =
       cmd->add_option("--url", http->url,

@@ -67,13 +67,17 @@ Result<PrefillCell> prefill_cell(model::CausalLm& lm, const BenchGrid& grid, int
   return cell;
 }
 
-Result<DecodeCell> decode_cell(model::CausalLm& lm, const BenchGrid& grid, int batch, int context,
+// `rows` query rows per sequence and step: 1 is a decode step, more a speculative verification
+// (logits at every row).
+Result<DecodeCell> decode_cell(model::CausalLm& lm, const BenchGrid& grid, int batch, int context, int rows,
                                std::mt19937& rng, Progress& progress) {
-  progress.set_detail(fmt::format("decode batch {} context {}", batch, context));
+  progress.set_detail(rows > 1 ? fmt::format("verify {} rows, batch {} context {}", rows, batch, context)
+                               : fmt::format("decode batch {} context {}", batch, context));
   std::uniform_int_distribution<int32_t> token(0, lm.vocab_size() - 1);
   const int total_steps = grid.warmups + grid.decode_steps;
-  const Sequences seq(batch, int64_t{context} + total_steps);
-  auto cache = lm.allocate_kv_cache(batch * blocks_for(int64_t{context} + total_steps), kBlockSize);
+  const int64_t max_tokens = int64_t{context} + int64_t{total_steps} * rows;
+  const Sequences seq(batch, max_tokens);
+  auto cache = lm.allocate_kv_cache(batch * blocks_for(max_tokens), kBlockSize);
   std::vector<float> logits;
   // Fill each sequence's context with a prefill (untimed), one sequence per forward.
   for (int b = 0; b < batch && context > 0; ++b) {
@@ -89,19 +93,24 @@ Result<DecodeCell> decode_cell(model::CausalLm& lm, const BenchGrid& grid, int b
   DecodeCell cell;
   cell.batch_size = batch;
   cell.context_length = context;
-  std::vector<int32_t> ids(static_cast<size_t>(batch)), positions(static_cast<size_t>(batch));
+  cell.rows_per_sequence = rows;
+  std::vector<int32_t> ids(static_cast<size_t>(batch) * rows), positions(static_cast<size_t>(batch) * rows);
   std::vector<model::SequenceInBatch> seqs(static_cast<size_t>(batch));
   double kv_tokens = 0;
   for (int step = 0; step < total_steps; ++step) {
+    const int done = context + step * rows;
     for (int b = 0; b < batch; ++b) {
-      ids[b] = token(rng);
-      positions[b] = context + step;
-      seqs[b] = {b, 1, context + step, seq.tables[b], model::LogitsWanted::kLast};
+      for (int r = 0; r < rows; ++r) {
+        ids[b * rows + r] = token(rng);
+        positions[b * rows + r] = done + r;
+      }
+      seqs[b] = {b * rows, rows, done, seq.tables[b],
+                 rows > 1 ? model::LogitsWanted::kAll : model::LogitsWanted::kLast};
     }
     TGI_ASSIGN_OR_RETURN(double s, timed_forward(lm, *cache, ids, positions, seqs, logits));
     if (step >= grid.warmups) {
       cell.step_seconds.push_back(s);
-      kv_tokens += static_cast<double>(batch) * (context + step + 1);
+      kv_tokens += static_cast<double>(batch) * (done + rows);
     }
     progress.advance(1);
   }
@@ -134,8 +143,9 @@ Result<BenchResults> run_bench(model::CausalLm& lm, const BenchGrid& grid) {
   for (int context : grid.context_lengths)
     for (int batch : grid.batch_sizes)
       if (batch > 0 && grid.decode_steps > 0)
-        passes +=
-            static_cast<uint64_t>((context > 0 ? batch : 0) + std::max(0, grid.warmups + grid.decode_steps));
+        passes += static_cast<uint64_t>(
+            ((context > 0 ? batch : 0) + std::max(0, grid.warmups + grid.decode_steps)) *
+            (grid.verify_tokens > 0 ? 2 : 1));
   ProgressOptions progress_options;
   progress_options.unit = ProgressUnit::count("passes");
   if (!grid.show_progress) progress_options.style = ProgressStyle::kOff;
@@ -151,8 +161,13 @@ Result<BenchResults> run_bench(model::CausalLm& lm, const BenchGrid& grid) {
   for (int context : grid.context_lengths) {
     for (int batch : grid.batch_sizes) {
       if (batch <= 0 || grid.decode_steps <= 0) continue;
-      TGI_ASSIGN_OR_RETURN(auto cell, decode_cell(lm, grid, batch, context, rng, progress));
+      TGI_ASSIGN_OR_RETURN(auto cell, decode_cell(lm, grid, batch, context, 1, rng, progress));
       results.decode.push_back(std::move(cell));
+      if (grid.verify_tokens > 0) {
+        TGI_ASSIGN_OR_RETURN(auto verify,
+                             decode_cell(lm, grid, batch, context, grid.verify_tokens + 1, rng, progress));
+        results.verify.push_back(std::move(verify));
+      }
     }
   }
   progress.finish();

@@ -16,6 +16,9 @@ struct BenchGrid {
   int decode_steps = 32;
   int warmups = 1;  // untimed repetitions (prefill) / steps (decode) before measuring
   int runs = 3;     // timed prefill repetitions
+  // > 0: also time decode steps in which every sequence verifies this many speculative proposals
+  // (verify_tokens + 1 query rows with logits at each), the cost of one speculative step.
+  int verify_tokens = 0;
   uint32_t seed = 1;
   bool show_progress = true;  // one tick per forward pass on stderr (core/progress.h), between timings
 };
@@ -29,6 +32,7 @@ struct PrefillCell {
 struct DecodeCell {
   int batch_size = 0;
   int context_length = 0;
+  int rows_per_sequence = 1;         // > 1: a verification step (BenchGrid::verify_tokens + 1 rows)
   std::vector<double> step_seconds;  // one per timed step (every sequence gains one token)
   double tokens_per_second = 0;      // batch_size · steps / total seconds
   double p50_ms = 0, p90_ms = 0, p99_ms = 0;  // time per output token (= step time)
@@ -38,6 +42,7 @@ struct DecodeCell {
 struct BenchResults {
   std::vector<PrefillCell> prefill;
   std::vector<DecodeCell> decode;
+  std::vector<DecodeCell> verify;  // BenchGrid::verify_tokens > 0: one per decode cell, same order
 };
 
 Result<BenchResults> run_bench(model::CausalLm& lm, const BenchGrid& grid);

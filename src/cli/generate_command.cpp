@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "engine/ngram_proposer.h"
 #include "model/causal_lm.h"
 #include "model/load_time_quantization.h"
 #include "server/model_tokenizer.h"
@@ -27,6 +28,7 @@ struct GenerateFlags {
   std::string quantize;  // "": weights as stored
   bool json = false;
   bool ignore_eos = false;
+  int speculate = 0;  // n-gram proposals verified per forward (greedy: the same tokens, fewer steps)
 };
 
 [[noreturn]] void fail(const std::string& message, int code = 1) {
@@ -79,6 +81,7 @@ std::vector<int32_t> top_ids(const std::vector<double>& lp, int n) {
 void run(const GenerateFlags& f) {
   if (f.prompt.empty() == f.input_ids.empty()) fail("give exactly one of --prompt TEXT or --input-ids 1,2,3", 2);
   if (f.max_new_tokens < 0 || f.top_n < 0) fail("--max-new-tokens and --top-n must not be negative", 2);
+  if (f.speculate < 0 || f.speculate > 16) fail("--speculate must be between 0 and 16", 2);
 
   std::unique_ptr<tokenizer::Tokenizer> tok;
   std::vector<int32_t> ids;
@@ -135,22 +138,46 @@ void run(const GenerateFlags& f) {
   const auto last_row = std::span<const float>(logits).subspan(static_cast<size_t>(prompt_len - 1) * vocab, vocab);
   const float last_max = *std::max_element(last_row.begin(), last_row.end());
 
+  // Greedy decoding; with --speculate each forward also verifies prompt-lookup proposals, kept
+  // while they are what greedy picks anyway (the engine's rule, engine/speculation.h).
   const auto& eos = lm.config().eos_token_ids;
   std::vector<int32_t> generated;
   std::vector<double> generated_logprobs;
-  std::vector<float> step_logits(static_cast<size_t>(vocab));
-  for (int i = 0; i < f.max_new_tokens; ++i) {
-    const int32_t next = top_ids(lp, 1)[0];
+  std::vector<int32_t> context = ids;  // prompt, then generated
+  const engine::NgramProposer proposer;
+  std::vector<int32_t> proposal;
+  int forwards = 0;
+  // Appends greedy's pick from `lp`; false when generation is over.
+  auto take = [&](int32_t next) {
     generated.push_back(next);
     generated_logprobs.push_back(lp[next]);
-    if (!f.ignore_eos && std::find(eos.begin(), eos.end(), next) != eos.end()) break;
-    if (i + 1 == f.max_new_tokens) break;
-    const int32_t pos = prompt_len + i;
-    std::vector<int32_t> tokens{next}, pos_v{pos};
-    model::SequenceInBatch s{0, 1, pos, table, model::LogitsWanted::kLast};
+    context.push_back(next);
+    if (!f.ignore_eos && std::find(eos.begin(), eos.end(), next) != eos.end()) return false;
+    return static_cast<int>(generated.size()) < f.max_new_tokens;
+  };
+  bool going = f.max_new_tokens > 0 && take(top_ids(lp, 1)[0]);
+  while (going) {
+    const int room = f.max_new_tokens - static_cast<int>(generated.size()) - 1;
+    const int proposed =
+        f.speculate > 0 ? proposer.propose(context, std::min(f.speculate, room), proposal) : 0;
+    const auto first = static_cast<int32_t>(context.size()) - 1;  // the last pick's position
+    std::vector<int32_t> tokens{context.back()}, pos_v{first};
+    for (int r = 0; r < proposed; ++r) {
+      tokens.push_back(proposal[r]);
+      pos_v.push_back(first + 1 + r);
+    }
+    std::vector<float> step_logits(tokens.size() * static_cast<size_t>(vocab));
+    model::SequenceInBatch s{0, static_cast<int32_t>(tokens.size()), first, table,
+                             proposed > 0 ? model::LogitsWanted::kAll : model::LogitsWanted::kLast};
     model::Batch b{tokens, pos_v, std::span<const model::SequenceInBatch>(&s, 1)};
     if (auto r = lm.forward(b, *cache, step_logits); !r.ok()) fail(r.error().message);
-    lp = log_softmax(step_logits);
+    ++forwards;
+    for (int r = 0; going && r <= proposed; ++r) {
+      lp = log_softmax(std::span<const float>(step_logits).subspan(static_cast<size_t>(r) * vocab, vocab));
+      const int32_t next = top_ids(lp, 1)[0];
+      going = take(next);
+      if (r == proposed || next != proposal[r]) break;
+    }
   }
 
   if (f.json) {
@@ -161,6 +188,7 @@ void run(const GenerateFlags& f) {
     out["generated_ids"] = generated;
     out["generated_logprobs"] = generated_logprobs;
     out["last_prompt_logits_max"] = last_max;
+    out["decode_forwards"] = forwards;
     if (tok) out["generated_text"] = tok->decode(generated, false);
     std::cout << out.dump() << "\n";
     return;
@@ -185,6 +213,8 @@ void add_generate_command(CLI::App& app) {
       ->check(CLI::IsMember({"q8_0", "q4_0", "q4_k"}));
   cmd->add_flag("--json", flags->json, "Print one JSON object with ids, logprobs and top-n alternatives");
   cmd->add_flag("--ignore-eos", flags->ignore_eos, "Keep generating past the end-of-sequence token");
+  cmd->add_option("--speculate", flags->speculate,
+                  "Verify up to N n-gram (prompt lookup) proposals per forward; the tokens stay the same");
   cmd->callback([flags] { run(*flags); });
 }
 

@@ -55,11 +55,11 @@ struct SequenceState : Sequence {
   int32_t generated = 0;
   double logprob_sum = 0;
   bool finished = false;
-  SpeculationPacer pacer;
+  AcceptanceEstimate acceptance;
   int32_t accepted_proposals = 0;
 
-  SequenceState(TokenSampler s, std::vector<std::string> stops, int32_t speculate)
-      : sampler(std::move(s)), stop_matcher(std::move(stops)), pacer(speculate) {}
+  SequenceState(TokenSampler s, std::vector<std::string> stops)
+      : sampler(std::move(s)), stop_matcher(std::move(stops)) {}
 };
 
 struct RequestState {
@@ -132,6 +132,10 @@ struct Engine::Impl {
   // Drops the proposal's tail from the first token the sequence's grammar would refuse.
   void trim_proposal_to_grammar(SequenceState& seq);
   std::optional<NgramProposer> proposer;
+  StepCostModel step_costs;               // forward seconds by rows, measured while speculation is on
+  std::vector<SequenceState*> proposing;  // propose_tokens' scratch
+  std::vector<double> proposal_rates;
+  std::vector<int32_t> proposal_sizes;
   void process_outputs(const StepPlan& plan, const std::vector<model::SequenceInBatch>& rows);
   void sample_and_emit(SequenceState& seq, std::span<float> row);
   // Samples a speculative chunk's rows in order, keeping the proposals that agree.
@@ -296,7 +300,7 @@ void Engine::Impl::admit_to_queue(std::unique_ptr<RequestState> state) {
   for (int32_t c = 0; c < req.best_of; ++c) {
     const uint64_t seed = seeded && c == 0 ? *req.sampling.seed : seed_source();
     auto seq = std::make_unique<SequenceState>(TokenSampler(req.sampling, seed, req.top_n_tokens),
-                                               req.stopping.stop_sequences, config.speculation.max_tokens);
+                                               req.stopping.stop_sequences);
     seq->id = next_sequence_id++;
     seq->tokens = req.input_ids;
     seq->prompt_len = static_cast<int32_t>(req.input_ids.size());
@@ -384,23 +388,34 @@ void Engine::Impl::sweep_done() {
 void Engine::Impl::propose_tokens() {
   if (!proposer) return;
   const std::vector<Sequence*>& running = scheduler->running();
-  const auto decoding =
-      std::count_if(running.begin(), running.end(), [](const Sequence* s) { return s->num_pending() == 1; });
-  const bool worth_it = decoding <= config.speculation.max_batch;
+  for (Sequence* s : running) s->proposal.clear();
+  // A step with prompt rows is bound by arithmetic already; many decoding sequences too.
+  const bool prefilling =
+      std::any_of(running.begin(), running.end(), [](const Sequence* s) { return s->num_pending() > 1; });
+  const auto decoding = static_cast<int32_t>(running.size());
+  if (prefilling || decoding > config.speculation.max_batch) return;
+  proposing.clear();
+  proposal_rates.clear();
+  proposal_sizes.clear();
   for (Sequence* s : running) {
     auto* seq = static_cast<SequenceState*>(s);
-    seq->proposal.clear();
-    if (seq->num_pending() != 1 || seq->finished) continue;
+    if (seq->finished) continue;
     // The last sampled token is the pending one; proposals beyond max_new_tokens are wasted.
     const int32_t room = seq->request->request.stopping.max_new_tokens - seq->generated - 1;
-    const int32_t length = worth_it ? std::min(seq->pacer.next_length(), room) : 0;
-    if (length <= 0 || proposer->propose(seq->tokens, length, seq->proposal) == 0) {
-      seq->pacer.on_step_without_proposal();
-      continue;
-    }
-    if (seq->grammar_matcher) trim_proposal_to_grammar(*seq);
-    if (seq->proposal.empty()) seq->pacer.on_step_without_proposal();
+    const int32_t length = std::min(config.speculation.max_tokens, room);
+    if (length > 0 && proposer->propose(seq->tokens, length, seq->proposal) > 0 && seq->grammar_matcher)
+      trim_proposal_to_grammar(*seq);
+    proposing.push_back(seq);
+    proposal_rates.push_back(seq->acceptance.rate());
+    proposal_sizes.push_back(static_cast<int32_t>(seq->proposal.size()));
   }
+  if (config.speculation.cost_aware) {
+    const std::vector<int32_t> lengths =
+        choose_proposal_lengths(step_costs, decoding, proposal_rates, proposal_sizes);
+    for (size_t i = 0; i < proposing.size(); ++i) proposing[i]->proposal.resize(lengths[i]);
+  }
+  for (SequenceState* seq : proposing)
+    if (seq->proposal.empty()) seq->acceptance.on_step_without_proposal();
 }
 
 void Engine::Impl::trim_proposal_to_grammar(SequenceState& seq) {
@@ -469,8 +484,10 @@ void Engine::Impl::run_step() {
 
   ++loop_stats.steps;
   Result<void> forward = Error::make(ErrorKind::kInternal, "forward not run");
+  const auto forward_start = Clock::now();
   try {
     forward = model->forward(batch, *kv_cache, logits);
+    if (proposer) step_costs.record(batch.num_tokens(), seconds_between(forward_start, Clock::now()));
   } catch (const std::exception& e) {
     forward = Error::make(ErrorKind::kGeneration, "forward pass threw: {}", e.what());
   }
@@ -557,7 +574,7 @@ void Engine::Impl::verify_proposal(SequenceState& seq, const ScheduledChunk& chu
     ++accepted;
     ++seq.accepted_proposals;  // before the next token, which may end the sequence and report it
   }
-  seq.pacer.record(chunk.proposed, accepted);
+  seq.acceptance.record(chunk.proposed, accepted);
   loop_stats.speculative_accepted_tokens += accepted;
   if (!seq.finished && !seq.request->done) scheduler->accept_proposed(&seq, accepted);
   seq.proposal.clear();

@@ -1,15 +1,47 @@
 #include "engine/speculation.h"
 
-#include <algorithm>
+#include <cmath>
 
 namespace tgi::engine {
 
-void SpeculationPacer::record(int32_t proposed, int32_t accepted) {
+void AcceptanceEstimate::record(int32_t proposed, int32_t accepted) {
   if (proposed <= 0) return;
-  constexpr double kWeight = 0.25;  // about the last four proposals count
-  acceptance_ = (1 - kWeight) * acceptance_ + kWeight * static_cast<double>(accepted) / proposed;
-  length_ = accepted == proposed ? std::min(max_, length_ + 1) : std::clamp(accepted + 1, 1, max_);
-  if (acceptance_ < kMinAcceptance) cooldown_ = kCooldownSteps;
+  constexpr double kKeep = 0.8;  // about the last five proposals count
+  kept_ = kKeep * kept_ + accepted;
+  rejected_ = kKeep * rejected_ + (accepted < proposed ? 1 : 0);
+}
+
+void AcceptanceEstimate::on_step_without_proposal() {
+  constexpr double kForget = 0.95;  // back near 1/2 after some tens of steps
+  kept_ *= kForget;
+  rejected_ *= kForget;
+}
+
+std::vector<int32_t> choose_proposal_lengths(const StepCostModel& costs, int32_t base_rows,
+                                             std::span<const double> rates,
+                                             std::span<const int32_t> available) {
+  std::vector<int32_t> lengths(available.size(), 0);
+  if (costs.estimate(base_rows) <= 0) return lengths;
+  int32_t rows = base_rows;
+  double expected = base_rows;  // tokens the step yields without speculation
+  while (true) {
+    // The next proposal worth most: the longest-surviving-chance one across sequences.
+    size_t best = available.size();
+    double gain = 0;
+    for (size_t i = 0; i < available.size(); ++i) {
+      if (lengths[i] >= available[i]) continue;
+      const double g = std::pow(rates[i], lengths[i] + 1);
+      if (g > gain) gain = g, best = i;
+    }
+    if (best == available.size()) break;
+    const double now = expected / costs.estimate(rows);
+    const double then = (expected + gain) / costs.estimate(rows + 1);
+    if (then <= now) break;
+    ++lengths[best];
+    ++rows;
+    expected += gain;
+  }
+  return lengths;
 }
 
 }  // namespace tgi::engine

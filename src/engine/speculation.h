@@ -1,5 +1,6 @@
 #pragma once
-// Speculative decoding's settings and its per-sequence pace (see DESIGN.md, "Speculation").
+// Speculative decoding's settings, and how many proposed tokens each sequence verifies per step
+// (see DESIGN.md, "Speculation").
 //
 // A decode row may carry proposed tokens after its pending token; one forward computes logits at
 // every one of them, and the engine samples row by row exactly as it would have step by step,
@@ -9,46 +10,46 @@
 // follow the target distribution exactly, and with a seed they are the very tokens a run without
 // speculation draws (each token still takes one draw from the sequence's own generator).
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "engine/ngram_proposer.h"
+#include "engine/step_cost_model.h"
 
 namespace tgi::engine {
 
 struct SpeculationConfig {
-  int32_t max_tokens = 0;  // --speculate N: proposals per sequence and step; 0: off
+  int32_t max_tokens = 0;  // --speculate N: proposals per sequence and step at most; 0: off
   NgramProposerConfig ngram;
-  // Proposals are verified only while at most this many sequences decode. A batch-1 CPU step is
-  // bound by reading the weights, so a few more rows are nearly free; a large batch is bound by
-  // arithmetic, where every rejected row costs its full price.
+  // Proposals are verified only while at most this many sequences decode: a large batch is bound
+  // by arithmetic, where every rejected row costs its full price.
   int32_t max_batch = 4;
+  // Verify only as many proposals as pay for themselves (choose_proposal_lengths, with step costs
+  // measured as the engine runs). Off: every proposal up to max_tokens is verified (tests).
+  bool cost_aware = true;
 };
 
-// How many tokens one sequence proposes next. Full acceptance lengthens the proposal by one (up
-// to the limit); a rejection shortens it to what was accepted plus one. When the recent
-// acceptance rate falls below kMinAcceptance the sequence stops proposing for kCooldownSteps
-// steps, so text that does not repeat itself costs nothing.
-class SpeculationPacer {
+// How likely a sequence's next proposed token is to be kept, given the ones before it were: the
+// kept / (kept + first-rejected) ratio over its recent proposals, starting from 1/2. Steps that
+// verify nothing pull it back towards 1/2, so a sequence whose proposals stopped paying is tried
+// again later (text that did not repeat may start to).
+class AcceptanceEstimate {
  public:
-  static constexpr double kMinAcceptance = 0.2;
-  static constexpr int32_t kCooldownSteps = 16;
-
-  explicit SpeculationPacer(int32_t max_tokens = 0) : max_(max_tokens), length_(max_tokens) {}
-
-  // Tokens to propose at this step (0 while cooling down).
-  int32_t next_length() const { return cooldown_ > 0 ? 0 : length_; }
-  // A decode step ran without a proposal.
-  void on_step_without_proposal() {
-    if (cooldown_ > 0 && --cooldown_ == 0) acceptance_ = kInitialAcceptance;
-  }
+  double rate() const { return (kept_ + 1) / (kept_ + rejected_ + 2); }
   void record(int32_t proposed, int32_t accepted);
-  double acceptance() const { return acceptance_; }
+  void on_step_without_proposal();
 
  private:
-  static constexpr double kInitialAcceptance = 0.5;
-  int32_t max_ = 0;
-  int32_t length_ = 0;
-  int32_t cooldown_ = 0;
-  double acceptance_ = kInitialAcceptance;  // exponential moving average of accepted / proposed
+  double kept_ = 0, rejected_ = 0;
 };
+
+// Proposal lengths for one step that maximize expected tokens per second. `base_rows` rows run
+// anyway; sequence i has `available[i]` proposed tokens, each kept (if all before it were) with
+// probability `rates[i]`. Proposal j of sequence i adds rates[i]^j expected tokens and one row;
+// rows are added, best first, while they raise (expected tokens) / costs.estimate(rows).
+// Nothing is proposed before the model has measured a step.
+std::vector<int32_t> choose_proposal_lengths(const StepCostModel& costs, int32_t base_rows,
+                                             std::span<const double> rates,
+                                             std::span<const int32_t> available);
 
 }  // namespace tgi::engine

@@ -69,6 +69,7 @@ struct GrammarHarness {
     c.max_batch_prefill_tokens = 64;
     c.eos_token_ids = {0};
     c.speculation.max_tokens = speculate;
+    c.speculation.cost_aware = false;
     auto created =
         Engine::create(std::make_unique<FakeCausalLm>(tok->vocab_size() + 3, nullptr, copy_period), tok, c);
     EXPECT_TRUE(created.ok());

@@ -37,6 +37,7 @@ EngineConfig config(int32_t speculate, int32_t total_tokens = 4096, bool prefix_
   c.prefix_caching = prefix_caching;
   c.speculation.max_tokens = speculate;
   c.speculation.max_batch = 64;
+  c.speculation.cost_aware = false;  // every proposal verified: deterministic
   return c;
 }
 

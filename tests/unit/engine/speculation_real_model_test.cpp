@@ -41,6 +41,7 @@ Outcome generate(const std::string& name, const std::vector<std::vector<int32_t>
   config.block_size = 4;
   config.speculation.max_tokens = speculate;
   config.speculation.max_batch = 64;
+  config.speculation.cost_aware = false;  // every proposal verified: deterministic
   auto engine = Engine::create(std::move(*model), nullptr, config);
   EXPECT_TRUE(engine.ok());
   if (!engine.ok()) return out;
