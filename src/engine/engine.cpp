@@ -14,6 +14,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/background_task.h"
 #include "engine/block_pool.h"
 #include "engine/kv_budget.h"
 #include "engine/logits_processors.h"
@@ -50,6 +51,9 @@ struct SequenceState : Sequence {
   std::optional<tokenizer::IncrementalDecoder> token_decoder;   // per-token text for details
   StopSequenceMatcher stop_matcher;
   std::optional<grammar::GrammarMatcher> grammar_matcher;  // set when the request has a grammar
+  // The mask for the matcher at early_mask_position, computed while the forward ran; used once.
+  grammar::TokenBitmask early_mask;
+  std::optional<size_t> early_mask_position;
   bool wants_prompt_logprobs = false;
   std::vector<float> prompt_logprobs;  // [prompt_len], filled while prefilling with kAll
   int32_t generated = 0;
@@ -118,9 +122,23 @@ struct Engine::Impl {
     std::shared_ptr<const grammar::Grammar> grammar;
     grammar::LexemeMaskCache cache;
   };
-  std::unordered_map<const grammar::Grammar*, std::unique_ptr<GrammarMasks>> grammar_masks;
-  grammar::LexemeMaskCache& masks_for(const std::shared_ptr<const grammar::Grammar>& g);
+  // Shared so that a mask computation in flight keeps its entry even if the map is emptied.
+  std::unordered_map<const grammar::Grammar*, std::shared_ptr<GrammarMasks>> grammar_masks;
+  const std::shared_ptr<GrammarMasks>& masks_entry(const std::shared_ptr<const grammar::Grammar>& g);
+  grammar::LexemeMaskCache& masks_for(const std::shared_ptr<const grammar::Grammar>& g) {
+    return masks_entry(g)->cache;
+  }
   grammar::TokenBitmask allowed_tokens;
+  // Masks of the step's constrained sequences are computed here while the forward runs (the
+  // matchers and mask caches are touched by nothing else meanwhile).
+  std::unique_ptr<BackgroundTask> mask_worker;
+  struct EarlyMaskJob {
+    SequenceState* seq;
+    std::shared_ptr<GrammarMasks> masks;
+  };
+  std::vector<EarlyMaskJob> early_mask_jobs;
+  // Starts computing the next mask of every constrained sequence that samples this step.
+  void start_early_masks(const StepPlan& plan);
   std::vector<std::pair<int32_t, float>> eos_logits;  // mask_by_grammar's scratch
 
   void run_loop();
@@ -484,6 +502,7 @@ void Engine::Impl::run_step() {
 
   ++loop_stats.steps;
   Result<void> forward = Error::make(ErrorKind::kInternal, "forward not run");
+  start_early_masks(plan);
   const auto forward_start = Clock::now();
   try {
     forward = model->forward(batch, *kv_cache, logits);
@@ -491,6 +510,8 @@ void Engine::Impl::run_step() {
   } catch (const std::exception& e) {
     forward = Error::make(ErrorKind::kGeneration, "forward pass threw: {}", e.what());
   }
+  if (!early_mask_jobs.empty() && !mask_worker->wait())
+    for (const EarlyMaskJob& job : early_mask_jobs) job.seq->early_mask_position.reset();
   if (!forward.ok()) {
     ++loop_stats.forward_failures;
     spdlog::error("engine: forward failed: {}", forward.error().message);
@@ -598,7 +619,8 @@ const grammar::TokenTrie& Engine::Impl::token_trie() {
   return *trie;
 }
 
-grammar::LexemeMaskCache& Engine::Impl::masks_for(const std::shared_ptr<const grammar::Grammar>& g) {
+const std::shared_ptr<Engine::Impl::GrammarMasks>& Engine::Impl::masks_entry(
+    const std::shared_ptr<const grammar::Grammar>& g) {
   constexpr size_t kMaxGrammars = 64;
   auto it = grammar_masks.find(g.get());
   if (it == grammar_masks.end()) {
@@ -607,21 +629,48 @@ grammar::LexemeMaskCache& Engine::Impl::masks_for(const std::shared_ptr<const gr
       std::erase_if(grammar_masks, [](const auto& entry) { return entry.second->grammar.use_count() == 1; });
       if (grammar_masks.size() >= kMaxGrammars) grammar_masks.clear();
     }
-    it = grammar_masks.emplace(g.get(), std::make_unique<GrammarMasks>(GrammarMasks{g, {}})).first;
+    it = grammar_masks.emplace(g.get(), std::make_shared<GrammarMasks>(GrammarMasks{g, {}})).first;
   }
-  return it->second->cache;
+  return it->second;
+}
+
+void Engine::Impl::start_early_masks(const StepPlan& plan) {
+  early_mask_jobs.clear();
+  for (const ScheduledChunk& chunk : plan.chunks) {
+    auto* seq = static_cast<SequenceState*>(chunk.seq);
+    seq->early_mask_position.reset();
+    if (!seq->grammar_matcher || !chunk.samples() || seq->finished || seq->request->done) continue;
+    early_mask_jobs.push_back({seq, masks_entry(seq->request->request.grammar)});
+  }
+  if (early_mask_jobs.empty()) return;
+  const grammar::TokenTrie& vocabulary = token_trie();
+  if (!mask_worker) mask_worker = std::make_unique<BackgroundTask>();
+  mask_worker->start([this, &vocabulary] {
+    for (const EarlyMaskJob& job : early_mask_jobs) {
+      grammar::GrammarMatcher& matcher = *job.seq->grammar_matcher;
+      vocabulary.fill_allowed(matcher, job.seq->early_mask, job.masks->cache);
+      job.seq->early_mask_position = matcher.position();
+    }
+  });
 }
 
 bool Engine::Impl::mask_by_grammar(SequenceState& seq, std::span<float> row) {
   grammar::GrammarMatcher& matcher = *seq.grammar_matcher;
   const grammar::TokenTrie& vocabulary = token_trie();
-  vocabulary.fill_allowed(matcher, allowed_tokens, masks_for(seq.request->request.grammar));
+  // The mask computed during the forward, when the matcher has not moved since (the first row
+  // of a step); later rows of a speculative step compute theirs here.
+  const bool early = seq.early_mask_position == matcher.position();
+  seq.early_mask_position.reset();
+  ++loop_stats.grammar_masks;
+  loop_stats.grammar_masks_overlapped += early;
+  if (!early) vocabulary.fill_allowed(matcher, allowed_tokens, masks_for(seq.request->request.grammar));
+  const grammar::TokenBitmask& allowed = early ? seq.early_mask : allowed_tokens;
   const bool complete = matcher.accepting();
   constexpr float kMasked = -std::numeric_limits<float>::infinity();
   eos_logits.clear();
   for (int32_t id : eos_ids)
     if (id >= 0 && static_cast<size_t>(id) < row.size()) eos_logits.emplace_back(id, row[id]);
-  const std::vector<uint64_t>& words = allowed_tokens.words();
+  const std::vector<uint64_t>& words = allowed.words();
   const size_t known = std::min(row.size(), vocabulary.vocab_size());
   bool any = false;
   for (size_t w = 0; w * 64 < known; ++w) {

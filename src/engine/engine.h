@@ -72,6 +72,8 @@ struct EngineStats {
   int64_t speculative_steps = 0;  // sequence-steps that verified a proposal
   int64_t speculative_proposed_tokens = 0;
   int64_t speculative_accepted_tokens = 0;
+  int64_t grammar_masks = 0;             // token masks applied to constrained rows
+  int64_t grammar_masks_overlapped = 0;  // of those, computed while the forward ran
   int64_t requests_finished = 0;
   int64_t requests_cancelled = 0;
   int64_t requests_failed = 0;

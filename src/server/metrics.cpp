@@ -38,6 +38,12 @@ void sample(std::string& out, const std::string& name, const std::string& labels
   out += labels.empty() ? fmt::format("{} {}\n", name, value) : fmt::format("{}{{{}}} {}\n", name, labels, value);
 }
 
+// A metric with one unlabelled sample: its TYPE line and the value.
+void single(std::string& out, const char* name, const char* type, double value) {
+  type_line(out, name, type);
+  sample(out, name, "", value);
+}
+
 }  // namespace
 
 Histogram::Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size(), 0) {}
@@ -153,14 +159,10 @@ std::string Metrics::render(const EngineCounters& engine) const {
   type_line(out, "tgi_request_skipped_tokens", "summary");
   skipped_tokens.render(out, "tgi_request_skipped_tokens");
 
-  type_line(out, "tgi_queue_size", "gauge");
-  sample(out, "tgi_queue_size", "", static_cast<double>(engine.queue_size));
-  type_line(out, "tgi_batch_current_size", "gauge");
-  sample(out, "tgi_batch_current_size", "", static_cast<double>(engine.running_requests));
-  type_line(out, "tgi_batch_current_max_tokens", "gauge");
-  sample(out, "tgi_batch_current_max_tokens", "", static_cast<double>(engine.running_max_tokens));
-  type_line(out, "tgi_batch_max_total_tokens", "gauge");
-  sample(out, "tgi_batch_max_total_tokens", "", static_cast<double>(engine.kv_budget_tokens));
+  single(out, "tgi_queue_size", "gauge", static_cast<double>(engine.queue_size));
+  single(out, "tgi_batch_current_size", "gauge", static_cast<double>(engine.running_requests));
+  single(out, "tgi_batch_current_max_tokens", "gauge", static_cast<double>(engine.running_max_tokens));
+  single(out, "tgi_batch_max_total_tokens", "gauge", static_cast<double>(engine.kv_budget_tokens));
   type_line(out, "tgi_batch_concat", "counter");
   for (const char* reason : {"backpressure", "wait_exceeded", "chunking"})
     sample(out, "tgi_batch_concat", fmt::format("reason=\"{}\"", reason), 0);
@@ -183,32 +185,25 @@ std::string Metrics::render(const EngineCounters& engine) const {
   }
 
   // Beyond TGI: the paged KV cache and the prefix cache.
-  type_line(out, "tgi_kv_cache_blocks_total", "gauge");
-  sample(out, "tgi_kv_cache_blocks_total", "", static_cast<double>(engine.kv_blocks_total));
-  type_line(out, "tgi_kv_cache_blocks_used", "gauge");
-  sample(out, "tgi_kv_cache_blocks_used", "", static_cast<double>(engine.kv_blocks_used));
-  type_line(out, "tgi_kv_cache_usage_ratio", "gauge");
-  sample(out, "tgi_kv_cache_usage_ratio", "",
-         engine.kv_blocks_total > 0 ? static_cast<double>(engine.kv_blocks_used) / engine.kv_blocks_total : 0.0);
-  type_line(out, "tgi_prefix_cache_hit_tokens", "counter");
-  sample(out, "tgi_prefix_cache_hit_tokens", "", static_cast<double>(engine.prefix_cache_hit_tokens));
-  type_line(out, "tgi_preemptions", "counter");
-  sample(out, "tgi_preemptions", "", static_cast<double>(engine.preemptions));
+  single(out, "tgi_kv_cache_blocks_total", "gauge", static_cast<double>(engine.kv_blocks_total));
+  single(out, "tgi_kv_cache_blocks_used", "gauge", static_cast<double>(engine.kv_blocks_used));
+  single(
+      out, "tgi_kv_cache_usage_ratio", "gauge",
+      engine.kv_blocks_total > 0 ? static_cast<double>(engine.kv_blocks_used) / engine.kv_blocks_total : 0.0);
+  single(out, "tgi_prefix_cache_hit_tokens", "counter", static_cast<double>(engine.prefix_cache_hit_tokens));
+  single(out, "tgi_preemptions", "counter", static_cast<double>(engine.preemptions));
   // Speculative decoding: proposals verified and kept. Acceptance = accepted / proposed; tokens
   // per verifying step = 1 + accepted / steps.
-  type_line(out, "tgi_speculative_steps", "counter");
-  sample(out, "tgi_speculative_steps", "", static_cast<double>(engine.speculative_steps));
-  type_line(out, "tgi_speculative_proposed_tokens", "counter");
-  sample(out, "tgi_speculative_proposed_tokens", "", static_cast<double>(engine.speculative_proposed_tokens));
-  type_line(out, "tgi_speculative_accepted_tokens", "counter");
-  sample(out, "tgi_speculative_accepted_tokens", "", static_cast<double>(engine.speculative_accepted_tokens));
-  type_line(out, "tgi_speculative_acceptance_ratio", "gauge");
-  sample(out, "tgi_speculative_acceptance_ratio", "",
+  single(out, "tgi_speculative_steps", "counter", static_cast<double>(engine.speculative_steps));
+  single(out, "tgi_speculative_proposed_tokens", "counter",
+         static_cast<double>(engine.speculative_proposed_tokens));
+  single(out, "tgi_speculative_accepted_tokens", "counter",
+         static_cast<double>(engine.speculative_accepted_tokens));
+  single(out, "tgi_speculative_acceptance_ratio", "gauge",
          engine.speculative_proposed_tokens > 0
              ? static_cast<double>(engine.speculative_accepted_tokens) / engine.speculative_proposed_tokens
              : 0.0);
-  type_line(out, "tgi_speculative_tokens_per_step", "gauge");
-  sample(out, "tgi_speculative_tokens_per_step", "",
+  single(out, "tgi_speculative_tokens_per_step", "gauge",
          engine.speculative_steps > 0
              ? 1.0 + static_cast<double>(engine.speculative_accepted_tokens) / engine.speculative_steps
              : 0.0);

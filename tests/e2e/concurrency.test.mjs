@@ -2,31 +2,12 @@
 // produces alone (greedy decoding), and a client that disconnects must be cancelled.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { post as postTo, sseEvents } from "./sse.mjs";
 
 const BASE_URL = process.env.BASE_URL;
 
 async function post(path, body, signal) {
-  return fetch(`${BASE_URL}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal,
-  });
-}
-
-// Reads an SSE body into its parsed `data:` events.
-async function* sseEvents(response) {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of response.body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      if (event.startsWith("data: ")) yield JSON.parse(event.slice(6));
-    }
-  }
+  return postTo(BASE_URL, path, body, signal);
 }
 
 function requestFor(i) {

@@ -2,30 +2,13 @@
 // request at a time; MODE=verify asks a speculating server the same things concurrently.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { post as postTo, sseEvents } from "./sse.mjs";
 import { readFileSync, writeFileSync } from "node:fs";
 
 const { BASE_URL, MODE, EXPECTED } = process.env;
 
 async function post(path, body) {
-  return fetch(`${BASE_URL}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
-
-async function* sseEvents(response) {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of response.body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      if (event.startsWith("data: ")) yield JSON.parse(event.slice(6));
-    }
-  }
+  return postTo(BASE_URL, path, body);
 }
 
 // Prompts that repeat themselves (so continuations that copy are proposed), greedy and sampled.

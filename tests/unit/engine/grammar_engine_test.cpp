@@ -103,6 +103,10 @@ TEST(GrammarEngine, EveryOutputIsASentenceAndEndsByItself) {
     EXPECT_EQ(end->finish_reason, FinishReason::kEosToken) << end->generated_text;
     for (int32_t id : events.token_ids()) EXPECT_NE(id, h.tok->vocab_size() + 1);  // beyond the vocab
   }
+  // Every row sampled one token per step, so every mask was computed while its forward ran.
+  const EngineStats stats = h.engine->stats();
+  EXPECT_GT(stats.grammar_masks, 24);
+  EXPECT_EQ(stats.grammar_masks_overlapped, stats.grammar_masks);
 }
 
 TEST(GrammarEngine, GreedyAndBestOfStayInsideTheGrammar) {
@@ -179,7 +183,12 @@ TEST(GrammarEngine, SpeculationKeepsEveryTokenOfTheSameSeed) {
     accepted += b.last()->speculated_tokens;
   }
   EXPECT_GT(accepted, 0);
-  EXPECT_GT(speculating.engine->stats().speculative_proposed_tokens, 0);
+  const EngineStats stats = speculating.engine->stats();
+  EXPECT_GT(stats.speculative_proposed_tokens, 0);
+  // The first row of a step uses the mask computed during the forward; rows after a kept
+  // proposal compute theirs when they are sampled.
+  EXPECT_GT(stats.grammar_masks_overlapped, 0);
+  EXPECT_LT(stats.grammar_masks_overlapped, stats.grammar_masks);
 }
 
 }  // namespace
