@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <latch>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -206,7 +207,39 @@ nlohmann::ordered_json level_json(const LevelStats& l) {
       {"itl_p90_ms", optional_json(l.itl_p90_ms)},
       {"itl_p99_ms", optional_json(l.itl_p99_ms)},
       {"e2e_p50_ms", optional_json(l.e2e_p50_ms)},
+      {"speculative_acceptance", optional_json(l.speculative_acceptance)},
+      {"speculative_tokens_per_step", optional_json(l.speculative_tokens_per_step)},
   };
+}
+
+SpeculationCounters speculation_counters(const std::string& metrics_body) {
+  SpeculationCounters c;
+  std::istringstream lines(metrics_body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto space = line.find(' ');
+    if (space == std::string::npos || line.starts_with('#')) continue;
+    const std::string_view name(line.data(), space);
+    double* target = name == "tgi_speculative_steps"             ? &c.steps
+                     : name == "tgi_speculative_proposed_tokens" ? &c.proposed
+                     : name == "tgi_speculative_accepted_tokens" ? &c.accepted
+                                                                 : nullptr;
+    if (target == nullptr) continue;
+    try {
+      *target = std::stod(line.substr(space + 1));
+    } catch (const std::exception&) {
+      *target = 0;
+    }
+  }
+  return c;
+}
+
+void add_speculation(LevelStats& level, const SpeculationCounters& before, const SpeculationCounters& after) {
+  const double steps = after.steps - before.steps, proposed = after.proposed - before.proposed;
+  const double accepted = after.accepted - before.accepted;
+  if (steps <= 0 || proposed <= 0) return;
+  level.speculative_acceptance = accepted / proposed;
+  level.speculative_tokens_per_step = 1 + accepted / steps;
 }
 
 std::string format_level_table(const std::vector<LevelStats>& levels) {
@@ -258,8 +291,16 @@ int run_http_bench(const HttpBenchOptions& options) {
   fmt::print("{}", table_header());
   std::fflush(stdout);
   std::vector<LevelStats> levels;
+  // The server's speculation counters, read around each level (nothing when /metrics is absent).
+  HttpStreamClient metrics_client(*url, options.api_key);
+  auto read_counters = [&] {
+    auto r = metrics_client.get("/metrics");
+    return r.ok() && r->status == 200 ? speculation_counters(r->body) : SpeculationCounters{};
+  };
   for (const int clients : options.clients) {
+    const SpeculationCounters before = read_counters();
     levels.push_back(run_level(*url, options, body, clients));
+    add_speculation(levels.back(), before, read_counters());
     fmt::print("{}", table_row(levels.back()));
     std::fflush(stdout);
   }
@@ -269,6 +310,11 @@ int run_http_bench(const HttpBenchOptions& options) {
     short_requests += level.short_requests;
     for (const auto& [reason, count] : level.error_counts)
       fmt::print("errors at {} clients: {} × {}\n", level.clients, count, reason);
+    if (level.speculative_acceptance)
+      fmt::print(
+          "speculation at {} clients: {:.0f}% of proposed tokens accepted, {:.2f} tokens per verifying "
+          "step\n",
+          level.clients, 100 * *level.speculative_acceptance, *level.speculative_tokens_per_step);
   }
   if (short_requests > 0)
     fmt::print(

@@ -26,6 +26,10 @@
 //                         inter-token latency: gaps between consecutive token events of a request,
 //                         pooled over the level's successful requests
 //   e2e_p50_ms            request written → end of the response (successful requests)
+//   speculative_acceptance, speculative_tokens_per_step
+//                         from the server's /metrics counters read before and after the level:
+//                         accepted / proposed speculative tokens, and 1 + accepted per verifying
+//                         sequence-step; null when the server verified no proposal in the level
 // Percentiles are nearest-rank (cli/bench_runner.h); a percentile with no samples is null in the
 // JSON and "-" in the table. The JSON document is one object:
 //   {"url", "prompt_tokens" (null with --prompt), "prompt_chars", "max_new_tokens",
@@ -89,7 +93,17 @@ struct LevelStats {
   std::optional<double> ttft_p50_ms, ttft_p90_ms, ttft_p99_ms;
   std::optional<double> itl_p50_ms, itl_p90_ms, itl_p99_ms;
   std::optional<double> e2e_p50_ms;
+  std::optional<double> speculative_acceptance, speculative_tokens_per_step;
 };
+
+// The speculation counters of a /metrics body (tgi_speculative_{steps,proposed_tokens,
+// accepted_tokens}); zeros for counters it lacks.
+struct SpeculationCounters {
+  double steps = 0, proposed = 0, accepted = 0;
+};
+SpeculationCounters speculation_counters(const std::string& metrics_body);
+// Sets `level`'s speculative_* fields from the counters before and after it.
+void add_speculation(LevelStats& level, const SpeculationCounters& before, const SpeculationCounters& after);
 
 LevelStats aggregate_level(int clients, int max_new_tokens, const std::vector<RequestSample>& samples,
                            double wall_s);

@@ -259,4 +259,35 @@ Result<StreamResponse> HttpStreamClient::post_stream(
   }
 }
 
+Result<StreamResponse> HttpStreamClient::get(const std::string& route, size_t max_body) {
+  Impl& s = *impl_;
+  http::request<http::empty_body> request{http::verb::get, s.url.path_prefix + route, 11};
+  request.set(http::field::host, s.url.host_header());
+  request.set(http::field::user_agent, "tgi-bench");
+  if (!s.api_key.empty()) request.set(http::field::authorization, "Bearer " + s.api_key);
+  request.keep_alive(true);
+  for (int attempt = 0;; ++attempt) {
+    const bool reused = s.connected;
+    if (!s.connected) {
+      auto connected = connect();
+      if (!connected.ok()) return std::move(connected).error();
+    }
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(max_body);
+    auto ec = s.run([&](auto handler) { http::async_write(s.stream, request, std::move(handler)); });
+    if (!ec)
+      ec = s.run([&](auto handler) { http::async_read(s.stream, s.buffer, parser, std::move(handler)); });
+    if (ec) {
+      s.close();
+      if (reused && attempt == 0 && closed_by_peer(ec)) continue;
+      return Error::make(ErrorKind::kIo, "no response from {}: {}", s.url.host_header(), ec.message());
+    }
+    StreamResponse response;
+    response.status = static_cast<int>(parser.get().result_int());
+    response.body = std::move(parser.get().body());
+    if (!parser.keep_alive()) s.close();
+    return response;
+  }
+}
+
 }  // namespace tgi::cli

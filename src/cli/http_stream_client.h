@@ -71,6 +71,8 @@ class HttpStreamClient {
   // finds a reused connection closed by the server is retried once on a fresh one.
   Result<StreamResponse> post_stream(const std::string& route, const std::string& json_body,
                                      const std::function<void(const std::string&)>& on_event);
+  // GETs path_prefix + `route`: the status and the body (its first `max_body` bytes).
+  Result<StreamResponse> get(const std::string& route, size_t max_body = 1 << 20);
 
  private:
   struct Impl;

@@ -228,9 +228,32 @@ TEST(HttpBenchStats, JsonKeysAreTheDocumentedOnes) {
   EXPECT_THAT(keys, ElementsAre("clients", "requests", "successful_requests", "errors", "error_counts",
                                 "generated_tokens", "short_requests", "wall_s", "tokens_per_second",
                                 "requests_per_second", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms",
-                                "itl_p50_ms", "itl_p90_ms", "itl_p99_ms", "e2e_p50_ms"));
+                                "itl_p50_ms", "itl_p90_ms", "itl_p99_ms", "e2e_p50_ms", "speculative_acceptance",
+                                "speculative_tokens_per_step"));
   EXPECT_EQ(json["generated_tokens"], 4);
+  EXPECT_TRUE(json["speculative_acceptance"].is_null());
   EXPECT_NEAR(json["itl_p50_ms"].get<double>(), 2.0, 1e-9);
+}
+
+TEST(HttpBenchStats, SpeculationFromTheMetricsCountersAroundALevel) {
+  const std::string before =
+      "# TYPE tgi_speculative_steps counter\ntgi_speculative_steps 10\n"
+      "tgi_speculative_proposed_tokens 40\ntgi_speculative_accepted_tokens 20\ntgi_queue_size 0\n";
+  const std::string after =
+      "tgi_speculative_steps 30\ntgi_speculative_proposed_tokens 120\ntgi_speculative_accepted_tokens 80\n";
+  const SpeculationCounters b = speculation_counters(before), a = speculation_counters(after);
+  EXPECT_EQ(b.steps, 10);
+  EXPECT_EQ(b.proposed, 40);
+  EXPECT_EQ(a.accepted, 80);
+  LevelStats level;
+  add_speculation(level, b, a);
+  ASSERT_TRUE(level.speculative_acceptance.has_value());
+  EXPECT_DOUBLE_EQ(*level.speculative_acceptance, 60.0 / 80.0);
+  EXPECT_DOUBLE_EQ(*level.speculative_tokens_per_step, 1 + 60.0 / 20.0);
+  LevelStats idle;
+  add_speculation(idle, a, a);  // nothing verified during the level
+  EXPECT_FALSE(idle.speculative_acceptance.has_value());
+  EXPECT_EQ(speculation_counters("garbage\ntgi_speculative_steps x\n").steps, 0);
 }
 
 TEST(HttpBenchStats, PromptAndRequestBody) {
@@ -378,6 +401,17 @@ TEST(HttpBenchClient, StreamsEventsAsTheyArriveAndReusesTheConnection) {
   EXPECT_THAT(server.join(), ElementsAre("/api/generate_stream {\"a\":1} Bearer key",
                                          "/api/generate_stream {\"b\":2} Bearer key",
                                          "/api/generate_stream {\"c\":3} Bearer key"));
+}
+
+TEST(HttpBenchClient, GetReadsAWholeBody) {
+  const std::string body = "tgi_speculative_steps 3\n";
+  ScriptedServer server({{{fmt::format("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{}", body.size(), body)}}});
+  HttpStreamClient client(HttpUrl{"127.0.0.1", server.port(), ""}, "", std::chrono::seconds(10));
+  auto response = client.get("/metrics");
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, body);
+  EXPECT_THAT(server.join(), ElementsAre("/metrics  "));
 }
 
 TEST(HttpBenchClient, ARefusedConnectionSaysWhere) {
