@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 #include <boost/asio.hpp>
@@ -198,6 +199,22 @@ bool closed_by_peer(const boost::system::error_code& ec) {
 
 }  // namespace
 
+template <typename Request, typename Read>
+Result<void> HttpStreamClient::exchange(const Request& request, Read&& read) {
+  Impl& s = *impl_;
+  for (int attempt = 0;; ++attempt) {
+    const bool reused = s.connected;
+    if (!s.connected) TGI_TRY(connect());
+    auto ec = s.run([&](auto handler) { http::async_write(s.stream, request, std::move(handler)); });
+    if (!ec) ec = read();
+    if (!ec) return {};
+    s.close();
+    // The server closed the kept-alive connection meanwhile: one more try on a fresh one.
+    if (reused && attempt == 0 && closed_by_peer(ec)) continue;
+    return Error::make(ErrorKind::kIo, "no response from {}: {}", s.url.host_header(), ec.message());
+  }
+}
+
 Result<StreamResponse> HttpStreamClient::post_stream(
     const std::string& route, const std::string& json_body,
     const std::function<void(const std::string&)>& on_event) {
@@ -212,51 +229,39 @@ Result<StreamResponse> HttpStreamClient::post_stream(
   request.body() = json_body;
   request.prepare_payload();
 
-  for (int attempt = 0;; ++attempt) {
-    const bool reused = s.connected;
-    if (!s.connected) {
-      auto connected = connect();
-      if (!connected.ok()) return std::move(connected).error();
-    }
-    http::response_parser<http::buffer_body> parser;
+  std::optional<http::response_parser<http::buffer_body>> parser;
+  TGI_TRY(exchange(request, [&] {
+    parser.emplace();
     // No limit on a long stream. (Not boost::none: Boost 1.74 then rejects any content-length.)
-    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    auto ec = s.run([&](auto handler) { http::async_write(s.stream, request, std::move(handler)); });
-    if (!ec)
-      ec = s.run(
-          [&](auto handler) { http::async_read_header(s.stream, s.buffer, parser, std::move(handler)); });
+    parser->body_limit(std::numeric_limits<std::uint64_t>::max());
+    return s.run(
+        [&](auto handler) { http::async_read_header(s.stream, s.buffer, *parser, std::move(handler)); });
+  }));
+  StreamResponse response;
+  response.status = static_cast<int>(parser->get().result_int());
+  SseSplitter splitter;
+  std::array<char, 16384> chunk{};
+  while (!parser->is_done()) {
+    parser->get().body().data = chunk.data();
+    parser->get().body().size = chunk.size();
+    // What has arrived, not a full buffer: each event is handed on when its bytes come.
+    auto ec =
+        s.run([&](auto handler) { http::async_read_some(s.stream, s.buffer, *parser, std::move(handler)); });
+    if (ec == http::error::need_buffer) ec = {};
     if (ec) {
       s.close();
-      // The server closed the kept-alive connection meanwhile: one more try on a fresh one.
-      if (reused && attempt == 0 && closed_by_peer(ec)) continue;
-      return Error::make(ErrorKind::kIo, "no response from {}: {}", s.url.host_header(), ec.message());
+      return Error::make(ErrorKind::kIo, "response from {} cut off: {}", s.url.host_header(), ec.message());
     }
-    StreamResponse response;
-    response.status = static_cast<int>(parser.get().result_int());
-    SseSplitter splitter;
-    std::array<char, 16384> chunk{};
-    while (!parser.is_done()) {
-      parser.get().body().data = chunk.data();
-      parser.get().body().size = chunk.size();
-      // What has arrived, not a full buffer: each event is handed on when its bytes come.
-      ec =
-          s.run([&](auto handler) { http::async_read_some(s.stream, s.buffer, parser, std::move(handler)); });
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) {
-        s.close();
-        return Error::make(ErrorKind::kIo, "response from {} cut off: {}", s.url.host_header(), ec.message());
-      }
-      const std::string_view bytes(chunk.data(), chunk.size() - parser.get().body().size);
-      if (response.status != 200) {
-        response.body.append(bytes.substr(0, std::min<size_t>(bytes.size(), 4096 - response.body.size())));
-        continue;
-      }
-      for (const std::string& event : splitter.feed(bytes)) on_event(event);
+    const std::string_view bytes(chunk.data(), chunk.size() - parser->get().body().size);
+    if (response.status != 200) {
+      response.body.append(bytes.substr(0, std::min<size_t>(bytes.size(), 4096 - response.body.size())));
+      continue;
     }
-    response.truncated_event = splitter.partial();
-    if (!parser.keep_alive()) s.close();
-    return response;
+    for (const std::string& event : splitter.feed(bytes)) on_event(event);
   }
+  response.truncated_event = splitter.partial();
+  if (!parser->keep_alive()) s.close();
+  return response;
 }
 
 Result<StreamResponse> HttpStreamClient::get(const std::string& route, size_t max_body) {
@@ -266,28 +271,17 @@ Result<StreamResponse> HttpStreamClient::get(const std::string& route, size_t ma
   request.set(http::field::user_agent, "tgi-bench");
   if (!s.api_key.empty()) request.set(http::field::authorization, "Bearer " + s.api_key);
   request.keep_alive(true);
-  for (int attempt = 0;; ++attempt) {
-    const bool reused = s.connected;
-    if (!s.connected) {
-      auto connected = connect();
-      if (!connected.ok()) return std::move(connected).error();
-    }
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(max_body);
-    auto ec = s.run([&](auto handler) { http::async_write(s.stream, request, std::move(handler)); });
-    if (!ec)
-      ec = s.run([&](auto handler) { http::async_read(s.stream, s.buffer, parser, std::move(handler)); });
-    if (ec) {
-      s.close();
-      if (reused && attempt == 0 && closed_by_peer(ec)) continue;
-      return Error::make(ErrorKind::kIo, "no response from {}: {}", s.url.host_header(), ec.message());
-    }
-    StreamResponse response;
-    response.status = static_cast<int>(parser.get().result_int());
-    response.body = std::move(parser.get().body());
-    if (!parser.keep_alive()) s.close();
-    return response;
-  }
+  std::optional<http::response_parser<http::string_body>> parser;
+  TGI_TRY(exchange(request, [&] {
+    parser.emplace();
+    parser->body_limit(max_body);
+    return s.run([&](auto handler) { http::async_read(s.stream, s.buffer, *parser, std::move(handler)); });
+  }));
+  StreamResponse response;
+  response.status = static_cast<int>(parser->get().result_int());
+  response.body = std::move(parser->get().body());
+  if (!parser->keep_alive()) s.close();
+  return response;
 }
 
 }  // namespace tgi::cli

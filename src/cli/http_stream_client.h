@@ -76,6 +76,11 @@ class HttpStreamClient {
 
  private:
   struct Impl;
+  // Writes `request` (opening the connection when needed), then runs `read`, the response's first
+  // read, which returns its error code. A reused connection that the server had closed meanwhile
+  // gets one more try on a fresh one; `read` must then start a fresh parser.
+  template <typename Request, typename Read>
+  Result<void> exchange(const Request& request, Read&& read);
   std::unique_ptr<Impl> impl_;
 };
 
