@@ -41,6 +41,7 @@ struct BenchFlags {
   bool bandwidth_only = false;
   int speculate = 0;  // > 0: verification cells and the engine comparison (cli/speculation_bench.h)
   std::string speculate_batch_sizes = "1,32";
+  std::string speculative_model_id;  // a draft model for the engine comparison
   int speculate_new_tokens = 96;
 };
 
@@ -213,13 +214,20 @@ int run(const BenchFlags& flags) {
     spec.speculate = flags.speculate;
     spec.batch_sizes = parse_list(flags.speculate_batch_sizes);
     spec.new_tokens = flags.speculate_new_tokens;
-    auto cells = run_speculation_bench([&] { return model::load_causal_lm(flags.model_dir, options); }, spec);
+    ModelLoader load_draft;
+    if (!flags.speculative_model_id.empty())
+      load_draft = [&] { return model::load_causal_lm(flags.speculative_model_id, options); };
+    auto cells = run_speculation_bench([&] { return model::load_causal_lm(flags.model_dir, options); }, spec,
+                                       load_draft);
     if (!cells.ok()) {
       fmt::print(stderr, "tgi bench: {}\n", cells.error().message);
       return 1;
     }
-    fmt::print("\nspeculative decoding through the engine (--speculate {}, n-gram, greedy, {} new tokens)\n",
-               flags.speculate, spec.new_tokens);
+    fmt::print(
+        "\nspeculative decoding through the engine (--speculate {}, {}, greedy, {} new tokens)\n",
+        flags.speculate,
+        flags.speculative_model_id.empty() ? std::string("n-gram") : "draft " + flags.speculative_model_id,
+        spec.new_tokens);
     fmt::print("{:>8} {:>6} {:>11} {:>11} {:>8} {:>11} {:>11} {:>10}\n", "workload", "batch", "plain t/s",
                "spec t/s", "speedup", "acceptance", "tok/step", "identical");
     for (const auto& c : *cells) {
@@ -294,6 +302,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--speculate-batch-sizes", flags->speculate_batch_sizes,
                   "Batch sizes of the --speculate engine comparison, comma-separated")
       ->capture_default_str();
+  cmd->add_option("--speculative-model-id", flags->speculative_model_id,
+                  "Draft model for the --speculate engine comparison (else prompt lookup)");
   cmd->add_option("--speculate-new-tokens", flags->speculate_new_tokens,
                   "Tokens each request of the --speculate comparison generates")
       ->capture_default_str();

@@ -36,7 +36,13 @@ void add_serve_command(CLI::App& app) {
   option(cmd, "num-shard", o->num_shard, "Tensor-parallel degree (this build: 1)");
   option(cmd, "quantize", o->quantize, "Quantize float weights at load: q8_0 | q4_0 | q4_k (eetq, bitsandbytes -> q8_0; bitsandbytes-nf4/-fp4 -> q4_0)");
   option(cmd, "speculate", o->speculate,
-         "Tokens proposed per step by n-gram (prompt lookup) speculation, verified losslessly (0: off)");
+         "Tokens proposed per step by n-gram (prompt lookup) or draft-model speculation, verified losslessly "
+         "(0: off)");
+  option(cmd, "speculation-policy", o->speculation_policy,
+         "cost: verify only the proposals that pay for themselves (measured step costs); always: every proposal");
+  option(cmd, "speculative-model-id", o->speculative_model_id,
+         "Draft model for speculation (same vocabulary; directory, GGUF file or Hub id); --speculate "
+         "defaults to 4");
   option(cmd, "dtype", o->dtype, "float16 | bfloat16 | float32 (default: the model's)");
   option(cmd, "kv-cache-dtype", o->kv_cache_dtype,
          "KV cache dtype: float32 (default), bfloat16, float16 or int8");

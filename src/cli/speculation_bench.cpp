@@ -23,7 +23,8 @@ struct Measured {
 // generated once every request has its first token, over the time from then to the last end, so
 // prefill is left out.
 Result<Measured> generate(std::unique_ptr<model::CausalLm> lm,
-                          const std::vector<std::vector<int32_t>>& prompts, int new_tokens, int speculate) {
+                          const std::vector<std::vector<int32_t>>& prompts, int new_tokens, int speculate,
+                          std::unique_ptr<model::CausalLm> draft = nullptr) {
   engine::EngineConfig config;
   int64_t tokens = 0;
   for (const auto& p : prompts) tokens += static_cast<int64_t>(p.size()) + new_tokens + 16;
@@ -31,7 +32,7 @@ Result<Measured> generate(std::unique_ptr<model::CausalLm> lm,
   config.max_batch_prefill_tokens = 4096;
   config.speculation.max_tokens = speculate;
   config.prefix_caching = false;
-  TGI_ASSIGN_OR_RETURN(auto engine, engine::Engine::create(std::move(lm), nullptr, config));
+  TGI_ASSIGN_OR_RETURN(auto engine, engine::Engine::create(std::move(lm), nullptr, config, std::move(draft)));
 
   struct Shared {
     std::mutex mutex;
@@ -86,9 +87,9 @@ Result<Measured> generate(std::unique_ptr<model::CausalLm> lm,
 
 }  // namespace
 
-Result<std::vector<SpeculationBenchCell>> run_speculation_bench(
-    const std::function<Result<std::unique_ptr<model::CausalLm>>()>& load,
-    const SpeculationBenchOptions& options) {
+Result<std::vector<SpeculationBenchCell>> run_speculation_bench(const ModelLoader& load,
+                                                                const SpeculationBenchOptions& options,
+                                                                const ModelLoader& load_draft) {
   int32_t vocab_size = 0;
   {
     TGI_ASSIGN_OR_RETURN(auto probe, load());
@@ -117,8 +118,12 @@ Result<std::vector<SpeculationBenchCell>> run_speculation_bench(
       TGI_ASSIGN_OR_RETURN(auto plain_model, load());
       TGI_ASSIGN_OR_RETURN(Measured plain, generate(std::move(plain_model), prompts, options.new_tokens, 0));
       TGI_ASSIGN_OR_RETURN(auto spec_model, load());
-      TGI_ASSIGN_OR_RETURN(Measured spec,
-                           generate(std::move(spec_model), prompts, options.new_tokens, options.speculate));
+      std::unique_ptr<model::CausalLm> draft;
+      if (load_draft) {
+        TGI_ASSIGN_OR_RETURN(draft, load_draft());
+      }
+      TGI_ASSIGN_OR_RETURN(Measured spec, generate(std::move(spec_model), prompts, options.new_tokens,
+                                                   options.speculate, std::move(draft)));
       SpeculationBenchCell cell;
       cell.workload = workload;
       cell.batch_size = batch;

@@ -35,9 +35,11 @@ struct SpeculationBenchCell {
   bool identical = false;                    // the same tokens either way
 };
 
-// `load` gives a fresh model each time (the engine owns the model it runs).
-Result<std::vector<SpeculationBenchCell>> run_speculation_bench(
-    const std::function<Result<std::unique_ptr<model::CausalLm>>()>& load,
-    const SpeculationBenchOptions& options);
+using ModelLoader = std::function<Result<std::unique_ptr<model::CausalLm>>()>;
+// `load` gives a fresh model each time (the engine owns the model it runs); `load_draft`, when
+// set, a draft model for the speculative runs (else they use prompt lookup).
+Result<std::vector<SpeculationBenchCell>> run_speculation_bench(const ModelLoader& load,
+                                                                const SpeculationBenchOptions& options,
+                                                                const ModelLoader& load_draft = nullptr);
 
 }  // namespace tgi::cli

@@ -61,6 +61,10 @@ struct SequenceState : Sequence {
   bool finished = false;
   AcceptanceEstimate acceptance;
   int32_t accepted_proposals = 0;
+  // Draft model: leading tokens whose K/V are in the draft's cache, valid while the sequence
+  // has not been preempted since (Sequence::preemptions was draft_preemptions).
+  int32_t draft_computed = 0;
+  int32_t draft_preemptions = 0;
 
   SequenceState(TokenSampler s, std::vector<std::string> stops)
       : sampler(std::move(s)), stop_matcher(std::move(stops)) {}
@@ -150,6 +154,25 @@ struct Engine::Impl {
   // Drops the proposal's tail from the first token the sequence's grammar would refuse.
   void trim_proposal_to_grammar(SequenceState& seq);
   std::optional<NgramProposer> proposer;
+  // Or proposals from a draft model's greedy tokens, with its own KV cache on the same block ids.
+  std::unique_ptr<model::CausalLm> draft;
+  std::unique_ptr<model::KvCache> draft_kv;
+  StepCostModel draft_costs;  // the draft's forward seconds by rows
+  std::vector<float> draft_logits;
+  std::vector<int32_t> draft_token_ids, draft_positions;
+  std::vector<model::SequenceInBatch> draft_rows;
+  std::vector<ScheduledChunk*> drafting;  // fill_draft_proposals' scratch
+  bool speculating() const { return proposer.has_value() || draft != nullptr; }
+  // Runs the draft model to fill in the proposals the plan made room for (catching each sequence
+  // up first); on a draft failure the step goes on without them.
+  void fill_draft_proposals(StepPlan& plan);
+  bool run_draft(std::span<const model::SequenceInBatch> rows);
+  // The leading entries of seq's block table that hold its first `tokens` positions: a forward
+  // reads a table as exactly the context it covers.
+  std::span<const int32_t> blocks_covering(const Sequence& seq, int32_t tokens) const {
+    const int32_t bs = pool->block_size();
+    return std::span<const int32_t>(seq.block_table.data(), static_cast<size_t>((tokens + bs - 1) / bs));
+  }
   StepCostModel step_costs;               // forward seconds by rows, measured while speculation is on
   std::vector<SequenceState*> proposing;  // propose_tokens' scratch
   std::vector<double> proposal_rates;
@@ -186,7 +209,7 @@ Engine::~Engine() { shutdown(); }
 
 Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<model::CausalLm> model,
                                                std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
-                                               EngineConfig config) {
+                                               EngineConfig config, std::unique_ptr<model::CausalLm> draft) {
   if (!model) return Error::make(ErrorKind::kInvalidArgument, "engine needs a model");
   if (config.max_batch_prefill_tokens <= 0)
     return Error::make(ErrorKind::kInvalidArgument, "max_batch_prefill_tokens must be positive, got {}",
@@ -194,31 +217,51 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<model::CausalLm> 
   if (config.max_concurrent_requests <= 0)
     return Error::make(ErrorKind::kInvalidArgument, "max_concurrent_requests must be positive, got {}",
                        config.max_concurrent_requests);
+  if (config.speculation.max_tokens < 0)
+    return Error::make(ErrorKind::kInvalidArgument, "speculate must not be negative, got {}",
+                       config.speculation.max_tokens);
+  if (draft && draft->vocab_size() != model->vocab_size())
+    return Error::make(ErrorKind::kInvalidArgument,
+                       "the draft model's vocabulary ({} tokens) is not the model's ({} tokens)",
+                       draft->vocab_size(), model->vocab_size());
+  // Blocks may leave a sequence's window only when no layer looks further back (not for
+  // gemma-style mixes of sliding and global layers, whatever the flags say).
+  const model::ModelConfig& mc = model->config();
+  const bool all_sliding = mc.sliding_window > 0 && !mc.layer_types.empty() &&
+                           std::all_of(mc.layer_types.begin(), mc.layer_types.end(), [](model::LayerType t) {
+                             return t == model::LayerType::kSlidingAttention;
+                           });
+  const int32_t window =
+      all_sliding && config.sliding_window != 0 ? static_cast<int32_t>(mc.sliding_window) : 0;
+  if (draft && (window > 0 || config.speculation.max_tokens == 0)) {
+    // A draft catching up reads every earlier position, and released blocks are gone.
+    if (window > 0)
+      spdlog::warn(
+          "engine: the model releases blocks outside its sliding window; speculating by prompt lookup "
+          "instead of the draft model");
+    draft.reset();
+  }
+  const size_t kv_bytes_per_token = model->kv_bytes_per_token() + (draft ? draft->kv_bytes_per_token() : 0);
   TGI_ASSIGN_OR_RETURN(int32_t num_blocks,
                        kv_cache_blocks(config.max_batch_total_tokens, config.kv_cache_memory_fraction,
-                                       available_memory_bytes(), model->kv_bytes_per_token(),
-                                       config.block_size));
+                                       available_memory_bytes(), kv_bytes_per_token, config.block_size));
   auto impl = std::make_unique<Impl>();
   impl->kv_cache = model->allocate_kv_cache(num_blocks, config.block_size);
   if (!impl->kv_cache) return Error::make(ErrorKind::kIo, "could not allocate a KV cache of {} blocks", num_blocks);
+  if (draft) {
+    impl->draft_kv = draft->allocate_kv_cache(num_blocks, config.block_size);
+    if (!impl->draft_kv)
+      return Error::make(ErrorKind::kIo, "could not allocate the draft model's KV cache of {} blocks",
+                         num_blocks);
+    impl->draft = std::move(draft);
+  }
   impl->vocab_size = model->vocab_size();
   for (int32_t id : config.eos_token_ids) impl->eos_ids.insert(id);
   for (int64_t id : model->config().eos_token_ids) impl->eos_ids.insert(static_cast<int32_t>(id));
   if (tokenizer && tokenizer->config().eos_token_id) impl->eos_ids.insert(*tokenizer->config().eos_token_id);
   impl->budget_tokens = num_blocks * config.block_size;
   impl->pool = std::make_unique<BlockPool>(num_blocks, config.block_size, config.prefix_caching);
-  // Blocks may leave a sequence's window only when no layer looks further back (not for
-  // gemma-style mixes of sliding and global layers, whatever the flags say).
-  const model::ModelConfig& mc = model->config();
-  const bool all_sliding =
-      mc.sliding_window > 0 && !mc.layer_types.empty() &&
-      std::all_of(mc.layer_types.begin(), mc.layer_types.end(),
-                  [](model::LayerType t) { return t == model::LayerType::kSlidingAttention; });
-  const int32_t window = all_sliding && config.sliding_window != 0 ? static_cast<int32_t>(mc.sliding_window) : 0;
-  if (config.speculation.max_tokens < 0)
-    return Error::make(ErrorKind::kInvalidArgument, "speculate must not be negative, got {}",
-                       config.speculation.max_tokens);
-  if (config.speculation.max_tokens > 0) impl->proposer.emplace(config.speculation.ngram);
+  if (config.speculation.max_tokens > 0 && !impl->draft) impl->proposer.emplace(config.speculation.ngram);
   impl->scheduler = std::make_unique<Scheduler>(
       *impl->pool, SchedulerLimits{config.max_batch_prefill_tokens, config.max_batch_size, window});
   impl->model = std::move(model);
@@ -227,11 +270,16 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<model::CausalLm> 
   impl->stats.kv_blocks_total = num_blocks;
   impl->stats.block_size = impl->config.block_size;
   impl->stats.max_total_tokens = impl->budget_tokens;
-  spdlog::info("engine: KV cache {} blocks x {} tokens = {} tokens ({} bytes/token), prefix caching {}, "
-               "sliding-window block release {}",
-               num_blocks, impl->config.block_size, impl->budget_tokens,
-               impl->model->kv_bytes_per_token(), impl->config.prefix_caching ? "on" : "off",
-               window > 0 ? fmt::format("after {} tokens", window) : std::string("off"));
+  spdlog::info(
+      "engine: KV cache {} blocks x {} tokens = {} tokens ({} bytes/token), prefix caching {}, "
+      "sliding-window block release {}, speculation {}",
+      num_blocks, impl->config.block_size, impl->budget_tokens, kv_bytes_per_token,
+      impl->config.prefix_caching ? "on" : "off",
+      window > 0 ? fmt::format("after {} tokens", window) : std::string("off"),
+      impl->config.speculation.max_tokens == 0
+          ? std::string("off")
+          : fmt::format("up to {} tokens from {}", impl->config.speculation.max_tokens,
+                        impl->draft ? "the draft model" : "prompt lookup"));
   Impl* raw = impl.get();
   impl->loop_thread = std::thread([raw] { raw->run_loop(); });
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
@@ -404,7 +452,7 @@ void Engine::Impl::sweep_done() {
 }
 
 void Engine::Impl::propose_tokens() {
-  if (!proposer) return;
+  if (!speculating()) return;
   const std::vector<Sequence*>& running = scheduler->running();
   for (Sequence* s : running) s->proposal.clear();
   // A step with prompt rows is bound by arithmetic already; many decoding sequences too.
@@ -420,20 +468,146 @@ void Engine::Impl::propose_tokens() {
     if (seq->finished) continue;
     // The last sampled token is the pending one; proposals beyond max_new_tokens are wasted.
     const int32_t room = seq->request->request.stopping.max_new_tokens - seq->generated - 1;
-    const int32_t length = std::min(config.speculation.max_tokens, room);
-    if (length > 0 && proposer->propose(seq->tokens, length, seq->proposal) > 0 && seq->grammar_matcher)
+    const int32_t length = std::max(0, std::min(config.speculation.max_tokens, room));
+    if (draft) {
+      // Room for the draft's tokens, filled in once the scheduler has placed them.
+      seq->proposal.assign(static_cast<size_t>(length), seq->tokens.back());
+    } else if (length > 0 && proposer->propose(seq->tokens, length, seq->proposal) > 0 &&
+               seq->grammar_matcher) {
       trim_proposal_to_grammar(*seq);
+    }
     proposing.push_back(seq);
     proposal_rates.push_back(seq->acceptance.rate());
     proposal_sizes.push_back(static_cast<int32_t>(seq->proposal.size()));
   }
   if (config.speculation.cost_aware) {
+    // A draft model costs one batched step of its own per token of proposal depth.
+    const double per_depth = draft ? draft_costs.estimate(static_cast<int32_t>(proposing.size())) : 0;
     const std::vector<int32_t> lengths =
-        choose_proposal_lengths(step_costs, decoding, proposal_rates, proposal_sizes);
+        choose_proposal_lengths(step_costs, decoding, proposal_rates, proposal_sizes, per_depth);
     for (size_t i = 0; i < proposing.size(); ++i) proposing[i]->proposal.resize(lengths[i]);
   }
   for (SequenceState* seq : proposing)
     if (seq->proposal.empty()) seq->acceptance.on_step_without_proposal();
+}
+
+bool Engine::Impl::run_draft(std::span<const model::SequenceInBatch> rows) {
+  model::Batch batch;
+  batch.token_ids = draft_token_ids;
+  batch.positions = draft_positions;
+  batch.sequences = rows;
+  draft_logits.resize(static_cast<size_t>(batch.num_logit_rows()) * vocab_size);
+  const auto start = Clock::now();
+  Result<void> ran = Error::make(ErrorKind::kInternal, "draft not run");
+  try {
+    ran = draft->forward(batch, *draft_kv, draft_logits);
+  } catch (const std::exception& e) {
+    ran = Error::make(ErrorKind::kGeneration, "draft forward threw: {}", e.what());
+  }
+  if (!ran.ok()) {
+    spdlog::warn("engine: draft model forward failed, speculating without it this step: {}",
+                 ran.error().message);
+    return false;
+  }
+  draft_costs.record(batch.num_tokens(), seconds_between(start, Clock::now()));
+  return true;
+}
+
+void Engine::Impl::fill_draft_proposals(StepPlan& plan) {
+  if (!draft) return;
+  drafting.clear();
+  for (ScheduledChunk& chunk : plan.chunks)
+    if (chunk.proposed > 0) drafting.push_back(&chunk);
+  auto drop_all = [&] {
+    for (ScheduledChunk* chunk : drafting) {
+      chunk->len -= chunk->proposed;
+      chunk->proposed = 0;
+      chunk->seq->proposal.clear();
+    }
+  };
+  auto greedy = [&](size_t row) {
+    const float* l = draft_logits.data() + row * vocab_size;
+    return static_cast<int32_t>(std::max_element(l, l + vocab_size) - l);
+  };
+  // Depth 0, one draft forward: prompt chunks, which the draft computes along with the model so
+  // that proposing later needs no long catch-up; and for each proposing sequence, the tokens the
+  // draft has not seen through its pending token, whose greedy next token is the first proposal.
+  draft_token_ids.clear();
+  draft_positions.clear();
+  draft_rows.clear();
+  auto add_rows = [&](SequenceState& seq, int32_t end, model::LogitsWanted logits) {
+    if (seq.preemptions != seq.draft_preemptions) {
+      seq.draft_computed = 0;
+      seq.draft_preemptions = seq.preemptions;
+    }
+    const int32_t from = std::min(seq.draft_computed, end - 1);
+    model::SequenceInBatch row;
+    row.query_start = static_cast<int32_t>(draft_token_ids.size());
+    row.query_len = end - from;
+    row.context_len = from;
+    row.block_table = blocks_covering(seq, end);
+    row.logits = logits;
+    for (int32_t p = from; p < end; ++p) {
+      draft_token_ids.push_back(seq.tokens[p]);
+      draft_positions.push_back(p);
+    }
+    draft_rows.push_back(row);
+  };
+  for (ScheduledChunk& chunk : plan.chunks) {
+    auto* seq = static_cast<SequenceState*>(chunk.seq);
+    if (chunk.proposed > 0) {
+      seq->proposal.resize(static_cast<size_t>(chunk.proposed));
+      add_rows(*seq, chunk.start + 1, model::LogitsWanted::kLast);
+    } else if (chunk.len > 1 || !chunk.samples()) {
+      add_rows(*seq, chunk.start + chunk.len, model::LogitsWanted::kNone);
+    }
+  }
+  if (draft_rows.empty()) return;
+  if (!run_draft(draft_rows)) {
+    for (ScheduledChunk& chunk : plan.chunks) static_cast<SequenceState*>(chunk.seq)->draft_computed = 0;
+    return drop_all();
+  }
+  for (ScheduledChunk& chunk : plan.chunks)
+    if (chunk.proposed == 0 && (chunk.len > 1 || !chunk.samples()))
+      static_cast<SequenceState*>(chunk.seq)->draft_computed = chunk.start + chunk.len;
+  if (drafting.empty()) return;
+  for (size_t i = 0; i < drafting.size(); ++i) {
+    auto* seq = static_cast<SequenceState*>(drafting[i]->seq);
+    seq->proposal[0] = greedy(i);
+    seq->draft_computed = drafting[i]->start + 1;
+  }
+  // Depth d: the sequences proposing more than d tokens feed their proposal d - 1.
+  for (int32_t d = 1;; ++d) {
+    draft_token_ids.clear();
+    draft_positions.clear();
+    draft_rows.clear();
+    for (ScheduledChunk* chunk : drafting) {
+      if (chunk->proposed <= d) continue;
+      model::SequenceInBatch row;
+      row.query_start = static_cast<int32_t>(draft_token_ids.size());
+      row.query_len = 1;
+      row.context_len = chunk->start + d;
+      row.block_table = blocks_covering(*chunk->seq, chunk->start + d + 1);
+      row.logits = model::LogitsWanted::kLast;
+      draft_token_ids.push_back(chunk->seq->proposal[d - 1]);
+      draft_positions.push_back(chunk->start + d);
+      draft_rows.push_back(row);
+    }
+    if (draft_rows.empty()) break;
+    if (!run_draft(draft_rows)) return drop_all();
+    size_t row = 0;
+    for (ScheduledChunk* chunk : drafting)
+      if (chunk->proposed > d) chunk->seq->proposal[d] = greedy(row++);
+  }
+  // A constrained sequence's proposals stop where its grammar would refuse them.
+  for (ScheduledChunk* chunk : drafting) {
+    auto* seq = static_cast<SequenceState*>(chunk->seq);
+    if (!seq->grammar_matcher) continue;
+    trim_proposal_to_grammar(*seq);
+    const auto kept = static_cast<int32_t>(seq->proposal.size());
+    chunk->len -= chunk->proposed - kept;
+    chunk->proposed = kept;
+  }
 }
 
 void Engine::Impl::trim_proposal_to_grammar(SequenceState& seq) {
@@ -454,6 +628,7 @@ void Engine::Impl::trim_proposal_to_grammar(SequenceState& seq) {
 void Engine::Impl::run_step() {
   propose_tokens();
   StepPlan plan = scheduler->schedule();
+  fill_draft_proposals(plan);
   loop_stats.preemptions = scheduler->preemptions();
   loop_stats.prefix_cache_hit_tokens = scheduler->prefix_hit_tokens();
   if (plan.empty()) {
@@ -506,7 +681,7 @@ void Engine::Impl::run_step() {
   const auto forward_start = Clock::now();
   try {
     forward = model->forward(batch, *kv_cache, logits);
-    if (proposer) step_costs.record(batch.num_tokens(), seconds_between(forward_start, Clock::now()));
+    if (speculating()) step_costs.record(batch.num_tokens(), seconds_between(forward_start, Clock::now()));
   } catch (const std::exception& e) {
     forward = Error::make(ErrorKind::kGeneration, "forward pass threw: {}", e.what());
   }
@@ -592,11 +767,14 @@ void Engine::Impl::verify_proposal(SequenceState& seq, const ScheduledChunk& chu
                          static_cast<size_t>(vocab_size));
     sample_and_emit(seq, row);
     if (seq.finished || r == chunk.proposed || seq.tokens.back() != seq.proposal[r]) break;
+    // Counted before the next token, which may end the sequence and publish the stats.
     ++accepted;
-    ++seq.accepted_proposals;  // before the next token, which may end the sequence and report it
+    ++seq.accepted_proposals;
+    ++loop_stats.speculative_accepted_tokens;
   }
   seq.acceptance.record(chunk.proposed, accepted);
-  loop_stats.speculative_accepted_tokens += accepted;
+  // The draft wrote K/V for the pending token and all but the last proposal; the kept ones match.
+  if (draft) seq.draft_computed = chunk.start + 1 + std::min(accepted, chunk.proposed - 1);
   if (!seq.finished && !seq.request->done) scheduler->accept_proposed(&seq, accepted);
   seq.proposal.clear();
 }

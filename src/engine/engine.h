@@ -102,9 +102,14 @@ class Engine {
  public:
   // Sizes the KV cache (max_batch_total_tokens, or from free memory), allocates it and starts the
   // engine loop thread. Fails when even one block cannot be allocated or the config is invalid.
+  // `draft`: a smaller model over the same vocabulary whose greedy tokens are the speculative
+  // proposals (with config.speculation.max_tokens > 0) instead of prompt lookup. It gets a KV
+  // cache of its own laid out on the same block ids, so the budget counts both models' bytes per
+  // token. Models whose every layer slides its window (blocks are released) use prompt lookup.
   static Result<std::unique_ptr<Engine>> create(std::unique_ptr<model::CausalLm> model,
                                                 std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
-                                                EngineConfig config);
+                                                EngineConfig config,
+                                                std::unique_ptr<model::CausalLm> draft = nullptr);
   ~Engine();  // shutdown()
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

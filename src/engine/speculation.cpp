@@ -1,5 +1,6 @@
 #include "engine/speculation.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tgi::engine {
@@ -19,11 +20,15 @@ void AcceptanceEstimate::on_step_without_proposal() {
 
 std::vector<int32_t> choose_proposal_lengths(const StepCostModel& costs, int32_t base_rows,
                                              std::span<const double> rates,
-                                             std::span<const int32_t> available) {
+                                             std::span<const int32_t> available, double seconds_per_depth) {
   std::vector<int32_t> lengths(available.size(), 0);
-  if (costs.estimate(base_rows) <= 0) return lengths;
+  // Without a measured step of the base rows alone, a guess could make speculation look free
+  // forever (nothing cheaper would ever be measured): run one plain step first.
+  if (!costs.measured(base_rows)) return lengths;
   int32_t rows = base_rows;
+  int32_t depth = 0;            // the longest proposal so far
   double expected = base_rows;  // tokens the step yields without speculation
+  auto seconds = [&](int32_t r, int32_t d) { return costs.estimate(r) + seconds_per_depth * d; };
   while (true) {
     // The next proposal worth most: the longest-surviving-chance one across sequences.
     size_t best = available.size();
@@ -34,11 +39,13 @@ std::vector<int32_t> choose_proposal_lengths(const StepCostModel& costs, int32_t
       if (g > gain) gain = g, best = i;
     }
     if (best == available.size()) break;
-    const double now = expected / costs.estimate(rows);
-    const double then = (expected + gain) / costs.estimate(rows + 1);
+    const int32_t new_depth = std::max(depth, lengths[best] + 1);
+    const double now = expected / seconds(rows, depth);
+    const double then = (expected + gain) / seconds(rows + 1, new_depth);
     if (then <= now) break;
     ++lengths[best];
     ++rows;
+    depth = new_depth;
     expected += gain;
   }
   return lengths;

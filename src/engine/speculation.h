@@ -46,10 +46,13 @@ class AcceptanceEstimate {
 // Proposal lengths for one step that maximize expected tokens per second. `base_rows` rows run
 // anyway; sequence i has `available[i]` proposed tokens, each kept (if all before it were) with
 // probability `rates[i]`. Proposal j of sequence i adds rates[i]^j expected tokens and one row;
-// rows are added, best first, while they raise (expected tokens) / costs.estimate(rows).
-// Nothing is proposed before the model has measured a step.
+// rows are added, best first, while they raise (expected tokens) / (costs.estimate(rows) +
+// seconds_per_depth · the longest proposal) -- the second term is what making the proposals
+// costs (a draft model's batched step per token of depth; 0 for prompt lookup).
+// Nothing is proposed before a step of base_rows rows alone has been measured.
 std::vector<int32_t> choose_proposal_lengths(const StepCostModel& costs, int32_t base_rows,
                                              std::span<const double> rates,
-                                             std::span<const int32_t> available);
+                                             std::span<const int32_t> available,
+                                             double seconds_per_depth = 0);
 
 }  // namespace tgi::engine

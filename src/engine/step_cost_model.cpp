@@ -23,7 +23,9 @@ double StepCostModel::estimate(int32_t rows) const {
     return seconds_[below] + f * (seconds_[above] - seconds_[below]);
   }
   if (has_below) return seconds_[below] * (1 + kExplorationSlope * (rows - below) / below);
-  if (has_above) return seconds_[above];  // fewer rows never cost more than more rows
+  // Below every measurement: proportional to the rows, an optimistic guess (a step has fixed
+  // costs too) so that the smaller step gets tried and measured.
+  if (has_above) return seconds_[above] * rows / above;
   return 0;
 }
 

@@ -17,8 +17,10 @@ class StepCostModel {
 
   void record(int32_t rows, double seconds);
   // Seconds for a step of `rows` rows: the measured moving average; between measured counts, the
-  // line through the nearest ones; above them, the optimistic guess; 0 when nothing is known.
+  // line through the nearest ones; above or below them, optimistic guesses (more rows: a little
+  // dearer per row; fewer rows: proportionally cheaper); 0 when nothing is known.
   double estimate(int32_t rows) const;
+  bool measured(int32_t rows) const { return rows >= 1 && rows <= kMaxRows && seconds_[rows] > 0; }
 
  private:
   std::vector<double> seconds_ = std::vector<double>(kMaxRows + 1, 0.0);  // 0: not measured

@@ -45,6 +45,9 @@ Result<void> validate_launch_options(const LaunchOptions& o) {
                                    "bitsandbytes-nf4, bitsandbytes-fp4); pre-quantized checkpoints are served as "
                                    "GGUF files",
                                    *o.quantize));
+  if (o.speculation_policy != "cost" && o.speculation_policy != "always")
+    return Error{ErrorKind::kInvalidArgument,
+                 fmt::format("--speculation-policy must be cost or always, got {:?}", o.speculation_policy)};
   if (o.speculate && (*o.speculate < 0 || *o.speculate > kMaxSpeculate))
     return Error{ErrorKind::kInvalidArgument,
                  fmt::format("--speculate must be between 0 and {}, got {}", kMaxSpeculate, *o.speculate)};
@@ -103,20 +106,28 @@ Result<void> validate_launch_options(const LaunchOptions& o) {
 
 std::string describe_launch_options(const LaunchOptions& o) {
   return fmt::format(
-      "Args {{ model_id: {:?}, revision: {}, validation_workers: {}, sharded: {}, num_shard: {}, quantize: {}, "
-      "speculate: {}, dtype: {}, kv_cache_dtype: {}, trust_remote_code: {}, max_concurrent_requests: {}, "
-      "max_best_of: {}, max_stop_sequences: {}, max_top_n_tokens: {}, max_input_tokens: {}, max_input_length: {}, "
-      "max_total_tokens: {}, waiting_served_ratio: {}, max_batch_prefill_tokens: {}, max_batch_total_tokens: {}, "
-      "max_waiting_tokens: {}, max_batch_size: {}, cuda_graphs: {}, hostname: {:?}, port: {}, prometheus_port: {}, "
-      "json_output: {}, cors_allow_origin: {}, api_key: {}, tokenizer_config_path: {}, disable_grammar_support: {}, "
-      "max_client_batch_size: {}, payload_limit: {}, enable_prefill_logprobs: {}, graceful_termination_timeout: {}, "
+      "Args {{ model_id: {:?}, revision: {}, validation_workers: {}, sharded: {}, num_shard: {}, quantize: "
+      "{}, "
+      "speculate: {}, speculative_model_id: {}, dtype: {}, kv_cache_dtype: {}, trust_remote_code: {}, "
+      "max_concurrent_requests: {}, "
+      "max_best_of: {}, max_stop_sequences: {}, max_top_n_tokens: {}, max_input_tokens: {}, "
+      "max_input_length: {}, "
+      "max_total_tokens: {}, waiting_served_ratio: {}, max_batch_prefill_tokens: {}, max_batch_total_tokens: "
+      "{}, "
+      "max_waiting_tokens: {}, max_batch_size: {}, cuda_graphs: {}, hostname: {:?}, port: {}, "
+      "prometheus_port: {}, "
+      "json_output: {}, cors_allow_origin: {}, api_key: {}, tokenizer_config_path: {}, "
+      "disable_grammar_support: {}, "
+      "max_client_batch_size: {}, payload_limit: {}, enable_prefill_logprobs: {}, "
+      "graceful_termination_timeout: {}, "
       "unix_socket: {}, http_threads: {} }}",
       o.model_id.value_or(TGI_DEFAULT_MODEL_DIR), show(o.revision), o.validation_workers, show(o.sharded),
-      show(o.num_shard), show(o.quantize), show(o.speculate), show(o.dtype), show(o.kv_cache_dtype),
-      o.trust_remote_code, o.max_concurrent_requests, o.max_best_of, o.max_stop_sequences, o.max_top_n_tokens,
-      show(o.max_input_tokens), show(o.max_input_length), show(o.max_total_tokens), o.waiting_served_ratio,
-      show(o.max_batch_prefill_tokens), show(o.max_batch_total_tokens), o.max_waiting_tokens, show(o.max_batch_size),
-      show(o.cuda_graphs), o.hostname, o.port, o.prometheus_port, o.json_output,
+      show(o.num_shard), show(o.quantize), show(o.speculate), show(o.speculative_model_id), show(o.dtype),
+      show(o.kv_cache_dtype), o.trust_remote_code, o.max_concurrent_requests, o.max_best_of,
+      o.max_stop_sequences, o.max_top_n_tokens, show(o.max_input_tokens), show(o.max_input_length),
+      show(o.max_total_tokens), o.waiting_served_ratio, show(o.max_batch_prefill_tokens),
+      show(o.max_batch_total_tokens), o.max_waiting_tokens, show(o.max_batch_size), show(o.cuda_graphs),
+      o.hostname, o.port, o.prometheus_port, o.json_output,
       fmt::format("{}", fmt::join(o.cors_allow_origin, ",")), o.api_key ? "Some(<redacted>)" : "None",
       show(o.tokenizer_config_path), o.disable_grammar_support, o.max_client_batch_size, o.payload_limit,
       o.enable_prefill_logprobs, o.graceful_termination_timeout, show(o.unix_socket), o.http_threads);

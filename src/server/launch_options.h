@@ -19,7 +19,10 @@ struct LaunchOptions {
   std::optional<bool> sharded;
   std::optional<int64_t> num_shard;
   std::optional<std::string> quantize;
-  std::optional<int64_t> speculate;  // n-gram speculative tokens per step (0: off)
+  std::optional<int64_t> speculate;                 // speculative tokens per step (0: off)
+  std::optional<std::string> speculative_model_id;  // draft model for speculation (ours, not TGI's)
+  // "cost": verify only the proposals that pay (measured step costs); "always": every proposal.
+  std::string speculation_policy = "cost";
   std::optional<std::string> dtype;
   std::optional<std::string> kv_cache_dtype;
   bool trust_remote_code = false;

@@ -115,21 +115,25 @@ int run_server(const LaunchOptions& o) {
   spdlog::info("Listening on http://{}:{} while the model loads (every route answers 503 until it is ready)",
                o.hostname, http.port());
 
-  // Model files.
-  std::filesystem::path model_dir = o.model_id.value_or(TGI_DEFAULT_MODEL_DIR);
-  if (o.model_id && model::is_gguf_file(*o.model_id)) {
-    model_dir = std::filesystem::absolute(*o.model_id);  // a GGUF file: the model in one file
-  } else if (o.model_id) {
+  // Model files: a GGUF file, a local directory or a Hub id (--model-id, and the draft's).
+  auto resolve_files = [&](const std::string& id) -> std::optional<std::filesystem::path> {
+    if (model::is_gguf_file(id)) return std::filesystem::absolute(id);  // the model in one file
     auto resolve = formats::ResolveOptions::from_environment();
     if (o.revision) resolve.revision = *o.revision;
     if (o.huggingface_hub_cache) resolve.cache_dir = *o.huggingface_hub_cache;
     resolve.show_progress = true;
-    auto resolved = formats::resolve_model_id(*o.model_id, resolve);
+    auto resolved = formats::resolve_model_id(id, resolve);
     if (!resolved.ok()) {
-      spdlog::error("cannot find model {}: {}", *o.model_id, resolved.error().message);
-      return 1;
+      spdlog::error("cannot find model {}: {}", id, resolved.error().message);
+      return std::nullopt;
     }
-    model_dir = *resolved;
+    return *resolved;
+  };
+  std::filesystem::path model_dir = TGI_DEFAULT_MODEL_DIR;
+  if (o.model_id) {
+    auto found = resolve_files(*o.model_id);
+    if (!found) return 1;
+    model_dir = *found;
   }
   auto tok = load_model_tokenizer(model_dir);
   if (!tok.ok()) {
@@ -181,6 +185,21 @@ int run_server(const LaunchOptions& o) {
     spdlog::error("cannot load the model from {}: {}", model_dir.string(), loaded.error().message);
     return 1;
   }
+  // The draft model for speculation, loaded like the model (same threads, dtype, quantization).
+  std::unique_ptr<model::CausalLm> draft;
+  if (o.speculative_model_id) {
+    auto found = resolve_files(*o.speculative_model_id);
+    if (!found) return 1;
+    model::LoadOptions draft_load = load;
+    draft_load.on_progress = nullptr;
+    auto loaded_draft = model::load_causal_lm(*found, draft_load);
+    if (!loaded_draft.ok()) {
+      spdlog::error("cannot load the draft model from {}: {}", found->string(), loaded_draft.error().message);
+      return 1;
+    }
+    draft = std::move(*loaded_draft);
+    spdlog::info("draft model for speculation: {}", found->string());
+  }
   const model::ModelConfig model_config = (*loaded)->config();
   const model::WeightsFootprint footprint = (*loaded)->weights_footprint();
   const std::string dtype = o.dtype.value_or(model_config.torch_dtype.empty() ? "float32" : model_config.torch_dtype);
@@ -205,7 +224,9 @@ int run_server(const LaunchOptions& o) {
     spdlog::warn("ignoring generation_config.json: {}", generation.error().message);
   }
   engine_config.sliding_window = static_cast<int32_t>(model_config.sliding_window);
-  engine_config.speculation.max_tokens = static_cast<int32_t>(o.speculate.value_or(0));
+  // A draft model without --speculate proposes up to 4 tokens per step.
+  engine_config.speculation.max_tokens = static_cast<int32_t>(o.speculate.value_or(draft ? 4 : 0));
+  engine_config.speculation.cost_aware = o.speculation_policy == "cost";
 
   // The context a request may use (TGI's defaults, spec §5.6): the position limit, the
   // tokenizer's limit, or --max-total-tokens. The default KV budget holds that context for the
@@ -229,7 +250,7 @@ int run_server(const LaunchOptions& o) {
       engine_config.max_batch_prefill_tokens =
           std::min(engine_config.max_batch_prefill_tokens, engine_config.max_batch_total_tokens);
   }
-  auto created = engine::Engine::create(std::move(*loaded), tokenizer, engine_config);
+  auto created = engine::Engine::create(std::move(*loaded), tokenizer, engine_config, std::move(draft));
   if (!created.ok()) {
     spdlog::error("cannot start the engine: {}", created.error().message);
     return 1;

@@ -41,11 +41,16 @@ EngineConfig config(int32_t speculate, int32_t total_tokens = 4096, bool prefix_
   return c;
 }
 
-// All requests submitted at once (they share batches), each run to its end.
-Outcome run(EngineConfig c, const std::vector<GenerationRequest>& requests) {
+// All requests submitted at once (they share batches), each run to its end. `draft_period`:
+// speculate with a fake draft model copying with that period (0: prompt lookup).
+Outcome run(EngineConfig c, const std::vector<GenerationRequest>& requests, int32_t draft_period = 0,
+            std::shared_ptr<FakeModelStats> draft_stats = nullptr) {
   Outcome out;
   out.model_stats = std::make_shared<FakeModelStats>();
-  auto engine = Engine::create(std::make_unique<FakeCausalLm>(kVocab, out.model_stats, kPeriod), nullptr, c);
+  std::unique_ptr<model::CausalLm> draft;
+  if (draft_period > 0) draft = std::make_unique<FakeCausalLm>(kVocab, draft_stats, draft_period);
+  auto engine = Engine::create(std::make_unique<FakeCausalLm>(kVocab, out.model_stats, kPeriod), nullptr, c,
+                               std::move(draft));
   EXPECT_TRUE(engine.ok());
   if (!engine.ok()) return out;
   std::vector<std::unique_ptr<EventCollector>> events;
@@ -188,6 +193,57 @@ TEST(SpeculativeDecoding, OffForLargeBatchesAndWhenNotAsked) {
   const Outcome wide = run(config(4), requests);
   EXPECT_GT(wide.stats.speculative_steps, 0);
   EXPECT_LT(2 * spec.stats.speculative_steps, wide.stats.speculative_steps);
+}
+
+// The draft model's K/V live in a cache of their own on the target's block ids; the strict fake
+// draft fails its forward on any slot it reads unwritten, so a wrong catch-up shows.
+TEST(DraftModelSpeculation, ADraftEqualToTheModelHasEveryProposalKept) {
+  const auto requests = greedy_requests(5, 40, 21);
+  auto draft_stats = std::make_shared<FakeModelStats>();
+  const Outcome spec = run(config(4), requests, kPeriod, draft_stats);
+  for (size_t i = 0; i < requests.size(); ++i)
+    EXPECT_EQ(spec.tokens[i], reference_greedy(requests[i].input_ids, 40, kVocab, kPeriod)) << i;
+  EXPECT_GT(spec.stats.speculative_proposed_tokens, 0);
+  EXPECT_EQ(spec.stats.speculative_accepted_tokens, spec.stats.speculative_proposed_tokens);
+  EXPECT_GT(draft_stats->forwards, 0);
+  const Outcome plain = run(config(0), requests);
+  EXPECT_LT(spec.stats.steps, plain.stats.steps / 2);
+}
+
+TEST(DraftModelSpeculation, ADifferentDraftChangesNoTokenGreedyOrSampled) {
+  auto requests = greedy_requests(6, 36, 23);
+  for (size_t i = 0; i < requests.size(); i += 2) {
+    requests[i].sampling.do_sample = true;
+    requests[i].sampling.temperature = 0.8f;
+    requests[i].sampling.seed = 50 + i;
+  }
+  const Outcome spec = run(config(3), requests, /*draft_period=*/3);
+  const Outcome plain = run(config(0), requests);
+  EXPECT_EQ(spec.tokens, plain.tokens);
+  EXPECT_GT(spec.stats.speculative_accepted_tokens, 0);
+  EXPECT_LT(spec.stats.speculative_accepted_tokens, spec.stats.speculative_proposed_tokens);
+}
+
+TEST(DraftModelSpeculation, PreemptionAndPrefixCacheKeepTheDraftInStep) {
+  // Tight KV: sequences are preempted and recomputed (the draft starts over); shared prompt
+  // prefixes come from the prefix cache (the draft catches up over blocks it did not write).
+  auto requests = greedy_requests(6, 40, 25);
+  for (size_t i = 1; i < requests.size(); ++i)
+    requests[i].input_ids.insert(requests[i].input_ids.begin(), requests[0].input_ids.begin(),
+                                 requests[0].input_ids.end());
+  const Outcome spec = run(config(4, /*total_tokens=*/200), requests, kPeriod);
+  for (size_t i = 0; i < requests.size(); ++i)
+    EXPECT_EQ(spec.tokens[i], reference_greedy(requests[i].input_ids, 40, kVocab, kPeriod)) << i;
+  EXPECT_GT(spec.stats.preemptions, 0);
+  EXPECT_GT(spec.stats.prefix_cache_hit_tokens, 0);
+  EXPECT_EQ(spec.stats.speculative_accepted_tokens, spec.stats.speculative_proposed_tokens);
+}
+
+TEST(DraftModelSpeculation, ADraftOfAnotherVocabularyIsRefused) {
+  auto engine = Engine::create(std::make_unique<FakeCausalLm>(kVocab), nullptr, config(4),
+                               std::make_unique<FakeCausalLm>(kVocab + 1));
+  ASSERT_FALSE(engine.ok());
+  EXPECT_NE(engine.error().message.find("vocabulary"), std::string::npos);
 }
 
 TEST(SpeculativeDecoding, NegativeSpeculationIsRefused) {

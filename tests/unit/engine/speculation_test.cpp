@@ -82,3 +82,25 @@ TEST(ChooseProposalLengths, LikelierProposalsGoFirstAndNoneBeyondWhatIsAvailable
 
 }  // namespace
 }  // namespace tgi::engine
+
+namespace tgi::engine {
+namespace {
+
+TEST(ChooseProposalLengths, ADraftStepPerTokenOfDepthIsPaidFor) {
+  // Rows nearly free, but each token of depth costs a draft step of half a target step: with 0.9
+  // acceptance, depth 1 pays and so do two more (3 tokens of depth), fewer than without the draft.
+  StepCostModel costs;
+  for (int rows = 1; rows <= 8; ++rows) costs.record(rows, 0.030 + 0.001 * rows);
+  const std::vector<double> rates{0.9};
+  const std::vector<int32_t> available{8};
+  const auto free_lengths = choose_proposal_lengths(costs, 1, rates, available);
+  const auto draft_lengths = choose_proposal_lengths(costs, 1, rates, available, 0.015);
+  EXPECT_EQ(free_lengths[0], 8);  // all of them
+  EXPECT_GT(draft_lengths[0], 0);
+  EXPECT_LT(draft_lengths[0], free_lengths[0]);
+  // A draft as dear as the model never pays.
+  EXPECT_EQ(choose_proposal_lengths(costs, 1, rates, available, 0.031)[0], 0);
+}
+
+}  // namespace
+}  // namespace tgi::engine
