@@ -24,7 +24,7 @@
 #include "kernels/cpu/gemm/cpu_isa.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/memory_bandwidth.h"
-#include "kernels/cpu/quant/quant.h"
+#include "kernels/quant/quant.h"
 
 using namespace tgi::kernels;
 

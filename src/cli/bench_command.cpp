@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "backend/load_quantization.h"
 #include "cli/bench_runner.h"
 #include "cli/commands.h"
 #include "cli/http_bench.h"
@@ -23,7 +24,6 @@
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/memory_bandwidth.h"
 #include "model/causal_lm.h"
-#include "model/load_time_quantization.h"
 
 namespace tgi::cli {
 namespace {
@@ -116,7 +116,7 @@ int run(const BenchFlags& flags) {
   model::LoadOptions options;
   options.num_threads = flags.threads;
   if (!flags.quantize.empty()) {
-    auto format = model::parse_load_quantization(flags.quantize);
+    auto format = backend::parse_load_quantization(flags.quantize);
     if (!format.ok()) {
       fmt::print(stderr, "tgi bench: {}\n", format.error().message);
       return 2;

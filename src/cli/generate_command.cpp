@@ -8,10 +8,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "backend/load_quantization.h"
 #include "cli/commands.h"
 #include "engine/ngram_proposer.h"
 #include "model/causal_lm.h"
-#include "model/load_time_quantization.h"
 #include "server/model_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 
@@ -100,7 +100,7 @@ void run(const GenerateFlags& f) {
   model::LoadOptions options;
   options.num_threads = f.num_threads;
   if (!f.quantize.empty()) {
-    auto format = model::parse_load_quantization(f.quantize);
+    auto format = backend::parse_load_quantization(f.quantize);
     if (!format.ok()) fail(format.error().message, 2);
     options.quantize = *format;
   }

@@ -242,9 +242,10 @@ Result<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<model::CausalLm> 
     draft.reset();
   }
   const size_t kv_bytes_per_token = model->kv_bytes_per_token() + (draft ? draft->kv_bytes_per_token() : 0);
-  TGI_ASSIGN_OR_RETURN(int32_t num_blocks,
-                       kv_cache_blocks(config.max_batch_total_tokens, config.kv_cache_memory_fraction,
-                                       available_memory_bytes(), kv_bytes_per_token, config.block_size));
+  TGI_ASSIGN_OR_RETURN(
+      int32_t num_blocks,
+      kv_cache_blocks(config.max_batch_total_tokens, config.kv_cache_memory_fraction,
+                      model->memory().available_bytes, kv_bytes_per_token, config.block_size));
   auto impl = std::make_unique<Impl>();
   impl->kv_cache = model->allocate_kv_cache(num_blocks, config.block_size);
   if (!impl->kv_cache) return Error::make(ErrorKind::kIo, "could not allocate a KV cache of {} blocks", num_blocks);

@@ -1,20 +1,8 @@
 #include "engine/kv_budget.h"
 
 #include <algorithm>
-#include <fstream>
-#include <string>
 
 namespace tgi::engine {
-
-size_t available_memory_bytes() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  size_t value_kb = 0;
-  std::string unit;
-  while (meminfo >> key >> value_kb >> unit)
-    if (key == "MemAvailable:") return value_kb * 1024;
-  return 0;
-}
 
 Result<int64_t> default_kv_tokens(int64_t context_tokens, int64_t sequences, double memory_fraction,
                                   size_t available_bytes, size_t kv_bytes_per_token, int32_t block_size) {

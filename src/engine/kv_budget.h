@@ -1,7 +1,8 @@
 #pragma once
 // How many KV tokens the engine may use: the operator's --max-batch-total-tokens, or a fraction
-// of the memory available at start-up (TGI sizes it from free GPU memory after warm-up; on CPU
-// the weights are mmap'd and already counted, so MemAvailable is what is left for the cache).
+// of the memory available at start-up, as the model's backend reports it (CausalLm::memory():
+// free device memory on a GPU, as TGI sizes it after warm-up; on the CPU MemAvailable, the weights
+// being placed and already counted).
 #include <cstddef>
 #include <cstdint>
 
@@ -12,9 +13,6 @@ namespace tgi::engine {
 // Automatic sizing never goes beyond this many tokens: a CPU cache this large is already far
 // more than its decode throughput can use, and the pages would be reserved for nothing.
 constexpr int64_t kMaxAutoKvTokens = int64_t{1} << 18;
-
-// Bytes of memory available to new allocations (Linux /proc/meminfo MemAvailable); 0 if unknown.
-size_t available_memory_bytes();
 
 // What the server reserves when the operator names no --max-batch-total-tokens: room for
 // `sequences` requests of `context_tokens` each (the context and concurrency the server is

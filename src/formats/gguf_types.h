@@ -1,7 +1,7 @@
 #pragma once
 // The element formats a GGUF file can store (ggml's type ids) and their block geometry.
 // Header-only facts about the file format, shared by the GGUF reader/writer (formats/) and the
-// block (de)quantizers (kernels/cpu/quant/), which include it without linking formats.
+// block (de)quantizers (kernels/quant/), which include it without linking formats.
 #include <cstddef>
 #include <cstdint>
 #include <optional>

@@ -4,7 +4,7 @@
 
 #include <immintrin.h>
 
-#include "kernels/cpu/quant/quant.h"
+#include "kernels/quant/quant.h"
 
 namespace tgi::kernels {
 

@@ -2,7 +2,7 @@
 // A weight matrix as the kernels see it: [rows][cols] in some storage format, row-major, rows
 // `row_stride` bytes apart. It points into mmap'd checkpoint memory or a repacked buffer owned by
 // the model; kernels never copy it. Block formats are ggml's GGUF encodings, byte for byte (see
-// kernels/cpu/quant/block_formats.h): a row then holds cols / block_elements blocks, so a GGUF
+// kernels/quant/block_formats.h): a row then holds cols / block_elements blocks, so a GGUF
 // tensor is usable in place.
 #include <cstddef>
 #include <cstdint>

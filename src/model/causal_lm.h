@@ -11,21 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
+#include "backend/kv_cache.h"
 #include "core/error.h"
-#include "kernels/cpu/kv_storage.h"
+#include "kernels/kv_dtype.h"
 #include "kernels/weight_view.h"
 #include "model/batch.h"
 #include "model/model_config.h"
 
 namespace tgi::model {
 
-// Storage for all layers' KV blocks of one model. Opaque to the engine.
-class KvCache {
- public:
-  virtual ~KvCache() = default;
-  virtual int32_t num_blocks() const = 0;
-  virtual int32_t block_size() const = 0;
-};
+// Storage for all layers' KV blocks of one model, allocated by its backend. Opaque to the engine.
+using backend::KvCache;
 
 // What the loaded weights amount to, for the start-up summary: parameters, bytes as the kernels
 // read them, and the encodings by share of those bytes (largest first: "q8_0", "f32").
@@ -43,6 +40,9 @@ class CausalLm {
   // Bytes of KV cache one token costs across all layers (used to size the KV budget).
   virtual size_t kv_bytes_per_token() const = 0;
   virtual WeightsFootprint weights_footprint() const { return {}; }
+  // The memory the model's backend allocates from (what the KV budget is sized against); zeros
+  // when unknown.
+  virtual backend::MemoryInfo memory() const { return {}; }
   virtual std::unique_ptr<KvCache> allocate_kv_cache(int32_t num_blocks, int32_t block_size) const = 0;
   // Writes batch.num_logit_rows() rows of vocab_size() float logits into `logits`, in sequence
   // order. Appends the batch's K/V to `cache` at the positions given by each block table.
@@ -52,10 +52,10 @@ class CausalLm {
 struct LoadOptions {
   int num_threads = 0;  // 0: all cores
   std::string dtype;    // "" keeps the stored dtype; else "float32", "bfloat16", "float16"
-  // Re-encode float projection matrices at load (Q8_0, Q4_0 or Q4_K; see load_time_quantization.h).
+  // Re-encode float projection matrices at load (Q8_0, Q4_0 or Q4_K; see backend/load_quantization.h).
   // nullopt keeps every weight as stored. Block-format (GGUF) weights are never re-encoded.
   std::optional<kernels::WeightFormat> quantize;
-  // How the KV cache stores K and V (kernels/cpu/kv_storage.h).
+  // How the KV cache stores K and V (kernels/kv_dtype.h).
   kernels::KvDtype kv_cache_dtype = kernels::KvDtype::kF32;
   // Told how many bytes of weights have been placed, of how many, as the load goes (from the
   // loading thread). Empty: silent. The caller decides how to show it (core/progress.h).

@@ -1,34 +1,38 @@
 #pragma once
 // The decoder-only transformer shared by every dense architecture. What differs between
 // architectures is data (ModelConfig: norm flavour, block wiring, rope, biases, multipliers) and
-// the tensor naming in weight_loader.cpp; the forward below reads it, top to bottom.
+// the tensor naming in weight_loader.cpp; the forward below reads it, top to bottom, as layer
+// blocks (model/blocks) that call only the backend (backend/backend.h).
 #include <functional>
 #include <memory>
 #include <span>
+#include <variant>
 #include <vector>
 
-#include "kernels/cpu/attention.h"
-#include "kernels/cpu/kv_storage.h"
-#include "kernels/cpu/matmul.h"
-#include "kernels/cpu/thread_pool.h"
+#include "backend/backend.h"
+#include "model/blocks/attention_block.h"
+#include "model/blocks/feed_forward_block.h"
+#include "model/blocks/latent_attention_block.h"
+#include "model/blocks/moe_block.h"
 #include "model/causal_lm.h"
 #include "model/rope.h"
+#include "model/step_buffers.h"
 #include "model/tensor_source.h"
 #include "model/weights.h"
 
 namespace tgi::model {
 
-class PagedKvCache;
-
 class DecoderModel final : public CausalLm {
  public:
+  // `weights` must already be placed by `backend` (model/weight_placement.h).
   DecoderModel(ModelConfig config, std::unique_ptr<TensorSource> tensors, ModelWeights weights,
-               int num_threads, kernels::KvDtype kv_dtype = kernels::KvDtype::kF32);
+               std::unique_ptr<backend::Backend> backend, kernels::KvDtype kv_dtype = kernels::KvDtype::kF32);
 
   const ModelConfig& config() const override { return config_; }
   int32_t vocab_size() const override { return static_cast<int32_t>(config_.vocab_size); }
-  size_t kv_bytes_per_token() const override;
+  size_t kv_bytes_per_token() const override { return kv_shape_.bytes_per_token(); }
   WeightsFootprint weights_footprint() const override;
+  backend::MemoryInfo memory() const override { return backend_->memory(); }
   std::unique_ptr<KvCache> allocate_kv_cache(int32_t num_blocks, int32_t block_size) const override;
   Result<void> forward(const Batch& batch, KvCache& cache, std::span<float> logits) override;
 
@@ -39,48 +43,38 @@ class DecoderModel final : public CausalLm {
   void set_hidden_state_observer(HiddenStateObserver observer) { observer_ = std::move(observer); }
 
  private:
-  Result<void> validate(const Batch& batch, const PagedKvCache& cache, size_t logits_size) const;
-  void prepare_rows(const Batch& batch, int32_t block_size);
-  void embed(const Batch& batch);
-  void run_layer(int64_t layer, PagedKvCache& cache);
-  // The rows a block's projections read: `x` as it is, or (norm set, an RMSNorm) normalized on
-  // the way in, fused with the int8 kernels' quantization (kernels::rms_norm_matmul_shared_input).
-  struct BlockInput {
-    const float* x = nullptr;
-    const Norm* norm = nullptr;
+  // One layer's blocks, built once from its weights.
+  struct Layer {
+    backend::NormWeights attn_in, attn_out, mlp_in, mlp_out;
+    std::variant<AttentionBlock, LatentAttentionBlock> attention;
+    std::variant<FeedForwardBlock, MoeBlock> mlp;
   };
-  void project(const BlockInput& in, int64_t rows, std::span<const kernels::MatmulTarget> targets);
-  void attention(int64_t layer, const BlockInput& in, float* out, PagedKvCache& cache);
-  void latent_attention(int64_t layer, const float* x, float* out, PagedKvCache& cache);
-  void mlp(int64_t layer, const BlockInput& in, float* out);
-  void feed_forward(const FeedForward& f, const BlockInput& in, int64_t rows, float* out);
-  void moe(const MoeWeights& m, const float* x, float* out);
-  void apply_norm(const Norm& norm, const float* x, float* out, int64_t n) const;
+
+  Result<void> validate(const Batch& batch, const KvCache& cache, size_t logits_size) const;
+  // The step's rows as the backend wants them: slots, sequences, RoPE tables, logit rows.
+  void prepare_step(const Batch& batch, int32_t block_size);
+  void run_layer(const StepContext& step, const Layer& layer, int64_t index);
+  void observe(int64_t index, int64_t rows);
 
   ModelConfig config_;
-  std::unique_ptr<TensorSource> tensors_;  // owns the mapped file the weight views point into
+  std::unique_ptr<TensorSource> tensors_;      // owns the mapped file the weight views point into
+  std::unique_ptr<backend::Backend> backend_;  // owns the memory placed weights live in
   ModelWeights weights_;
-  kernels::KvDtype kv_dtype_;
-  mutable kernels::ThreadPool pool_;
+  backend::KvCacheShape kv_shape_;
+  std::vector<Layer> layers_;
+  backend::EmbedOp embed_;
+  backend::LogitsOp logits_;
   RotaryEmbedding rope_full_;
   RotaryEmbedding rope_sliding_;
   HiddenStateObserver observer_;
+  std::vector<float> observed_;  // the observer's host copy of the residual stream
 
-  // Per-step scratch, grown to the largest batch seen and then reused (no allocation per token).
-  int64_t num_tokens_ = 0;
-  const int32_t* positions_ = nullptr;  // the current batch's positions
-  std::vector<float> h_, x_, q_, k_, v_, attn_, tmp_, gate_, up_;
+  // Per-step host inputs (grown to the largest batch seen, then reused) and activations.
+  std::vector<int32_t> row_sequence_, logit_rows_;
+  std::vector<int64_t> row_slot_;
+  std::vector<backend::StepSequence> sequences_;
   std::vector<float> cos_full_, sin_full_, cos_sliding_, sin_sliding_;
-  std::vector<int32_t> row_sequence_;
-  std::vector<int64_t> row_slot_;  // KV cache slot (block * block_size + offset) of each row
-  std::vector<kernels::AttentionSequence> sequences_;
-  // Mixture-of-experts routing scratch.
-  std::vector<float> router_logits_, chosen_weight_, slot_weight_, expert_in_, expert_out_, shared_gate_, probs_;
-  std::vector<int32_t> chosen_expert_, expert_count_, expert_fill_, slot_token_;
-  std::vector<float> choice_, group_score_;
-  std::vector<char> group_keep_;
-  // Latent attention scratch.
-  std::vector<float> mla_q_, mla_qa_, mla_kv_, mla_query_, mla_olat_;
+  StepBuffers buffers_;
 };
 
 }  // namespace tgi::model

@@ -7,7 +7,7 @@
 
 #include "formats/gguf_names.h"
 #include "formats/safetensors.h"
-#include "kernels/cpu/quant/quant.h"
+#include "kernels/quant/quant.h"
 
 namespace tgi::model {
 namespace {

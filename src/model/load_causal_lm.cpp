@@ -1,14 +1,14 @@
 #include <fstream>
 
+#include "backend/make_backend.h"
 #include "formats/gguf_file.h"
 #include "model/causal_lm.h"
 #include "model/decoder_model.h"
 #include "model/gguf_model_config.h"
 #include "model/gguf_tensor_source.h"
-#include "model/load_time_quantization.h"
 #include "model/safetensors_tensor_source.h"
 #include "model/weight_loader.h"
-#include "model/weight_packing.h"
+#include "model/weight_placement.h"
 
 namespace tgi::model {
 namespace {
@@ -24,26 +24,36 @@ Result<std::unique_ptr<TensorSource>> open_tensor_source(const std::filesystem::
 }
 
 // What can be refused before any weights are opened.
-Result<void> check_loadable(const ModelConfig& config, const LoadOptions& options) {
+Result<void> check_loadable(const ModelConfig& config, const LoadOptions& options,
+                            const backend::Backend& backend) {
   if (!options.dtype.empty())
     return Error::make(ErrorKind::kUnsupported, "converting weights to dtype '{}' at load is not supported yet; weights keep their stored dtype",
                        options.dtype);
-  if (config.head_dim > kernels::kMaxAttentionHeadDim)
-    return Error::make(ErrorKind::kUnsupported, "head_dim {} exceeds the supported maximum {}", config.head_dim,
-                       kernels::kMaxAttentionHeadDim);
+  if (config.head_dim > backend.max_head_dim())
+    return Error::make(ErrorKind::kUnsupported, "head_dim {} exceeds the supported maximum {}",
+                       config.head_dim, backend.max_head_dim());
   return {};
 }
 
+Result<std::unique_ptr<backend::Backend>> open_backend(const LoadOptions& options) {
+  backend::BackendOptions backend_options;
+  backend_options.num_threads = options.num_threads;
+  return backend::make_backend(backend_options);
+}
+
 Result<std::unique_ptr<CausalLm>> build_model(ModelConfig config, std::unique_ptr<TensorSource> tensors,
-                                              const std::filesystem::path& model_path, const LoadOptions& options) {
+                                              const std::filesystem::path& model_path,
+                                              const LoadOptions& options,
+                                              std::unique_ptr<backend::Backend> backend) {
   auto weights = load_weights(config, *tensors);
   if (!weights.ok())
     return Error{weights.error().kind, fmt::format("{}: {}", model_path.string(), weights.error().message)};
-  kernels::ThreadPool pool(options.num_threads);
-  if (options.quantize) TGI_TRY(quantize_projections(*weights, *options.quantize, pool));
-  TGI_TRY(pack_projections(*weights, *tensors, pool, options.on_progress));
+  backend::PlacementOptions placement;
+  placement.quantize = options.quantize;
+  placement.on_progress = options.on_progress;
+  TGI_TRY(place_weights(*weights, tensors.get(), *backend, placement));
   return std::unique_ptr<CausalLm>(std::make_unique<DecoderModel>(std::move(config), std::move(tensors),
-                                                                  std::move(*weights), options.num_threads,
+                                                                  std::move(*weights), std::move(backend),
                                                                   options.kv_cache_dtype));
 }
 
@@ -63,10 +73,11 @@ Result<std::unique_ptr<CausalLm>> load_causal_lm(const std::filesystem::path& mo
     TGI_ASSIGN_OR_RETURN(auto file, formats::GgufFile::open(model_path));
     auto config = gguf_model_config(*file);
     if (!config.ok()) return Error{config.error().kind, fmt::format("{}: {}", model_path.string(), config.error().message)};
-    TGI_TRY(check_loadable(*config, options));
+    TGI_ASSIGN_OR_RETURN(auto backend, open_backend(options));
+    TGI_TRY(check_loadable(*config, options, *backend));
     auto source = GgufTensorSource::open(std::move(file));
     if (!source.ok()) return Error{source.error().kind, fmt::format("{}: {}", model_path.string(), source.error().message)};
-    return build_model(std::move(*config), std::move(*source), model_path, options);
+    return build_model(std::move(*config), std::move(*source), model_path, options, std::move(backend));
   }
   TGI_ASSIGN_OR_RETURN(ModelConfig config, load_model_config(model_path));
   return load_causal_lm_with_config(std::move(config), model_path, options);
@@ -74,9 +85,10 @@ Result<std::unique_ptr<CausalLm>> load_causal_lm(const std::filesystem::path& mo
 
 Result<std::unique_ptr<CausalLm>> load_causal_lm_with_config(ModelConfig config, const std::filesystem::path& model_path,
                                                              const LoadOptions& options) {
-  TGI_TRY(check_loadable(config, options));
+  TGI_ASSIGN_OR_RETURN(auto backend, open_backend(options));
+  TGI_TRY(check_loadable(config, options, *backend));
   TGI_ASSIGN_OR_RETURN(auto tensors, open_tensor_source(model_path));
-  return build_model(std::move(config), std::move(tensors), model_path, options);
+  return build_model(std::move(config), std::move(tensors), model_path, options, std::move(backend));
 }
 
 }  // namespace tgi::model

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "kernels/weight_view.h"
-#include "model/page_buffer.h"
 
 namespace tgi::model {
 
@@ -72,8 +71,6 @@ struct ModelWeights {
   Linear lm_head;
   // Repacked matrices (e.g. gpt2's transposed Conv1D weights) that views above point into.
   std::vector<std::unique_ptr<std::vector<std::byte>>> owned;
-  // Projections repacked for the CPU kernel (model/weight_packing.h) that `packed` views point into.
-  std::vector<PageBuffer> packed_storage;
 };
 
 // Calls visit(linear, quantizable) for every Linear of the model (absent ones included).

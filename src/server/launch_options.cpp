@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "kernels/cpu/kv_storage.h"
+#include "kernels/kv_dtype.h"
 
 namespace tgi::server {
 

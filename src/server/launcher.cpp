@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "backend/load_quantization.h"
 #include "chat/chat_template.h"
 #include "core/progress.h"
 #include "engine/engine.h"
@@ -20,7 +21,6 @@
 #include "grammar/constraint.h"
 #include "kernels/cpu/gemm/cpu_isa.h"
 #include "model/causal_lm.h"
-#include "model/load_time_quantization.h"
 #include "server/api.h"
 #include "server/engine_backend.h"
 #include "server/http_server.h"
@@ -158,7 +158,7 @@ int run_server(const LaunchOptions& o) {
   }
   if (o.quantize) {
     // validate_launch_options accepted the method, so it maps onto one of ours.
-    auto format = model::parse_load_quantization(load_quantization_for(*o.quantize).value_or(*o.quantize));
+    auto format = backend::parse_load_quantization(load_quantization_for(*o.quantize).value_or(*o.quantize));
     if (!format.ok()) {
       spdlog::error("{}", format.error().message);
       return 1;
@@ -239,7 +239,7 @@ int run_server(const LaunchOptions& o) {
   if (!o.max_batch_total_tokens) {
     auto tokens =
         engine::default_kv_tokens(context, o.max_batch_size.value_or(engine::kDefaultKvSequences),
-                                  engine_config.kv_cache_memory_fraction, engine::available_memory_bytes(),
+                                  engine_config.kv_cache_memory_fraction, (*loaded)->memory().available_bytes,
                                   kv_bytes_per_token, engine_config.block_size);
     if (!tokens.ok()) {
       spdlog::error("cannot size the KV cache: {}", tokens.error().message);

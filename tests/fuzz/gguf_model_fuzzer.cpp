@@ -1,7 +1,8 @@
 // fuzz-sources: src/model/gguf_model_config.cpp src/model/model_config.cpp src/model/gguf_tensor_source.cpp
-// fuzz-sources: src/model/weight_loader.cpp src/model/safetensors_tensor_source.cpp src/model/page_buffer.cpp
-// fuzz-sources: src/kernels/weight_view.cpp src/kernels/cpu/quant/dequantize.cpp
-// src/kernels/cpu/quant/quantize.cpp libFuzzer harness: any bytes the GGUF reader accepts go on through what
+// fuzz-sources: src/model/weight_loader.cpp src/model/safetensors_tensor_source.cpp
+// fuzz-sources: src/kernels/weight_view.cpp src/kernels/quant/dequantize.cpp src/kernels/quant/quantize.cpp
+//
+// libFuzzer harness: any bytes the GGUF reader accepts go on through what
 // `--model-id x.gguf` does before the first forward — config from metadata, the tensor source (q/k rows
 // moved), the weights by role — and give a model's weights or an Error; never a crash or UB.
 #include <cstddef>
@@ -26,6 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!config.ok()) return 0;
   auto weights = tgi::model::load_weights(*config, **source);
   if (!weights.ok() && weights.error().message.empty()) __builtin_trap();
-  if (weights.ok() && weights->layers.size() != static_cast<size_t>(config->num_hidden_layers)) __builtin_trap();
+  if (weights.ok() && weights->layers.size() != static_cast<size_t>(config->num_hidden_layers))
+    __builtin_trap();
   return 0;
 }

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/cpu/quant/half.h"
+#include "kernels/quant/half.h"
 
 namespace tgi::kernels {
 using quant::bf16_to_float;

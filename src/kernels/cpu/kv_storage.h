@@ -1,25 +1,13 @@
 #pragma once
-// How K and V are stored in the paged cache (`--kv-cache-dtype`): f32 (exact), bf16 or f16 (half
-// the memory, rounded), or int8 with one f32 scale per token and head (a quarter, ~0.4% error
-// relative to each head vector's largest element). Attention widens them in registers.
+// Writing K and V into the paged cache in the formats of kernels/kv_dtype.h, and reading them back.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
+#include "kernels/kv_dtype.h"
+
 namespace tgi::kernels {
-
-enum class KvDtype : uint8_t { kF32, kBF16, kF16, kInt8 };
-
-const char* to_string(KvDtype dtype);
-// "float32", "bfloat16", "float16", "int8" (and the short forms f32, bf16, f16/fp16).
-std::optional<KvDtype> parse_kv_dtype(std::string_view name);
-constexpr size_t kv_element_bytes(KvDtype dtype) {
-  return dtype == KvDtype::kF32 ? 4 : dtype == KvDtype::kInt8 ? 1 : 2;
-}
-inline bool kv_has_scales(KvDtype dtype) {
-  return dtype == KvDtype::kInt8;
-}
 
 // Stores `heads` vectors of `head_dim` floats from x into dst (heads * head_dim elements of
 // `dtype`) and, for int8, one scale per head into scales[0 .. heads): x ≈ scale * q, q in

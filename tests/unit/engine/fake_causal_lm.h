@@ -67,7 +67,9 @@ class FakeKvCache : public model::KvCache {
       : num_blocks_(num_blocks), block_size_(block_size), slots(static_cast<size_t>(num_blocks) * block_size, -1) {}
   int32_t num_blocks() const override { return num_blocks_; }
   int32_t block_size() const override { return block_size_; }
+  const backend::KvCacheShape& shape() const override { return shape_; }
   int32_t num_blocks_, block_size_;
+  backend::KvCacheShape shape_;
   std::vector<int32_t> slots;
 };
 

@@ -14,7 +14,7 @@
 #include <immintrin.h>
 
 #include "kernels/cpu/norm.h"
-#include "kernels/cpu/quant/quant.h"
+#include "kernels/quant/quant.h"
 
 namespace tgi::kernels {
 namespace {

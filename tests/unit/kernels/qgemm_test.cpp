@@ -14,7 +14,7 @@
 #include "kernels/cpu/gemm/cpu_isa.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/qgemm/qgemm_problem.h"
-#include "kernels/cpu/quant/quant.h"
+#include "kernels/quant/quant.h"
 
 namespace tgi::kernels {
 namespace {

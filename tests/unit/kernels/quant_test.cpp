@@ -1,4 +1,4 @@
-#include "kernels/cpu/quant/quant.h"
+#include "kernels/quant/quant.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/cpu/quant/half.h"
+#include "kernels/quant/half.h"
 
 namespace tgi::kernels::quant {
 namespace {

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "backend/cpu/cpu_backend.h"
 #include "formats/gguf_file.h"
 #include "formats/gguf_writer.h"
 #include "golden.h"
@@ -22,7 +23,7 @@
 #include "model/gguf_tensor_source.h"
 #include "model/rope.h"
 #include "model/weight_loader.h"
-#include "model/weight_packing.h"
+#include "model/weight_placement.h"
 
 namespace tgi::model::testing {
 namespace {
@@ -347,12 +348,12 @@ TEST(WeightPacking, PacksEveryInt8ProjectionOnlyWhereTheKernelWantsIt) {
     ++projections;
     in_file += source->maps_file_at(l.weight.data) ? 1 : 0;
   });
-  kernels::ThreadPool pool(2);
+  backend::cpu::CpuBackend backend(2);
   const bool vnni = kernels::active_cpu_isa() == kernels::CpuIsa::kAvx512 && kernels::cpu_has_avx512_vnni();
-  auto packed = pack_projections(*weights, *source, pool);
+  auto packed = place_weights(*weights, source.get(), backend);
   ASSERT_TRUE(packed.ok());
-  const PackingSummary summary = *packed;
-  ASSERT_EQ(weights->packed_storage.size(), 1u);
+  const backend::PlacementSummary summary = *packed;
+  ASSERT_EQ(backend.placed_buffers().size(), 1u);
   if (!vnni) {
     // The q/k rows the GGUF source un-permuted at open already live in buffers of its own.
     ASSERT_LT(in_file, projections);
@@ -360,17 +361,17 @@ TEST(WeightPacking, PacksEveryInt8ProjectionOnlyWhereTheKernelWantsIt) {
     EXPECT_EQ(summary.matrices_copied, in_file);
     return;
   }
-  EXPECT_GE(static_cast<int64_t>(weights->packed_storage[0].size()), summary.bytes);
+  EXPECT_GE(static_cast<int64_t>(backend.placed_buffers()[0].size()), summary.bytes_packed);
   EXPECT_EQ(summary.matrices_packed, projections);
   EXPECT_EQ(summary.matrices_copied, 0);
-  EXPECT_GT(summary.bytes, 0);
+  EXPECT_GT(summary.bytes_packed, 0);
   for_each_linear(*weights, [&](Linear& l, bool) {
     if (l.present()) {
       EXPECT_NE(l.weight.packed, nullptr);
     }
   });
   EXPECT_EQ(weights->embed_tokens.packed, nullptr);                           // a lookup table, not a matmul
-  EXPECT_EQ(pack_projections(*weights, *source, pool)->matrices_packed, 0);   // already packed
+  EXPECT_EQ(place_weights(*weights, source.get(), backend)->matrices_packed, 0);  // already packed
 }
 
 // Float projections have no packed layout: each is copied out of the file mapping into the
@@ -398,14 +399,14 @@ TEST(WeightPacking, CopiesFloatProjectionsOutOfTheFileMapping) {
   });
   ASSERT_GT(in_file, 0);
   ASSERT_LT(in_file, static_cast<int64_t>(before.size()));  // q/k were un-permuted at open
-  kernels::ThreadPool pool(2);
-  auto placed = pack_projections(*weights, *source, pool);
+  backend::cpu::CpuBackend backend(2);
+  auto placed = place_weights(*weights, source.get(), backend);
   ASSERT_TRUE(placed.ok()) << placed.error().message;
   EXPECT_EQ(placed->matrices_packed, 0);
   EXPECT_EQ(placed->matrices_copied, in_file);
-  ASSERT_EQ(weights->packed_storage.size(), 1u);
-  const std::byte* buffer = weights->packed_storage[0].data();
-  const size_t buffer_size = weights->packed_storage[0].size();
+  ASSERT_EQ(backend.placed_buffers().size(), 1u);
+  const std::byte* buffer = backend.placed_buffers()[0].data();
+  const size_t buffer_size = backend.placed_buffers()[0].size();
   for (const auto& [linear, stored] : before) {
     const std::byte* now = linear->weight.data;
     const bool moved = now >= buffer && now < buffer + buffer_size;
@@ -413,7 +414,7 @@ TEST(WeightPacking, CopiesFloatProjectionsOutOfTheFileMapping) {
     EXPECT_FALSE(source->maps_file_at(now));
     EXPECT_EQ(std::vector<std::byte>(now, now + stored.bytes.size()), stored.bytes);
   }
-  const PackingSummary again = *pack_projections(*weights, *source, pool);
+  const backend::PlacementSummary again = *place_weights(*weights, source.get(), backend);
   EXPECT_EQ(again.matrices_copied, 0);
   EXPECT_EQ(again.matrices_packed, 0);
 }

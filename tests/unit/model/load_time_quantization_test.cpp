@@ -6,16 +6,28 @@
 
 #include <gtest/gtest.h>
 
+#include "backend/cpu/cpu_backend.h"
+#include "backend/load_quantization.h"
 #include "formats/safetensors.h"
 #include "golden.h"
-#include "model/load_time_quantization.h"
 #include "model/model_config.h"
 #include "model/weight_loader.h"
+#include "model/weight_placement.h"
 
 namespace tgi::model::testing {
 namespace {
 
+using backend::parse_load_quantization;
+using backend::quantized_format_for;
 using kernels::WeightFormat;
+
+// Load-time quantization alone: no rows count as page cache, so none are copied.
+Result<backend::PlacementSummary> quantize(ModelWeights& weights, WeightFormat format,
+                                           backend::Backend& backend) {
+  backend::PlacementOptions options;
+  options.quantize = format;
+  return place_weights(weights, nullptr, backend, options);
+}
 
 std::unique_ptr<CausalLm> load_quantized(const std::string& name, WeightFormat format) {
   LoadOptions options;
@@ -107,10 +119,10 @@ TEST(LoadTimeQuantization, ProjectionsAreStoredQuantizedAndCloseToTheFloats) {
     copy.embed_tokens = moe.weights.embed_tokens;
     return copy;
   }();
-  kernels::ThreadPool pool(2);
-  auto summary = quantize_projections(moe.weights, WeightFormat::kQ8_0, pool);
+  backend::cpu::CpuBackend backend(2);
+  auto summary = quantize(moe.weights, WeightFormat::kQ8_0, backend);
   ASSERT_TRUE(summary.ok()) << summary.error().message;
-  EXPECT_EQ(summary->matrices_kept, 0);
+  EXPECT_EQ(summary->matrices_kept_unquantized, 0);
   EXPECT_GT(summary->matrices_quantized, 0);
 
   const ModelWeights& w = moe.weights;
@@ -132,7 +144,8 @@ TEST(LoadTimeQuantization, ProjectionsAreStoredQuantizedAndCloseToTheFloats) {
     }
   }
   EXPECT_GT(w.layers[0].moe.experts.size(), 0u) << "qwen3_moe should have experts in layer 0";
-  EXPECT_EQ(owned_bytes(w), expected_bytes) << "the model owns exactly the quantized rows";
+  EXPECT_EQ(backend.encoded_bytes(), expected_bytes) << "the backend holds exactly the quantized rows";
+  EXPECT_EQ(owned_bytes(w), 0u) << "and the model no float copies";
 
   // Every row decodes to the float row within Q8_0's rounding: half a step of the block's
   // max|w|/127, plus the F16 scale's rounding (0.6 steps in all).
@@ -158,8 +171,8 @@ TEST(LoadTimeQuantization, RepackedFloatCopiesAreReleased) {
   ASSERT_FALSE(gpt2.weights.layers.empty());
   const size_t float_bytes = owned_bytes(gpt2.weights);
   ASSERT_GT(float_bytes, 0u);
-  kernels::ThreadPool pool(1);
-  ASSERT_TRUE(quantize_projections(gpt2.weights, WeightFormat::kQ8_0, pool).ok());
+  backend::cpu::CpuBackend backend(1);
+  ASSERT_TRUE(quantize(gpt2.weights, WeightFormat::kQ8_0, backend).ok());
   EXPECT_EQ(gpt2.weights.layers[0].q.weight.format, WeightFormat::kQ8_0);
   EXPECT_EQ(gpt2.weights.layers[0].mlp.up.weight.format, WeightFormat::kQ8_0);
   // Q8_0 is 34 bytes per 32 weights against f32's 128: the owned memory must shrink to ~27% plus
@@ -179,8 +192,8 @@ TEST(LoadTimeQuantization, Q4KRowsAreReallyQ4K) {
   ModelWeights w;
   w.lm_head.weight = {WeightFormat::kF32, kRows, kCols, reinterpret_cast<const std::byte*>(values.data()),
                       kCols * static_cast<int64_t>(sizeof(float))};
-  kernels::ThreadPool pool(2);
-  auto summary = quantize_projections(w, WeightFormat::kQ4_K, pool);
+  backend::cpu::CpuBackend backend(2);
+  auto summary = quantize(w, WeightFormat::kQ4_K, backend);
   ASSERT_TRUE(summary.ok()) << summary.error().message;
   EXPECT_EQ(summary->matrices_quantized, 1);
   ASSERT_EQ(w.lm_head.weight.format, WeightFormat::kQ4_K);

@@ -10,7 +10,7 @@
 
 #include "kernels/cpu/gemm/tile_schedule.h"
 #include "kernels/cpu/qgemm/qgemm_problem.h"
-#include "kernels/cpu/quant/block_formats.h"
+#include "kernels/quant/block_formats.h"
 
 namespace tgi::kernels::qgemm {
 

@@ -1,4 +1,4 @@
-#include "model/page_buffer.h"
+#include "backend/cpu/page_buffer.h"
 
 #include <sys/mman.h>
 
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <utility>
 
-namespace tgi::model {
+namespace tgi::backend::cpu {
 namespace {
 constexpr size_t kHugePage = size_t{2} << 20;
 }  // namespace
@@ -55,4 +55,4 @@ void PageBuffer::release() {
   mapping_ = nullptr;
 }
 
-}  // namespace tgi::model
+}  // namespace tgi::backend::cpu

@@ -1,9 +1,9 @@
 // Scalar decoders, one per block format, written from the format definitions in block_formats.h.
 #include <cstring>
 
-#include "kernels/cpu/quant/block_formats.h"
-#include "kernels/cpu/quant/half.h"
-#include "kernels/cpu/quant/quant.h"
+#include "kernels/quant/block_formats.h"
+#include "kernels/quant/half.h"
+#include "kernels/quant/quant.h"
 
 namespace tgi::kernels::quant {
 namespace {

@@ -1,6 +1,7 @@
 #pragma once
 // Row conversion between f32 and every GGUF weight format: exact decoding of each block format,
-// and encoding for the formats `tgi convert` and load-time quantization produce.
+// and encoding for the formats `tgi convert` and load-time quantization produce. Host code that
+// defines the formats, not a compute kernel: every backend's loading and the converters use it.
 #include <cstdint>
 
 #include "core/error.h"

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/cpu/quant/block_formats.h"
-#include "kernels/cpu/quant/half.h"
-#include "kernels/cpu/quant/quant.h"
+#include "kernels/quant/block_formats.h"
+#include "kernels/quant/half.h"
+#include "kernels/quant/quant.h"
 
 namespace tgi::kernels::quant {
 namespace {

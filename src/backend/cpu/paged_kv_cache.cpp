@@ -1,8 +1,8 @@
-#include "model/paged_kv_cache.h"
+#include "backend/cpu/paged_kv_cache.h"
 
 #include <new>
 
-namespace tgi::model {
+namespace tgi::backend::cpu {
 namespace {
 
 PageBuffer reserve(size_t bytes) {
@@ -13,24 +13,17 @@ PageBuffer reserve(size_t bytes) {
 
 }  // namespace
 
-size_t PagedKvCache::bytes_per_token(int32_t num_layers, int32_t kv_heads, int32_t k_head_dim,
-                                     int32_t v_head_dim, kernels::KvDtype dtype) {
-  size_t per_layer = static_cast<size_t>(kv_heads) * static_cast<size_t>(k_head_dim + v_head_dim) *
-                     kernels::kv_element_bytes(dtype);
-  // int8: one scale per head vector (MLA caches no separate V).
-  if (kernels::kv_has_scales(dtype))
-    per_layer += static_cast<size_t>(kv_heads) * (v_head_dim > 0 ? 2 : 1) * sizeof(float);
-  return static_cast<size_t>(num_layers) * per_layer;
-}
-
-PagedKvCache::PagedKvCache(int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
-                           int32_t k_head_dim, int32_t v_head_dim, kernels::KvDtype dtype)
-    : num_blocks_(num_blocks),
+PagedKvCache::PagedKvCache(const KvCacheShape& shape, int32_t num_blocks, int32_t block_size)
+    : shape_(shape),
+      num_blocks_(num_blocks),
       block_size_(block_size),
-      kv_heads_(kv_heads),
-      k_head_dim_(k_head_dim),
-      v_head_dim_(v_head_dim),
-      dtype_(dtype) {
+      kv_heads_(shape.kv_heads),
+      k_head_dim_(shape.k_head_dim),
+      v_head_dim_(shape.v_head_dim),
+      dtype_(shape.dtype) {
+  const int32_t num_layers = shape.num_layers, kv_heads = shape.kv_heads;
+  const int32_t k_head_dim = shape.k_head_dim, v_head_dim = shape.v_head_dim;
+  const kernels::KvDtype dtype = shape.dtype;
   const auto tokens = static_cast<size_t>(int64_t{num_blocks} * block_size);
   const size_t element = kernels::kv_element_bytes(dtype);
   for (int32_t l = 0; l < num_layers; ++l) {
@@ -94,4 +87,4 @@ kernels::PagedKvLayer PagedKvCache::latent_layer(int32_t layer) const {
   return view;
 }
 
-}  // namespace tgi::model
+}  // namespace tgi::backend::cpu

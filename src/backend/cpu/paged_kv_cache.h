@@ -11,25 +11,21 @@
 #include <cstdint>
 #include <vector>
 
+#include "backend/cpu/page_buffer.h"
+#include "backend/kv_cache.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/kv_storage.h"
-#include "model/causal_lm.h"
-#include "model/page_buffer.h"
 
-namespace tgi::model {
+namespace tgi::backend::cpu {
 
 class PagedKvCache final : public KvCache {
  public:
   // Throws std::bad_alloc when the address space cannot be reserved.
-  PagedKvCache(int32_t num_layers, int32_t num_blocks, int32_t block_size, int32_t kv_heads,
-               int32_t k_head_dim, int32_t v_head_dim, kernels::KvDtype dtype = kernels::KvDtype::kF32);
-
-  // Bytes one token takes in every layer (what the KV budget divides the memory by).
-  static size_t bytes_per_token(int32_t num_layers, int32_t kv_heads, int32_t k_head_dim, int32_t v_head_dim,
-                                kernels::KvDtype dtype);
+  PagedKvCache(const KvCacheShape& shape, int32_t num_blocks, int32_t block_size);
 
   int32_t num_blocks() const override { return num_blocks_; }
   int32_t block_size() const override { return block_size_; }
+  const KvCacheShape& shape() const override { return shape_; }
   int32_t num_layers() const { return static_cast<int32_t>(k_.size()); }
   kernels::KvDtype dtype() const { return dtype_; }
 
@@ -51,6 +47,7 @@ class PagedKvCache final : public KvCache {
   void store_heads(const PageBuffer& cache, const PageBuffer* scales, int64_t slot, int32_t head_dim,
                    const float* x, int32_t head_begin, int32_t head_end);
 
+  KvCacheShape shape_;
   int32_t num_blocks_ = 0;
   int32_t block_size_ = 0;
   int32_t kv_heads_ = 0;
@@ -61,4 +58,4 @@ class PagedKvCache final : public KvCache {
   std::vector<PageBuffer> k_scales_, v_scales_;  // int8: float [slot][kv_heads]
 };
 
-}  // namespace tgi::model
+}  // namespace tgi::backend::cpu

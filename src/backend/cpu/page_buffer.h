@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 
-namespace tgi::model {
+namespace tgi::backend::cpu {
 
 class PageBuffer {
  public:
@@ -29,4 +29,4 @@ class PageBuffer {
   size_t size_ = 0;
 };
 
-}  // namespace tgi::model
+}  // namespace tgi::backend::cpu
