@@ -7,6 +7,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "chat/jinja/access.h"
 #include "chat/jinja/python_ops.h"
 #include "chat/jinja/template_error.h"
 #include "chat/jinja/unicode.h"
@@ -126,8 +127,8 @@ List python_split(const std::string& s, const Value* sep_value, int64_t maxsplit
   return parts;
 }
 
-std::string python_replace(const std::string& s, const std::string& old, const std::string& replacement, int64_t count,
-                           Renderer& renderer) {
+std::string python_replace(const std::string& s, const std::string& old, const std::string& replacement,
+                           int64_t count, EvalContext& context) {
   std::string out;
   if (old.empty()) {
     // Python inserts the replacement between every character (and at both ends).
@@ -139,7 +140,7 @@ std::string python_replace(const std::string& s, const std::string& old, const s
         ++done;
       }
       if (i < cps.size()) utf8::append_lossless(out, cps[i]);
-      renderer.check_size(out.size());
+      context.check_size(out.size());
     }
     return out;
   }
@@ -150,7 +151,7 @@ std::string python_replace(const std::string& s, const std::string& old, const s
     if (at == std::string::npos) break;
     out.append(s, start, at - start);
     out += replacement;
-    renderer.check_size(out.size());
+    context.check_size(out.size());
     start = at + old.size();
     ++done;
   }
@@ -367,7 +368,9 @@ void json_dump(std::string& out, const Value& v, const JsonStyle& style, int lev
 class BoundMethod : public Callable {
  public:
   BoundMethod(Value self, std::string method) : self_(std::move(self)), method_(std::move(method)) {}
-  Value call(Renderer& renderer, CallArgs& args) override { return call_method(renderer, self_, method_, args); }
+  Value call(EvalContext& context, CallArgs& args) override {
+    return call_method(context, self_, method_, args);
+  }
   std::string name() const override { return method_; }
 
  private:
@@ -377,9 +380,9 @@ class BoundMethod : public Callable {
 
 class Builtin : public Callable {
  public:
-  using Fn = std::function<Value(Renderer&, CallArgs&)>;
+  using Fn = std::function<Value(EvalContext&, CallArgs&)>;
   Builtin(std::string name, Fn fn) : name_(std::move(name)), fn_(std::move(fn)) {}
-  Value call(Renderer& renderer, CallArgs& args) override { return fn_(renderer, args); }
+  Value call(EvalContext& context, CallArgs& args) override { return fn_(context, args); }
   std::string name() const override { return name_; }
 
  private:
@@ -390,24 +393,26 @@ class Builtin : public Callable {
 class Cycler : public Callable, public std::enable_shared_from_this<Cycler> {
  public:
   explicit Cycler(List items) : items_(std::move(items)) {}
-  Value call(Renderer&, CallArgs&) override { fail(ErrorType::kType, "'Cycler' object is not callable"); }
+  Value call(EvalContext&, CallArgs&) override { fail(ErrorType::kType, "'Cycler' object is not callable"); }
   std::string name() const override { return "Cycler"; }
   Value attribute(const std::string& name) override {
     if (name == "current") return items_.empty() ? Value::none() : items_[position_ % items_.size()];
     auto self = shared_from_this();
     if (name == "next") {
-      return Value(std::shared_ptr<Callable>(std::make_shared<Builtin>("next", [self](Renderer&, CallArgs&) {
-        if (self->items_.empty()) return Value::none();
-        Value v = self->items_[self->position_ % self->items_.size()];
-        ++self->position_;
-        return v;
-      })));
+      return Value(
+          std::shared_ptr<Callable>(std::make_shared<Builtin>("next", [self](EvalContext&, CallArgs&) {
+            if (self->items_.empty()) return Value::none();
+            Value v = self->items_[self->position_ % self->items_.size()];
+            ++self->position_;
+            return v;
+          })));
     }
     if (name == "reset") {
-      return Value(std::shared_ptr<Callable>(std::make_shared<Builtin>("reset", [self](Renderer&, CallArgs&) {
-        self->position_ = 0;
-        return Value::none();
-      })));
+      return Value(
+          std::shared_ptr<Callable>(std::make_shared<Builtin>("reset", [self](EvalContext&, CallArgs&) {
+            self->position_ = 0;
+            return Value::none();
+          })));
     }
     return Callable::attribute(name);
   }
@@ -432,11 +437,11 @@ std::string strftime_value(const std::tm& now, const std::string& format) {
 
 // ---------------------------------------------------------------- filters
 
-using FilterFn = Value (*)(Renderer&, const Value&, CallArgs&);
+using FilterFn = Value (*)(EvalContext&, const Value&, CallArgs&);
 
 List to_items(const Value& v) { return iterate(v); }
 
-Value filter_tojson(Renderer& renderer, const Value& v, CallArgs& args) {
+Value filter_tojson(EvalContext& context, const Value& v, CallArgs& args) {
   JsonStyle style;
   style.ensure_ascii = arg_or(args, 0, "ensure_ascii", Value(false)).truthy();
   Value indent = arg_or(args, 1, "indent", Value::none());
@@ -457,18 +462,20 @@ Value filter_tojson(Renderer& renderer, const Value& v, CallArgs& args) {
   style.sort_keys = arg_or(args, 3, "sort_keys", Value(false)).truthy();
   std::string out;
   json_dump(out, v, style, 0, 0);
-  renderer.check_size(out.size());
+  context.check_size(out.size());
   return Value(std::move(out));
 }
 
-Value filter_trim(Renderer&, const Value& v, CallArgs& args) {
+Value filter_trim(EvalContext&, const Value& v, CallArgs& args) {
   const Value* chars = args.get(0, "chars");
   return Value(python_strip(soft_str(v), chars, true, true));
 }
 
-Value filter_length(Renderer&, const Value& v, CallArgs&) { return Value(python_len(v)); }
+Value filter_length(EvalContext&, const Value& v, CallArgs&) {
+  return Value(python_len(v));
+}
 
-Value filter_items(Renderer&, const Value& v, CallArgs&) {
+Value filter_items(EvalContext&, const Value& v, CallArgs&) {
   if (v.is_undefined()) return Value(List{});
   if (!v.is_dict()) fail(ErrorType::kType, "Can only get item pairs from a mapping.");
   List items;
@@ -476,7 +483,7 @@ Value filter_items(Renderer&, const Value& v, CallArgs&) {
   return Value(std::move(items));
 }
 
-Value filter_join(Renderer& renderer, const Value& v, CallArgs& args) {
+Value filter_join(EvalContext& context, const Value& v, CallArgs& args) {
   std::string sep = soft_str(arg_or(args, 0, "d", Value(std::string())));
   Value attribute = arg_or(args, 1, "attribute", Value::none());
   std::string out;
@@ -485,12 +492,12 @@ Value filter_join(Renderer& renderer, const Value& v, CallArgs& args) {
     if (!first) out += sep;
     first = false;
     out += soft_str(attribute.is_none() ? item : attribute_path(item, soft_str(attribute)));
-    renderer.check_size(out.size());
+    context.check_size(out.size());
   }
   return Value(std::move(out));
 }
 
-Value filter_map(Renderer& renderer, const Value& v, CallArgs& args) {
+Value filter_map(EvalContext& context, const Value& v, CallArgs& args) {
   List out;
   if (!v.truthy()) return Value::generator(std::move(out));  // jinja2: `if value:` before iterating
   if (const Value* attribute = args.keyword("attribute")) {
@@ -508,12 +515,12 @@ Value filter_map(Renderer& renderer, const Value& v, CallArgs& args) {
   rest.kwargs = args.kwargs;
   for (const auto& item : to_items(v)) {
     CallArgs copy = rest;
-    out.push_back(renderer.filter(filter_name, item, copy));
+    out.push_back(context.filter(filter_name, item, copy));
   }
   return Value::generator(std::move(out));
 }
 
-Value select_impl(Renderer& renderer, const Value& v, CallArgs& args, bool by_attribute, bool keep_when) {
+Value select_impl(EvalContext& context, const Value& v, CallArgs& args, bool by_attribute, bool keep_when) {
   List out;
   if (!v.truthy()) return Value::generator(std::move(out));  // jinja2: `if value:` before iterating
   size_t test_position = by_attribute ? 1 : 0;
@@ -527,7 +534,7 @@ Value select_impl(Renderer& renderer, const Value& v, CallArgs& args, bool by_at
     bool result;
     if (has_test) {
       CallArgs copy = test_args;
-      result = renderer.test(test_name, subject, copy);
+      result = context.test(test_name, subject, copy);
     } else {
       result = subject.truthy();
     }
@@ -536,12 +543,20 @@ Value select_impl(Renderer& renderer, const Value& v, CallArgs& args, bool by_at
   return Value::generator(std::move(out));
 }
 
-Value filter_select(Renderer& r, const Value& v, CallArgs& a) { return select_impl(r, v, a, false, true); }
-Value filter_reject(Renderer& r, const Value& v, CallArgs& a) { return select_impl(r, v, a, false, false); }
-Value filter_selectattr(Renderer& r, const Value& v, CallArgs& a) { return select_impl(r, v, a, true, true); }
-Value filter_rejectattr(Renderer& r, const Value& v, CallArgs& a) { return select_impl(r, v, a, true, false); }
+Value filter_select(EvalContext& r, const Value& v, CallArgs& a) {
+  return select_impl(r, v, a, false, true);
+}
+Value filter_reject(EvalContext& r, const Value& v, CallArgs& a) {
+  return select_impl(r, v, a, false, false);
+}
+Value filter_selectattr(EvalContext& r, const Value& v, CallArgs& a) {
+  return select_impl(r, v, a, true, true);
+}
+Value filter_rejectattr(EvalContext& r, const Value& v, CallArgs& a) {
+  return select_impl(r, v, a, true, false);
+}
 
-Value filter_first(Renderer&, const Value& v, CallArgs&) {
+Value filter_first(EvalContext&, const Value& v, CallArgs&) {
   if (v.is_string()) {
     if (v.as_string().empty()) return Value::undefined("No first item, sequence was empty.");
     size_t i = 0;
@@ -553,35 +568,41 @@ Value filter_first(Renderer&, const Value& v, CallArgs&) {
   return items.front();
 }
 
-Value filter_last(Renderer&, const Value& v, CallArgs&) {
+Value filter_last(EvalContext&, const Value& v, CallArgs&) {
   if (v.is_generator()) fail(ErrorType::kType, "'generator' object is not reversible");
   List items = to_items(v);
   if (items.empty()) return Value::undefined("No last item, sequence was empty.");
   return items.back();
 }
 
-Value filter_default(Renderer&, const Value& v, CallArgs& args) {
+Value filter_default(EvalContext&, const Value& v, CallArgs& args) {
   Value fallback = arg_or(args, 0, "default_value", Value(std::string()));
   bool boolean = arg_or(args, 1, "boolean", Value(false)).truthy();
   if (v.is_undefined() || (boolean && !v.truthy())) return fallback;
   return v;
 }
 
-Value filter_upper(Renderer&, const Value& v, CallArgs&) { return Value(upper(soft_str(v))); }
-Value filter_lower(Renderer&, const Value& v, CallArgs&) { return Value(lower(soft_str(v))); }
-Value filter_title(Renderer&, const Value& v, CallArgs&) { return Value(jinja_title(soft_str(v))); }
-Value filter_capitalize(Renderer&, const Value& v, CallArgs&) {
+Value filter_upper(EvalContext&, const Value& v, CallArgs&) {
+  return Value(upper(soft_str(v)));
+}
+Value filter_lower(EvalContext&, const Value& v, CallArgs&) {
+  return Value(lower(soft_str(v)));
+}
+Value filter_title(EvalContext&, const Value& v, CallArgs&) {
+  return Value(jinja_title(soft_str(v)));
+}
+Value filter_capitalize(EvalContext&, const Value& v, CallArgs&) {
   return Value(capitalize(soft_str(v)));
 }
 
-Value filter_replace(Renderer& renderer, const Value& v, CallArgs& args) {
+Value filter_replace(EvalContext& context, const Value& v, CallArgs& args) {
   std::string old = soft_str(arg_or(args, 0, "old", Value(std::string())));
   std::string replacement = soft_str(arg_or(args, 1, "new", Value(std::string())));
   Value count = arg_or(args, 2, "count", Value::none());
-  return Value(python_replace(soft_str(v), old, replacement, count.is_none() ? -1 : count.as_int(), renderer));
+  return Value(python_replace(soft_str(v), old, replacement, count.is_none() ? -1 : count.as_int(), context));
 }
 
-Value filter_indent(Renderer& renderer, const Value& v, CallArgs& args) {
+Value filter_indent(EvalContext& context, const Value& v, CallArgs& args) {
   Value width = arg_or(args, 0, "width", Value(int64_t{4}));
   bool first = arg_or(args, 1, "first", Value(false)).truthy();
   bool blank = arg_or(args, 2, "blank", Value(false)).truthy();
@@ -601,17 +622,21 @@ Value filter_indent(Renderer& renderer, const Value& v, CallArgs& args) {
       out += "\n";
       if (!lines[i].empty()) out += indention;
       out += lines[i];
-      renderer.check_size(out.size());
+      context.check_size(out.size());
     }
   }
   if (first) out = indention + out;
   return Value(std::move(out));
 }
 
-Value filter_list(Renderer&, const Value& v, CallArgs&) { return Value(to_items(v)); }
-Value filter_string(Renderer&, const Value& v, CallArgs&) { return Value(soft_str(v)); }
+Value filter_list(EvalContext&, const Value& v, CallArgs&) {
+  return Value(to_items(v));
+}
+Value filter_string(EvalContext&, const Value& v, CallArgs&) {
+  return Value(soft_str(v));
+}
 
-Value filter_int(Renderer&, const Value& v, CallArgs& args) {
+Value filter_int(EvalContext&, const Value& v, CallArgs& args) {
   Value fallback = arg_or(args, 0, "default", Value(int64_t{0}));
   if (v.is_int() || v.is_bool()) return Value(v.as_int());
   if (v.is_float()) return std::fabs(v.as_float()) < 9.2e18 ? Value(static_cast<int64_t>(v.as_float())) : fallback;
@@ -627,7 +652,7 @@ Value filter_int(Renderer&, const Value& v, CallArgs& args) {
   return fallback;
 }
 
-Value filter_float(Renderer&, const Value& v, CallArgs& args) {
+Value filter_float(EvalContext&, const Value& v, CallArgs& args) {
   Value fallback = arg_or(args, 0, "default", Value(0.0));
   if (v.is_number()) return Value(v.as_float());
   if (v.is_string()) {
@@ -639,13 +664,13 @@ Value filter_float(Renderer&, const Value& v, CallArgs& args) {
   return fallback;
 }
 
-Value filter_abs(Renderer&, const Value& v, CallArgs&) {
+Value filter_abs(EvalContext&, const Value& v, CallArgs&) {
   if (v.is_float()) return Value(std::fabs(v.as_float()));
   if (v.is_int() || v.is_bool()) return Value(v.as_int() < 0 ? -v.as_int() : v.as_int());
   fail(ErrorType::kType, "bad operand type for abs(): '" + v.type_name() + "'");
 }
 
-Value filter_round(Renderer&, const Value& v, CallArgs& args) {
+Value filter_round(EvalContext&, const Value& v, CallArgs& args) {
   int64_t precision = arg_or(args, 0, "precision", Value(int64_t{0})).as_int();
   std::string method = soft_str(arg_or(args, 1, "method", Value("common")));
   if (!v.is_number()) fail(ErrorType::kType, "type " + v.type_name() + " doesn't define __round__ method");
@@ -657,7 +682,7 @@ Value filter_round(Renderer&, const Value& v, CallArgs& args) {
   return Value(x / scale);
 }
 
-Value filter_unique(Renderer&, const Value& v, CallArgs& args) {
+Value filter_unique(EvalContext&, const Value& v, CallArgs& args) {
   bool case_sensitive = arg_or(args, 0, "case_sensitive", Value(false)).truthy();
   Value attribute = arg_or(args, 1, "attribute", Value::none());
   List out, seen;
@@ -672,7 +697,7 @@ Value filter_unique(Renderer&, const Value& v, CallArgs& args) {
   return Value::generator(std::move(out));
 }
 
-Value filter_sort(Renderer&, const Value& v, CallArgs& args) {
+Value filter_sort(EvalContext&, const Value& v, CallArgs& args) {
   bool reverse = arg_or(args, 0, "reverse", Value(false)).truthy();
   bool case_sensitive = arg_or(args, 1, "case_sensitive", Value(false)).truthy();
   Value attribute = arg_or(args, 2, "attribute", Value::none());
@@ -689,7 +714,7 @@ Value filter_sort(Renderer&, const Value& v, CallArgs& args) {
   return Value(std::move(out));
 }
 
-Value filter_dictsort(Renderer&, const Value& v, CallArgs& args) {
+Value filter_dictsort(EvalContext&, const Value& v, CallArgs& args) {
   bool case_sensitive = arg_or(args, 0, "case_sensitive", Value(false)).truthy();
   std::string by = soft_str(arg_or(args, 1, "by", Value("key")));
   bool reverse = arg_or(args, 2, "reverse", Value(false)).truthy();
@@ -705,7 +730,7 @@ Value filter_dictsort(Renderer&, const Value& v, CallArgs& args) {
   return Value(std::move(items));
 }
 
-Value filter_batch(Renderer&, const Value& v, CallArgs& args) {
+Value filter_batch(EvalContext&, const Value& v, CallArgs& args) {
   int64_t count = arg_or(args, 0, "linecount", Value(int64_t{1})).as_int();
   if (count <= 0) fail(ErrorType::kType, "batch size must be positive");
   Value fill = arg_or(args, 1, "fill_with", Value::none());
@@ -726,7 +751,7 @@ Value filter_batch(Renderer&, const Value& v, CallArgs& args) {
   return Value::generator(std::move(out));
 }
 
-Value filter_wordcount(Renderer&, const Value& v, CallArgs&) {
+Value filter_wordcount(EvalContext&, const Value& v, CallArgs&) {
   // jinja2 counts \w+ matches.
   std::string s = soft_str(v);
   int64_t count = 0;
@@ -741,14 +766,18 @@ Value filter_wordcount(Renderer&, const Value& v, CallArgs&) {
   return Value(count);
 }
 
-Value filter_safe(Renderer&, const Value& v, CallArgs&) { return Value::markup(soft_str(v)); }
+Value filter_safe(EvalContext&, const Value& v, CallArgs&) {
+  return Value::markup(soft_str(v));
+}
 
-Value filter_escape(Renderer&, const Value& v, CallArgs&) {
+Value filter_escape(EvalContext&, const Value& v, CallArgs&) {
   if (v.is_markup()) return v;
   return Value::markup(html_escape(soft_str(v)));
 }
 
-Value filter_forceescape(Renderer&, const Value& v, CallArgs&) { return Value::markup(html_escape(soft_str(v))); }
+Value filter_forceescape(EvalContext&, const Value& v, CallArgs&) {
+  return Value::markup(html_escape(soft_str(v)));
+}
 
 }  // namespace
 
@@ -769,10 +798,10 @@ std::string html_escape(const std::string& s) {
 
 namespace {
 
-Value filter_center(Renderer& renderer, const Value& v, CallArgs& args) {
+Value filter_center(EvalContext& context, const Value& v, CallArgs& args) {
   std::string s = soft_str(v);
   int64_t width = arg_or(args, 0, "width", Value(int64_t{80})).as_int();
-  renderer.check_size(static_cast<size_t>(std::max<int64_t>(0, width)));
+  context.check_size(static_cast<size_t>(std::max<int64_t>(0, width)));
   int64_t len = static_cast<int64_t>(code_point_count(s));
   if (width <= len) return Value(s);
   int64_t total = width - len;
@@ -780,7 +809,7 @@ Value filter_center(Renderer& renderer, const Value& v, CallArgs& args) {
   return Value(std::string(static_cast<size_t>(left), ' ') + s + std::string(static_cast<size_t>(total - left), ' '));
 }
 
-Value min_max(Renderer&, const Value& v, CallArgs& args, bool want_max) {
+Value min_max(EvalContext&, const Value& v, CallArgs& args, bool want_max) {
   bool case_sensitive = arg_or(args, 0, "case_sensitive", Value(false)).truthy();
   Value attribute = arg_or(args, 1, "attribute", Value::none());
   List items = to_items(v);
@@ -793,10 +822,14 @@ Value min_max(Renderer&, const Value& v, CallArgs& args, bool want_max) {
   }
   return items[best];
 }
-Value filter_min(Renderer& r, const Value& v, CallArgs& a) { return min_max(r, v, a, false); }
-Value filter_max(Renderer& r, const Value& v, CallArgs& a) { return min_max(r, v, a, true); }
+Value filter_min(EvalContext& r, const Value& v, CallArgs& a) {
+  return min_max(r, v, a, false);
+}
+Value filter_max(EvalContext& r, const Value& v, CallArgs& a) {
+  return min_max(r, v, a, true);
+}
 
-Value filter_sum(Renderer&, const Value& v, CallArgs& args) {
+Value filter_sum(EvalContext&, const Value& v, CallArgs& args) {
   Value attribute = arg_or(args, 0, "attribute", Value::none());
   Value total = arg_or(args, 1, "start", Value(int64_t{0}));
   for (const auto& item : to_items(v)) {
@@ -807,7 +840,7 @@ Value filter_sum(Renderer&, const Value& v, CallArgs& args) {
   return total;
 }
 
-Value filter_reverse(Renderer&, const Value& v, CallArgs&) {
+Value filter_reverse(EvalContext&, const Value& v, CallArgs&) {
   if (v.is_string()) {
     auto cps = to_code_points(v.as_string());
     std::reverse(cps.begin(), cps.end());
@@ -818,11 +851,11 @@ Value filter_reverse(Renderer&, const Value& v, CallArgs&) {
   return Value::generator(std::move(items));
 }
 
-Value filter_attr(Renderer&, const Value& v, CallArgs& args) {
+Value filter_attr(EvalContext&, const Value& v, CallArgs& args) {
   return get_attribute(v, soft_str(arg_or(args, 0, "name", Value(std::string()))));
 }
 
-Value filter_format(Renderer&, const Value& v, CallArgs& args) {
+Value filter_format(EvalContext&, const Value& v, CallArgs& args) {
   if (!args.kwargs.empty() && !args.args.empty()) fail(ErrorType::kType, "can't handle positional and keyword arguments at the same time");
   if (!args.kwargs.empty()) {
     Dict d;
@@ -832,9 +865,11 @@ Value filter_format(Renderer&, const Value& v, CallArgs& args) {
   return Value(percent_format(soft_str(v), Value(args.args, true)));
 }
 
-Value filter_pprint(Renderer&, const Value& v, CallArgs&) { return Value(v.repr()); }
+Value filter_pprint(EvalContext&, const Value& v, CallArgs&) {
+  return Value(v.repr());
+}
 
-Value filter_truncate(Renderer&, const Value& v, CallArgs& args) {
+Value filter_truncate(EvalContext&, const Value& v, CallArgs& args) {
   std::string s = soft_str(v);
   int64_t length = arg_or(args, 0, "length", Value(int64_t{255})).as_int();
   bool killwords = arg_or(args, 1, "killwords", Value(false)).truthy();
@@ -871,7 +906,7 @@ const std::unordered_map<std::string_view, FilterFn>& filters() {
 
 // ---------------------------------------------------------------- tests
 
-bool test_value(Renderer& renderer, std::string_view name, const Value& v, CallArgs& args) {
+bool test_value(EvalContext& context, std::string_view name, const Value& v, CallArgs& args) {
   auto arg0 = [&]() -> const Value& {
     if (args.args.empty()) fail(ErrorType::kType, "test '" + std::string(name) + "' needs an argument");
     return args.args[0];
@@ -923,7 +958,7 @@ bool test_value(Renderer& renderer, std::string_view name, const Value& v, CallA
     std::string n = soft_str(arg0());
     return std::any_of(std::begin(kTests), std::end(kTests), [&](const char* t) { return n == t; });
   }
-  (void)renderer;
+  (void)context;
   fail(ErrorType::kRuntime, "No test named '" + std::string(name) + "' found.");
 }
 
@@ -953,7 +988,7 @@ bool in_table(const char* const (&table)[N], std::string_view name) {
   return std::any_of(std::begin(table), std::end(table), [&](const char* m) { return name == m; });
 }
 
-Value string_method(Renderer& renderer, const std::string& s, const std::string& name, CallArgs& args) {
+Value string_method(EvalContext& context, const std::string& s, const std::string& name, CallArgs& args) {
   auto str_arg = [&](size_t i, const char* n) {
     const Value* v = args.get(i, n);
     if (!v || !v->is_string()) fail(ErrorType::kType, name + "() argument must be str, not " + (v ? v->type_name() : std::string("nothing")));
@@ -980,7 +1015,7 @@ Value string_method(Renderer& renderer, const std::string& s, const std::string&
   if (name == "rstrip") return Value(python_strip(s, args.get(0, "chars"), false, true));
   if (name == "replace") {
     Value count = arg_or(args, 2, "count", Value(int64_t{-1}));
-    return Value(python_replace(s, str_arg(0, "old"), str_arg(1, "new"), count.as_int(), renderer));
+    return Value(python_replace(s, str_arg(0, "old"), str_arg(1, "new"), count.as_int(), context));
   }
   if (name == "upper") return Value(upper(s));
   if (name == "lower") return Value(lower(s));
@@ -990,7 +1025,7 @@ Value string_method(Renderer& renderer, const std::string& s, const std::string&
   if (name == "swapcase") return Value(swapcase(s));
   if (name == "format") {
     std::string out = brace_format(s, args);
-    renderer.check_size(out.size());
+    context.check_size(out.size());
     return Value(std::move(out));
   }
   if (name == "join") {
@@ -1003,7 +1038,7 @@ Value string_method(Renderer& renderer, const std::string& s, const std::string&
       if (!first) out += s;
       first = false;
       out += item.as_string();
-      renderer.check_size(out.size());
+      context.check_size(out.size());
     }
     return Value(std::move(out));
   }
@@ -1046,8 +1081,8 @@ Value string_method(Renderer& renderer, const std::string& s, const std::string&
     std::string fill = name == "zfill" ? "0" : soft_str(arg_or(args, 1, "fillchar", Value(" ")));
     int64_t len = static_cast<int64_t>(code_point_count(s));
     if (width <= len) return Value(s);
-    renderer.check_size(static_cast<size_t>(width));
-    renderer.check_size(static_cast<size_t>(width) * fill.size());
+    context.check_size(static_cast<size_t>(width));
+    context.check_size(static_cast<size_t>(width) * fill.size());
     auto pad = [&](int64_t n) {
       std::string p;
       for (int64_t k = 0; k < n; ++k) p += fill;
@@ -1085,7 +1120,7 @@ Value string_method(Renderer& renderer, const std::string& s, const std::string&
 
 // ---------------------------------------------------------------- globals
 
-Value global_range(Renderer& renderer, CallArgs& args) {
+Value global_range(EvalContext& context, CallArgs& args) {
   if (args.args.empty() || args.args.size() > 3) fail(ErrorType::kType, "range expected 1 to 3 arguments");
   for (const auto& a : args.args) {
     if (!a.is_int() && !a.is_bool()) fail(ErrorType::kType, "'" + a.type_name() + "' object cannot be interpreted as an integer");
@@ -1105,15 +1140,15 @@ Value global_range(Renderer& renderer, CallArgs& args) {
   int64_t count = wide_count > 100000 ? 100001 : static_cast<int64_t>(wide_count);
   // The jinja2 sandbox refuses ranges longer than 100000 (MAX_RANGE).
   if (count > 100000) fail(ErrorType::kSecurity, "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
-  renderer.count_iterations(count / 16);
+  context.count_iterations(count / 16);
   List out;
   out.reserve(static_cast<size_t>(count));
   for (int64_t k = 0; k < count; ++k) out.emplace_back(static_cast<int64_t>(start + static_cast<__int128>(k) * step));
   return Value(std::move(out));
 }
 
-Value global_namespace(Renderer& renderer, CallArgs& args) {
-  auto ns = renderer.new_namespace();
+Value global_namespace(EvalContext& context, CallArgs& args) {
+  auto ns = context.new_namespace();
   for (const auto& a : args.args) {
     if (!a.is_dict()) fail(ErrorType::kType, "namespace() positional argument must be a mapping");
     for (const auto& [k, v] : a.as_dict().entries) ns->attributes.set(k, v);
@@ -1122,7 +1157,7 @@ Value global_namespace(Renderer& renderer, CallArgs& args) {
   return Value(ns);
 }
 
-Value global_dict(Renderer&, CallArgs& args) {
+Value global_dict(EvalContext&, CallArgs& args) {
   Dict d;
   for (const auto& a : args.args) {
     if (a.is_dict()) {
@@ -1139,23 +1174,25 @@ Value global_dict(Renderer&, CallArgs& args) {
   return Value(std::move(d));
 }
 
-Value global_raise_exception(Renderer&, CallArgs& args) {
+Value global_raise_exception(EvalContext&, CallArgs& args) {
   const Value* message = args.get(0, "message");
   fail(ErrorType::kRaised, message ? soft_str(*message) : std::string());
 }
 
-Value global_strftime_now(Renderer& renderer, CallArgs& args) {
+Value global_strftime_now(EvalContext& context, CallArgs& args) {
   const Value* format = args.get(0, "format");
   if (!format || !format->is_string()) fail(ErrorType::kType, "strftime_now() needs a format string");
-  return Value(strftime_value(renderer.now(), format->as_string()));
+  return Value(strftime_value(context.now(), format->as_string()));
 }
 
-Value global_cycler(Renderer&, CallArgs& args) { return Value(std::shared_ptr<Callable>(std::make_shared<Cycler>(args.args))); }
+Value global_cycler(EvalContext&, CallArgs& args) {
+  return Value(std::shared_ptr<Callable>(std::make_shared<Cycler>(args.args)));
+}
 
-Value global_joiner(Renderer&, CallArgs& args) {
+Value global_joiner(EvalContext&, CallArgs& args) {
   std::string sep = soft_str(arg_or(args, 0, "sep", Value(", ")));
   auto used = std::make_shared<bool>(false);
-  return make_builtin("joiner", [sep, used](Renderer&, CallArgs&) {
+  return make_builtin("joiner", [sep, used](EvalContext&, CallArgs&) {
     if (!*used) {
       *used = true;
       return Value(std::string());
@@ -1166,15 +1203,15 @@ Value global_joiner(Renderer&, CallArgs& args) {
 
 }  // namespace
 
-Value apply_filter(Renderer& renderer, std::string_view name, const Value& operand, CallArgs& args) {
+Value apply_filter(EvalContext& context, std::string_view name, const Value& operand, CallArgs& args) {
   const auto& table = filters();
   auto it = table.find(name);
   if (it == table.end()) fail(ErrorType::kRuntime, "No filter named '" + std::string(name) + "' found.");
-  return it->second(renderer, operand, args);
+  return it->second(context, operand, args);
 }
 
-bool apply_test(Renderer& renderer, std::string_view name, const Value& operand, CallArgs& args) {
-  return test_value(renderer, name, operand, args);
+bool apply_test(EvalContext& context, std::string_view name, const Value& operand, CallArgs& args) {
+  return test_value(context, name, operand, args);
 }
 
 bool has_method(const Value& self, std::string_view name) {
@@ -1190,11 +1227,11 @@ Value bound_method(const Value& self, const std::string& name) {
   return Value(std::shared_ptr<Callable>(std::make_shared<BoundMethod>(self, name)));
 }
 
-Value call_method(Renderer& renderer, const Value& self, const std::string& name, CallArgs& args) {
+Value call_method(EvalContext& context, const Value& self, const std::string& name, CallArgs& args) {
   if (is_mutating_method(self, name)) {
     fail(ErrorType::kSecurity, "access to attribute '" + name + "' of '" + self.type_name() + "' object is unsafe.");
   }
-  if (self.is_string()) return string_method(renderer, self.as_string(), name, args);
+  if (self.is_string()) return string_method(context, self.as_string(), name, args);
   if (self.is_dict()) {
     const Dict& d = self.as_dict();
     if (name == "get") {
@@ -1203,7 +1240,7 @@ Value call_method(Renderer& renderer, const Value& self, const std::string& name
       const Value* found = d.find(*key);
       return found ? *found : arg_or(args, 1, "default", Value::none());
     }
-    if (name == "items") return filter_items(renderer, self, args);
+    if (name == "items") return filter_items(context, self, args);
     if (name == "keys") return Value(iterate(self));
     if (name == "values") {
       List values;

@@ -1,20 +1,21 @@
 #pragma once
 // Filters, tests, methods and globals of transformers' jinja2 environment.
+#include <optional>
 #include <string>
 #include <string_view>
 
-#include "chat/jinja/renderer.h"
+#include "chat/jinja/eval_context.h"
 #include "chat/jinja/value.h"
 
 namespace tgi::chat::jinja {
 
-Value apply_filter(Renderer& renderer, std::string_view name, const Value& operand, CallArgs& args);
-bool apply_test(Renderer& renderer, std::string_view name, const Value& operand, CallArgs& args);
+Value apply_filter(EvalContext& context, std::string_view name, const Value& operand, CallArgs& args);
+bool apply_test(EvalContext& context, std::string_view name, const Value& operand, CallArgs& args);
 
 // Python methods on str, list and dict (`message.get('x')`, `content.strip()`). Methods that
 // mutate a container are refused, as ImmutableSandboxedEnvironment does.
 bool has_method(const Value& self, std::string_view name);
-Value call_method(Renderer& renderer, const Value& self, const std::string& name, CallArgs& args);
+Value call_method(EvalContext& context, const Value& self, const std::string& name, CallArgs& args);
 // A method looked up but not called (`x.items`): a callable bound to `self`.
 Value bound_method(const Value& self, const std::string& name);
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "chat/jinja/renderer.h"
+#include "chat/jinja/eval_context.h"
 #include "chat/jinja/value.h"
 
 namespace tgi::chat::jinja {

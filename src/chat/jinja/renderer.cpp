@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "chat/jinja/access.h"
 #include "chat/jinja/builtins.h"
 #include "chat/jinja/python_ops.h"
 #include "chat/jinja/template_error.h"
@@ -10,16 +11,6 @@
 
 namespace tgi::chat::jinja {
 namespace {
-
-[[noreturn]] void fail_undefined(const Value& v) {
-  const std::string& hint = v.undefined_hint();
-  fail(ErrorType::kUndefined, hint.empty() ? "undefined value" : hint);
-}
-
-std::string undefined_attr_hint(const Value& object, const std::string& name) {
-  if (object.is_none()) return "'None' has no attribute '" + name + "'";
-  return "'" + object.type_name() + " object' has no attribute '" + name + "'";
-}
 
 // Python ints do not overflow; ours are 64-bit, so overflow is an error rather than a wrap.
 Value checked_int(int64_t a, int64_t b, char op) {
@@ -37,14 +28,16 @@ std::string binary_type_error(const std::string& op, const Value& a, const Value
   return "unsupported operand type(s) for " + op + ": '" + a.type_name() + "' and '" + b.type_name() + "'";
 }
 
+// A macro runs in the render that defined it (its values never leave that render).
 class Macro : public Callable {
  public:
-  explicit Macro(const MacroStmt& stmt) : stmt_(stmt) {}
-  Value call(Renderer& renderer, CallArgs& args) override;
+  Macro(const MacroStmt& stmt, Renderer& renderer) : stmt_(stmt), renderer_(renderer) {}
+  Value call(EvalContext& context, CallArgs& args) override;
   std::string name() const override { return stmt_.name; }
 
  private:
   const MacroStmt& stmt_;
+  Renderer& renderer_;
 };
 
 // The `loop` variable of a for loop: one object per loop, advanced in place each iteration, so
@@ -55,7 +48,9 @@ class LoopState : public Callable {
   void advance(size_t index) { index_ = index; }
   const List& items() const { return items_; }
 
-  Value call(Renderer&, CallArgs&) override { fail(ErrorType::kRuntime, "recursive loops are not supported"); }
+  Value call(EvalContext&, CallArgs&) override {
+    fail(ErrorType::kRuntime, "recursive loops are not supported");
+  }
   std::string name() const override { return "LoopContext"; }
   Value attribute(const std::string& name) override {
     const int64_t i = static_cast<int64_t>(index_);
@@ -82,7 +77,7 @@ class LoopState : public Callable {
   class Cycle : public Callable {
    public:
     explicit Cycle(size_t index) : index_(index) {}
-    Value call(Renderer&, CallArgs& args) override {
+    Value call(EvalContext&, CallArgs& args) override {
       if (args.args.empty()) fail(ErrorType::kType, "no items for cycling given");
       return args.args[index_ % args.args.size()];
     }
@@ -98,19 +93,9 @@ class LoopState : public Callable {
 
 }  // namespace
 
-const Value* CallArgs::keyword(std::string_view name) const {
-  for (const auto& [k, v] : kwargs) {
-    if (k == name) return &v;
-  }
-  return nullptr;
+Value Macro::call(EvalContext&, CallArgs& args) {
+  return Value(renderer_.call_macro(stmt_, args));
 }
-
-const Value* CallArgs::get(size_t position, std::string_view name) const {
-  if (position < args.size()) return &args[position];
-  return keyword(name);
-}
-
-Value Macro::call(Renderer& renderer, CallArgs& args) { return Value(renderer.call_macro(stmt_, args)); }
 
 Renderer::Renderer(const Program& program, const Limits& limits, std::tm now)
     : program_(program), limits_(limits), now_(now) {
@@ -318,7 +303,7 @@ Renderer::Flow Renderer::exec_stmt(const Stmt& stmt) {
     }
     case StmtKind::kMacro: {
       const auto& s = static_cast<const MacroStmt&>(stmt);
-      bind(frames_.back(), s.name, Value(std::shared_ptr<Callable>(std::make_shared<Macro>(s))));
+      bind(frames_.back(), s.name, Value(std::shared_ptr<Callable>(std::make_shared<Macro>(s, *this))));
       return Flow::kNormal;
     }
     case StmtKind::kCallBlock: {
@@ -328,8 +313,9 @@ Renderer::Flow Renderer::exec_stmt(const Stmt& stmt) {
       collect_args(s.call->args, s.call->kwargs, args);
       struct Caller : Callable {
         const CallBlockStmt& block;
-        explicit Caller(const CallBlockStmt& b) : block(b) {}
-        Value call(Renderer& r, CallArgs& a) override {
+        Renderer& r;
+        Caller(const CallBlockStmt& b, Renderer& renderer) : block(b), r(renderer) {}
+        Value call(EvalContext&, CallArgs& a) override {
           std::vector<std::pair<std::string, Value>> locals;
           for (size_t i = 0; i < block.caller_params.size(); ++i) {
             const Value* v = a.get(i, block.caller_params[i].name);
@@ -339,7 +325,8 @@ Renderer::Flow Renderer::exec_stmt(const Stmt& stmt) {
         }
         std::string name() const override { return "caller"; }
       };
-      args.kwargs.emplace_back("caller", Value(std::shared_ptr<Callable>(std::make_shared<Caller>(s))));
+      args.kwargs.emplace_back("caller",
+                               Value(std::shared_ptr<Callable>(std::make_shared<Caller>(s, *this))));
       Value v = call(callee, args);
       append_output(v.str());
       return Flow::kNormal;
@@ -698,116 +685,6 @@ Value Renderer::eval(const Expr& expr) {
     }
   }
   return Value();
-}
-
-// ---------------------------------------------------------------- lookups
-
-Value get_attribute(const Value& object, const std::string& name) {
-  if (object.is_undefined()) fail_undefined(object);
-  if (!name.empty() && name[0] == '_') {
-    fail(ErrorType::kSecurity, "access to attribute '" + name + "' of '" + object.type_name() + "' object is unsafe.");
-  }
-  switch (object.type()) {
-    case Value::Type::kDict: {
-      if (has_method(object, name)) return bound_method(object, name);
-      if (const Value* v = object.as_dict().find(std::string_view(name))) return *v;
-      break;
-    }
-    case Value::Type::kNamespace: {
-      if (const Value* v = object.as_namespace().attributes.find(std::string_view(name))) return *v;
-      break;
-    }
-    case Value::Type::kString:
-    case Value::Type::kList:
-      if (has_method(object, name)) return bound_method(object, name);
-      break;
-    case Value::Type::kCallable: return object.as_callable().attribute(name);
-    default: break;
-  }
-  return Value::undefined(undefined_attr_hint(object, name));
-}
-
-Value get_item(const Value& object, const Value& index) {
-  if (object.is_undefined()) fail_undefined(object);
-  switch (object.type()) {
-    case Value::Type::kDict: {
-      if (const Value* v = object.as_dict().find(index)) return *v;
-      if (index.is_string() && !index.as_string().empty() && index.as_string()[0] != '_' && has_method(object, index.as_string())) {
-        return bound_method(object, index.as_string());
-      }
-      break;
-    }
-    case Value::Type::kNamespace:
-      if (index.is_string()) return get_attribute(object, index.as_string());
-      break;
-    case Value::Type::kList:
-    case Value::Type::kString: {
-      if (object.is_generator()) break;
-      if (!index.is_int() && !index.is_bool()) {
-        if (index.is_string()) return get_attribute(object, index.as_string());
-        break;
-      }
-      int64_t i = index.as_int();
-      if (object.is_list()) {
-        int64_t n = static_cast<int64_t>(object.as_list().size());
-        if (i < 0) i += n;
-        if (i >= 0 && i < n) return object.as_list()[static_cast<size_t>(i)];
-      } else {
-        const std::string& s = object.as_string();
-        auto cps = to_code_points(s);
-        int64_t n = static_cast<int64_t>(cps.size());
-        if (i < 0) i += n;
-        if (i >= 0 && i < n) return Value(from_code_points(cps, static_cast<size_t>(i), static_cast<size_t>(i) + 1));
-      }
-      break;
-    }
-    default: break;
-  }
-  std::string what = object.is_none() ? "None" : object.type_name() + " object";
-  return Value::undefined(what + " has no element " + index.repr());
-}
-
-bool contains(const Value& container, const Value& item) {
-  switch (container.type()) {
-    case Value::Type::kString:
-      if (!item.is_string()) {
-        fail(ErrorType::kType, "'in <string>' requires string as left operand, not " + item.type_name());
-      }
-      return container.as_string().find(item.as_string()) != std::string::npos;
-    case Value::Type::kList:
-      for (const auto& v : container.as_list()) {
-        if (equals(v, item)) return true;
-      }
-      return false;
-    case Value::Type::kDict: return container.as_dict().find(item) != nullptr;
-    case Value::Type::kUndefined: return false;
-    default: fail(ErrorType::kType, "argument of type '" + container.type_name() + "' is not iterable");
-  }
-}
-
-List iterate(const Value& value) {
-  switch (value.type()) {
-    case Value::Type::kList: return value.as_list();
-    case Value::Type::kDict: {
-      List keys;
-      keys.reserve(value.as_dict().entries.size());
-      for (const auto& [k, v] : value.as_dict().entries) keys.push_back(k);
-      return keys;
-    }
-    case Value::Type::kString: {
-      List chars;
-      const std::string& s = value.as_string();
-      size_t i = 0;
-      while (i < s.size()) {
-        size_t start = i;
-        utf8::next_lossless(s, i);
-        chars.emplace_back(s.substr(start, i - start));
-      }
-      return chars;
-    }
-    case Value::Type::kUndefined: return {};
-    default: fail(ErrorType::kType, "'" + value.type_name() + "' object is not iterable");
-  }
 }
 
 }  // namespace tgi::chat::jinja

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "chat/jinja/ast.h"
+#include "chat/jinja/eval_context.h"
 #include "chat/jinja/value.h"
 
 namespace tgi::chat::jinja {
@@ -19,16 +20,7 @@ struct Limits {
   int64_t max_loop_iterations = 500000;  // all loop iterations of one render together
 };
 
-struct CallArgs {
-  std::vector<Value> args;
-  std::vector<std::pair<std::string, Value>> kwargs;
-
-  // The argument bound to parameter `name` at `position` (Python's binding), or null.
-  const Value* get(size_t position, std::string_view name) const;
-  const Value* keyword(std::string_view name) const;
-};
-
-class Renderer {
+class Renderer final : public EvalContext {
  public:
   Renderer(const Program& program, const Limits& limits, std::tm now);
   // Empties every namespace this render created: a template may store a namespace inside itself
@@ -42,14 +34,15 @@ class Renderer {
   std::string render();
 
   Value call(const Value& callee, CallArgs& args);
-  Value filter(std::string_view name, const Value& operand, CallArgs& args);
-  bool test(std::string_view name, const Value& operand, CallArgs& args);
-  // Fails with a limit error when a string being built would exceed the output limit.
-  void check_size(size_t bytes) const;
-  void count_iterations(int64_t n);
-  const std::tm& now() const { return now_; }
-  // namespace(): a new namespace owned by this render (see ~Renderer).
-  std::shared_ptr<Namespace> new_namespace();
+
+  // EvalContext, what builtins and callables see of this render.
+  Value filter(std::string_view name, const Value& operand, CallArgs& args) override;
+  bool test(std::string_view name, const Value& operand, CallArgs& args) override;
+  void check_size(size_t bytes) const override;
+  void count_iterations(int64_t n) override;
+  const std::tm& now() const override { return now_; }
+  // Namespaces are emptied when the render ends (see ~Renderer).
+  std::shared_ptr<Namespace> new_namespace() override;
 
   // Macros and call-block callers: render a body in a fresh scope above the top level.
   std::string call_macro(const MacroStmt& macro, CallArgs& args);
@@ -88,13 +81,5 @@ class Renderer {
   int64_t iterations_ = 0;
   std::vector<std::weak_ptr<Namespace>> namespaces_;
 };
-
-// Attribute and item access with jinja2's sandboxed lookup rules.
-Value get_attribute(const Value& object, const std::string& name);
-Value get_item(const Value& object, const Value& index);
-// Python's `a in b`.
-bool contains(const Value& container, const Value& item);
-// The items a for loop or filter iterates: list items, dict keys, string characters.
-List iterate(const Value& value);
 
 }  // namespace tgi::chat::jinja

@@ -14,7 +14,7 @@
 namespace tgi::chat::jinja {
 
 class Value;
-class Renderer;
+class EvalContext;
 struct CallArgs;
 
 using List = std::vector<Value>;
@@ -32,7 +32,7 @@ struct Dict {
 class Callable {
  public:
   virtual ~Callable() = default;
-  virtual Value call(Renderer& renderer, CallArgs& args) = 0;
+  virtual Value call(EvalContext& context, CallArgs& args) = 0;
   virtual std::string name() const = 0;
   // Attributes of callable objects such as cycler() (`c.next()`, `c.current`); none by default.
   virtual Value attribute(const std::string& name);
