@@ -1,5 +1,6 @@
 #pragma once
-// Filters, tests, methods and globals of transformers' jinja2 environment.
+// Filters, tests, methods and globals of transformers' jinja2 environment, one builtins_<kind>.cpp
+// per kind (builtins_internal.h lists them). They see the render only through EvalContext.
 #include <optional>
 #include <string>
 #include <string_view>
