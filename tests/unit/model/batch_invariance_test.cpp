@@ -1,6 +1,7 @@
 // Determinism contract of DESIGN.md: a sequence's outputs do not depend on what else is in the
 // batch, on how its prompt is chunked, or on where KV block boundaries fall.
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -91,6 +92,13 @@ std::map<int, std::vector<int32_t>> run_mixed(CausalLm& model, const std::vector
 
 class BatchInvariance : public ::testing::TestWithParam<std::string> {};
 
+// Test names: the parameter with every character gtest does not allow in a name made '_'.
+std::string param_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return name;
+}
+
 TEST_P(BatchInvariance, MixedRaggedBatchGivesTheSameTokensAsEachPromptAlone) {
   auto model = load_model(GetParam());
   ASSERT_NE(model, nullptr);
@@ -125,7 +133,10 @@ TEST_P(BatchInvariance, BlockSizeAndPrefillChunkingChangeNothing) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, BatchInvariance, ::testing::Values("llama3", "gemma2", "mistral", "phi", "qwen2_moe", "gpt_oss", "deepseek_v3"));
+INSTANTIATE_TEST_SUITE_P(Models, BatchInvariance,
+                         ::testing::Values("llama3", "gemma2", "mistral", "phi", "qwen2_moe", "gpt_oss",
+                                           "deepseek_v3"),
+                         param_name);
 
 }  // namespace
 }  // namespace tgi::model::testing

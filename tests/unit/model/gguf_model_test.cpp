@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <ostream>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -112,6 +113,11 @@ struct Case {
   std::string model;
   std::string type;
 };
+
+// What gtest prints for GetParam(): "llama3 converted to q4_0".
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.model << " converted to " << c.type;
+}
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) { return info.param.model + "_" + info.param.type; }
 

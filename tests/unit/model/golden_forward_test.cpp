@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <ostream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -21,6 +22,12 @@ struct Case {
   std::string model;
   std::string config_file;
 };
+
+// What gtest prints for GetParam(): "llama3, config.v4.json (transformers 4 style)".
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.model << ", " << c.config_file << " (transformers " << (c.config_file == "config.json" ? "5" : "4")
+      << " style)";
+}
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   std::string name = info.param.model + (info.param.config_file == "config.json" ? "_v5" : "_v4");

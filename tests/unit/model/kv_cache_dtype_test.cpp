@@ -2,6 +2,7 @@
 // f32 cache is exact (what the goldens check); the narrower ones must stay close to it, take the
 // memory they promise, and actually be used (int8 results differ from f32 in the last bits).
 #include <cmath>
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -16,6 +17,11 @@ struct KvCase {
   std::string model;
   kernels::KvDtype dtype;
 };
+
+// What gtest prints for GetParam(): "llama3, int8 KV cache".
+void PrintTo(const KvCase& c, std::ostream* os) {
+  *os << c.model << ", " << kernels::to_string(c.dtype) << " KV cache";
+}
 
 class KvCacheDtype : public ::testing::TestWithParam<KvCase> {};
 

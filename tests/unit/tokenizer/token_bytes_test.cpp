@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,6 +14,13 @@ namespace tgi::tokenizer {
 namespace {
 
 class TokenBytesTest : public ::testing::TestWithParam<std::string> {};
+
+// Test names: the parameter with every character gtest does not allow in a name made '_'.
+std::string param_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return name;
+}
 
 // What a grammar believes a sequence of tokens spells must be what decoding it gives: the bytes
 // of random token runs, joined, equal the decoded text wherever that text is valid UTF-8 (a
@@ -68,7 +76,8 @@ TEST_P(TokenBytesTest, EncodedTextSpellsItselfAgain) {
 }
 
 INSTANTIATE_TEST_SUITE_P(RealTokenizers, TokenBytesTest,
-                         ::testing::Values("qwen3", "llama2", "llama3_1", "gemma3", "deepseek_v3"));
+                         ::testing::Values("qwen3", "llama2", "llama3_1", "gemma3", "deepseek_v3"),
+                         param_name);
 
 TEST(TokenBytes, ByteFallbackTokensAreSingleRawBytes) {
   const Tokenizer* tok = testing::golden_tokenizer("llama2");
