@@ -1,9 +1,11 @@
 // The engine over real tiny checkpoints (tests/data/models, random weights): greedy tokens match
 // the float64 reference goldens, and do not depend on batching, chunking or preemption.
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <memory>
 #include <random>
+#include <string>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -63,6 +65,13 @@ std::vector<std::vector<int32_t>> run_one_at_a_time(const std::string& model,
 }
 
 class RealModel : public ::testing::TestWithParam<std::string> {};
+
+// Test names: the parameter with every character gtest does not allow in a name made '_'.
+std::string param_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return name;
+}
 
 TEST_P(RealModel, GreedyTokensAndPromptLogprobsMatchTheGoldens) {
   std::ifstream file(kModelDir + GetParam() + "/golden.json");
@@ -174,7 +183,8 @@ TEST(SlidingWindowModel, ReleasingOutOfWindowBlocksChangesNoToken) {
   EXPECT_EQ(run(-1), run(0));
 }
 
-INSTANTIATE_TEST_SUITE_P(TinyCheckpoints, RealModel, ::testing::Values("llama3", "qwen3", "mistral"));
+INSTANTIATE_TEST_SUITE_P(TinyCheckpoints, RealModel, ::testing::Values("llama3", "qwen3", "mistral"),
+                         param_name);
 
 }  // namespace
 }  // namespace tgi::engine

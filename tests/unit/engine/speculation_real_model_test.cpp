@@ -2,6 +2,7 @@
 // tokens with n-gram speculation, several requests sharing each step, equal the tokens without
 // it. This holds only because a row's logits do not depend on how many rows its sequence has in
 // the step (the batch-invariance contract in DESIGN.md), which verification relies on.
+#include <cctype>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -73,6 +74,13 @@ Outcome generate(const std::string& name, const std::vector<std::vector<int32_t>
 
 class SpeculationOnGoldenModels : public ::testing::TestWithParam<std::string> {};
 
+// Test names: the parameter with every character gtest does not allow in a name made '_'.
+std::string param_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return name;
+}
+
 TEST_P(SpeculationOnGoldenModels, GreedyTokensAreTheSameWithAndWithoutSpeculation) {
   std::ifstream file(kModelDir + GetParam() + "/golden.json");
   ASSERT_TRUE(file.good());
@@ -120,7 +128,8 @@ INSTANTIATE_TEST_SUITE_P(AllArchitectures, SpeculationOnGoldenModels,
                          ::testing::Values("llama3", "llama2-tok", "qwen3-tok", "mistral", "qwen2", "qwen3",
                                            "gemma", "mixtral", "qwen2_moe", "qwen3_moe", "gpt_oss",
                                            "llama4_text", "deepseek_v3", "gemma2", "gemma3", "phi3", "phi",
-                                           "gpt2", "starcoder2", "granite", "olmo2", "smollm3", "cohere"));
+                                           "gpt2", "starcoder2", "granite", "olmo2", "smollm3", "cohere"),
+                         param_name);
 
 }  // namespace
 }  // namespace tgi::engine
