@@ -1,6 +1,7 @@
 // `tgi generate --speculate N` gives greedy's very tokens in fewer forwards, on golden
 // checkpoints; `tgi bench --speculate N` reports the verification cost and the engine comparison,
 // and speculation changed no token there either.
+#include <cctype>
 #include <fstream>
 #include <string>
 
@@ -21,6 +22,13 @@ nlohmann::json generate(const std::string& model, const std::string& ids, int sp
 }
 
 class GenerateSpeculation : public ::testing::TestWithParam<std::string> {};
+
+// Test names: the parameter with every character gtest does not allow in a name made '_'.
+std::string param_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return name;
+}
 
 TEST_P(GenerateSpeculation, SameTokensAndLogprobsInFewerForwards) {
   const std::string model = std::string(TGI_TEST_DATA_DIR) + "/models/" + GetParam();
@@ -45,7 +53,7 @@ TEST_P(GenerateSpeculation, SameTokensAndLogprobsInFewerForwards) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, GenerateSpeculation,
-                         ::testing::Values("gemma2", "phi", "qwen3-tok", "cohere"));
+                         ::testing::Values("gemma2", "phi", "qwen3-tok", "cohere"), param_name);
 
 TEST(SpeculationBench, ReportsVerificationCostAndIdenticalOutputs) {
   const std::string model = std::string(TGI_TEST_DATA_DIR) + "/models/llama3";
