@@ -49,15 +49,21 @@ Outcome run(EngineConfig c, const std::vector<GenerationRequest>& requests, int3
   out.model_stats = std::make_shared<FakeModelStats>();
   std::unique_ptr<model::CausalLm> draft;
   if (draft_period > 0) draft = std::make_unique<FakeCausalLm>(kVocab, draft_stats, draft_period);
-  auto engine = Engine::create(std::make_unique<FakeCausalLm>(kVocab, out.model_stats, kPeriod), nullptr, c,
-                               std::move(draft));
+  auto model = std::make_unique<FakeCausalLm>(kVocab, out.model_stats, kPeriod);
+  FakeCausalLm* target = model.get();
+  auto engine = Engine::create(std::move(model), nullptr, c, std::move(draft));
   EXPECT_TRUE(engine.ok());
   if (!engine.ok()) return out;
+  // The fake forward takes microseconds: a request could finish before the next one is submitted
+  // (a preempted test thread on a busy machine), and the requests would never share a batch. Hold
+  // the first forward until all of them are queued.
+  target->hold_forwards = true;
   std::vector<std::unique_ptr<EventCollector>> events;
   for (const auto& r : requests) {
     events.push_back(std::make_unique<EventCollector>());
     EXPECT_TRUE((*engine)->submit(r, events.back()->sink()).ok());
   }
+  target->hold_forwards = false;
   for (auto& e : events) {
     EXPECT_TRUE(e->wait());
     out.tokens.push_back(e->token_ids());
