@@ -30,12 +30,23 @@ struct KvCacheShape {
   }
 };
 
+class Backend;
+
 class KvCache {
  public:
   virtual ~KvCache() = default;
   virtual int32_t num_blocks() const = 0;
   virtual int32_t block_size() const = 0;
   virtual const KvCacheShape& shape() const = 0;
+  // The backend that allocated this cache: only its operations can read or write it. Null for a
+  // cache made outside any backend (a test double).
+  const Backend* allocator() const { return allocator_; }
+
+ protected:
+  explicit KvCache(const Backend* allocator = nullptr) : allocator_(allocator) {}
+
+ private:
+  const Backend* allocator_;
 };
 
 }  // namespace tgi::backend

@@ -111,6 +111,8 @@ Result<void> DecoderModel::validate(const Batch& batch, const KvCache& cache, si
   const int64_t T = batch.num_tokens();
   if (batch.positions.size() != batch.token_ids.size())
     return Error::make(ErrorKind::kInvalidArgument, "batch: {} positions for {} tokens", batch.positions.size(), T);
+  if (cache.allocator() != backend_.get())
+    return Error::make(ErrorKind::kInvalidArgument, "KV cache was not allocated by this model's backend");
   const backend::KvCacheShape& shape = cache.shape();
   if (shape.num_layers != kv_shape_.num_layers || shape.kv_heads != kv_shape_.kv_heads ||
       shape.k_head_dim != kv_shape_.k_head_dim || shape.v_head_dim != kv_shape_.v_head_dim ||

@@ -70,7 +70,7 @@ std::unique_ptr<Buffer> CpuBackend::allocate(size_t bytes) {
 
 std::unique_ptr<KvCache> CpuBackend::allocate_kv_cache(const KvCacheShape& shape, int32_t num_blocks,
                                                        int32_t block_size) {
-  return std::make_unique<PagedKvCache>(shape, num_blocks, block_size);
+  return std::make_unique<PagedKvCache>(shape, num_blocks, block_size, this);
 }
 
 void CpuBackend::copy_to_host(const float* device, int64_t n, float* host) {

@@ -13,8 +13,10 @@ PageBuffer reserve(size_t bytes) {
 
 }  // namespace
 
-PagedKvCache::PagedKvCache(const KvCacheShape& shape, int32_t num_blocks, int32_t block_size)
-    : shape_(shape),
+PagedKvCache::PagedKvCache(const KvCacheShape& shape, int32_t num_blocks, int32_t block_size,
+                           const Backend* allocator)
+    : KvCache(allocator),
+      shape_(shape),
       num_blocks_(num_blocks),
       block_size_(block_size),
       kv_heads_(shape.kv_heads),

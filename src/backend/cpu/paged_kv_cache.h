@@ -21,7 +21,8 @@ namespace tgi::backend::cpu {
 class PagedKvCache final : public KvCache {
  public:
   // Throws std::bad_alloc when the address space cannot be reserved.
-  PagedKvCache(const KvCacheShape& shape, int32_t num_blocks, int32_t block_size);
+  PagedKvCache(const KvCacheShape& shape, int32_t num_blocks, int32_t block_size,
+               const Backend* allocator = nullptr);
 
   int32_t num_blocks() const override { return num_blocks_; }
   int32_t block_size() const override { return block_size_; }

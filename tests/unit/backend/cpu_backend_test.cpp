@@ -80,6 +80,7 @@ TEST(CpuBackend, KvCacheKeepsItsShape) {
   EXPECT_EQ(cache->block_size(), 4);
   EXPECT_EQ(cache->shape().k_head_dim, 16);
   EXPECT_EQ(cache->shape().dtype, kernels::KvDtype::kF16);
+  EXPECT_EQ(cache->allocator(), &backend);
 }
 
 TEST(CpuBackend, NormRowsMatchTheDefinitions) {
