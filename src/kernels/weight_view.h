@@ -69,6 +69,16 @@ struct WeightView {
     }
     return v;
   }
+  // Columns [begin, begin + count) of every row as their own matrix (zero-copy: the rows keep their
+  // stride). For a block format `begin` and `count` must be whole blocks. No packed copy.
+  WeightView slice_cols(int64_t begin, int64_t count) const {
+    WeightView v = *this;
+    v.data = data + weight_row_bytes(format, begin);
+    v.cols = count;
+    v.packed = nullptr;
+    v.packed_group_stride = 0;
+    return v;
+  }
 };
 
 // Widens one row of `w` into f32 (`out` holds w.cols floats).

@@ -19,6 +19,10 @@
 #include "model/batch.h"
 #include "model/model_config.h"
 
+namespace tgi::dist {
+class Communicator;
+}
+
 namespace tgi::model {
 
 // Storage for all layers' KV blocks of one model, allocated by its backend. Opaque to the engine.
@@ -60,6 +64,12 @@ struct LoadOptions {
   // Told how many bytes of weights have been placed, of how many, as the load goes (from the
   // loading thread). Empty: silent. The caller decides how to show it (core/progress.h).
   std::function<void(int64_t bytes_done, int64_t bytes_total)> on_progress;
+  // Tensor parallelism: load rank `shard_rank`'s slice of a model split over `shard_world_size`
+  // ranks (model/sharding.h); `communicator` (of that rank and world size) adds the row-parallel
+  // partial sums across ranks. World size 1: the whole model, no communicator needed.
+  int shard_rank = 0;
+  int shard_world_size = 1;
+  std::shared_ptr<dist::Communicator> communicator;
 };
 
 // Loads config.json + safetensors weights from a model directory, or a GGUF file (config from its

@@ -25,14 +25,16 @@ backend::KvCacheShape kv_cache_shape(const ModelConfig& config, kernels::KvDtype
 }  // namespace
 
 DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<TensorSource> tensors, ModelWeights weights,
-                           std::unique_ptr<backend::Backend> backend, kernels::KvDtype kv_dtype)
+                           std::unique_ptr<backend::Backend> backend, kernels::KvDtype kv_dtype,
+                           std::shared_ptr<dist::Communicator> communicator)
     : config_(std::move(config)),
       tensors_(std::move(tensors)),
       backend_(std::move(backend)),
       weights_(std::move(weights)),
       kv_shape_(kv_cache_shape(config_, kv_dtype)),
       rope_full_(config_.rope, config_.rotary_dim(), config_.max_position_embeddings),
-      rope_sliding_(config_.rope_sliding, config_.rotary_dim(), config_.max_position_embeddings) {
+      rope_sliding_(config_.rope_sliding, config_.rotary_dim(), config_.max_position_embeddings),
+      communicator_(std::move(communicator)) {
   // The blocks point into weights_, which stays where it is from here on.
   layers_.reserve(weights_.layers.size());
   for (size_t l = 0; l < weights_.layers.size(); ++l) {
@@ -228,6 +230,10 @@ void DecoderModel::run_layer(const StepContext& step, const Layer& layer, int64_
   const auto norm_rows = [&](const backend::NormWeights& norm, const float* in, float* out) {
     be.norm_rows({norm, in, out, T, H});
   };
+  // A block's output projection is row-parallel: each rank holds a partial sum.
+  const auto sum_over_ranks = [&](float* partial) {
+    if (communicator_) communicator_->all_reduce_sum(be, partial, n);
+  };
 
   // A block's input norm is left to its projections (fused with quantization) where they are the
   // only readers of the normalized rows: not for parallel blocks (attention and MLP share them),
@@ -248,6 +254,7 @@ void DecoderModel::run_layer(const StepContext& step, const Layer& layer, int64_
   } else {
     std::get<AttentionBlock>(layer.attention).run(step, attention_in, branch);
   }
+  sum_over_ranks(branch);
   if (layer.attn_out.weight) norm_rows(layer.attn_out, branch, branch);
 
   const auto mlp = [&](const backend::ProjectionInput& in) {
@@ -256,6 +263,7 @@ void DecoderModel::run_layer(const StepContext& step, const Layer& layer, int64_
     } else {
       std::get<FeedForwardBlock>(layer.mlp).run(step, in, branch);
     }
+    sum_over_ranks(branch);
   };
   if (parallel) {
     be.add_scaled(h, branch, 1.0f, n);

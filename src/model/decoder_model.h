@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "dist/communicator.h"
 #include "model/blocks/attention_block.h"
 #include "model/blocks/feed_forward_block.h"
 #include "model/blocks/latent_attention_block.h"
@@ -24,9 +25,12 @@ namespace tgi::model {
 
 class DecoderModel final : public CausalLm {
  public:
-  // `weights` must already be placed by `backend` (model/weight_placement.h).
+  // `weights` must already be placed by `backend` (model/weight_placement.h). With a communicator,
+  // `config` and `weights` are one rank's shard (model/sharding.h) and the row-parallel outputs are
+  // summed across ranks after each block.
   DecoderModel(ModelConfig config, std::unique_ptr<TensorSource> tensors, ModelWeights weights,
-               std::unique_ptr<backend::Backend> backend, kernels::KvDtype kv_dtype = kernels::KvDtype::kF32);
+               std::unique_ptr<backend::Backend> backend, kernels::KvDtype kv_dtype = kernels::KvDtype::kF32,
+               std::shared_ptr<dist::Communicator> communicator = nullptr);
 
   const ModelConfig& config() const override { return config_; }
   int32_t vocab_size() const override { return static_cast<int32_t>(config_.vocab_size); }
@@ -66,6 +70,7 @@ class DecoderModel final : public CausalLm {
   backend::LogitsOp logits_;
   RotaryEmbedding rope_full_;
   RotaryEmbedding rope_sliding_;
+  std::shared_ptr<dist::Communicator> communicator_;  // null: the whole model in this process
   HiddenStateObserver observer_;
   std::vector<float> observed_;  // the observer's host copy of the residual stream
 

@@ -1,12 +1,14 @@
 #include <fstream>
 
 #include "backend/make_backend.h"
+#include "dist/communicator.h"
 #include "formats/gguf_file.h"
 #include "model/causal_lm.h"
 #include "model/decoder_model.h"
 #include "model/gguf_model_config.h"
 #include "model/gguf_tensor_source.h"
 #include "model/safetensors_tensor_source.h"
+#include "model/sharding.h"
 #include "model/weight_loader.h"
 #include "model/weight_placement.h"
 
@@ -45,16 +47,24 @@ Result<std::unique_ptr<CausalLm>> build_model(ModelConfig config, std::unique_pt
                                               const std::filesystem::path& model_path,
                                               const LoadOptions& options,
                                               std::unique_ptr<backend::Backend> backend) {
+  const ShardSpec shard{options.shard_rank, options.shard_world_size};
+  if (shard.world_size > 1 && (!options.communicator || options.communicator->rank() != shard.rank ||
+                               options.communicator->world_size() != shard.world_size))
+    return Error::make(ErrorKind::kInvalidArgument,
+                       "tensor parallelism: rank {} of {} needs a communicator of that rank", shard.rank,
+                       shard.world_size);
+  TGI_ASSIGN_OR_RETURN(ModelConfig local, shard_config(config, shard));
   auto weights = load_weights(config, *tensors);
   if (!weights.ok())
     return Error{weights.error().kind, fmt::format("{}: {}", model_path.string(), weights.error().message)};
+  TGI_TRY(shard_weights(*weights, config, shard));
   backend::PlacementOptions placement;
   placement.quantize = options.quantize;
   placement.on_progress = options.on_progress;
   TGI_TRY(place_weights(*weights, tensors.get(), *backend, placement));
-  return std::unique_ptr<CausalLm>(std::make_unique<DecoderModel>(std::move(config), std::move(tensors),
-                                                                  std::move(*weights), std::move(backend),
-                                                                  options.kv_cache_dtype));
+  return std::unique_ptr<CausalLm>(std::make_unique<DecoderModel>(
+      std::move(local), std::move(tensors), std::move(*weights), std::move(backend), options.kv_cache_dtype,
+      shard.world_size > 1 ? options.communicator : nullptr));
 }
 
 }  // namespace

@@ -11,9 +11,15 @@
 
 namespace tgi::model {
 
+// How a projection is split over the ranks of a tensor-parallel model (model/sharding.h): each
+// rank holds some of its output rows (column-parallel: the output is split) or some of its input
+// columns (row-parallel: each rank's output is a partial sum, added across ranks), or all of it.
+enum class Parallelism : uint8_t { kReplicated, kColumn, kRow };
+
 struct Linear {
   kernels::WeightView weight;  // [out][in]
   std::vector<float> bias;     // empty: no bias
+  Parallelism parallelism = Parallelism::kReplicated;
   bool present() const { return weight.data != nullptr; }
   const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
 };

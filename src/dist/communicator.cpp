@@ -1,0 +1,41 @@
+#include "dist/communicator.h"
+
+#include <algorithm>
+
+namespace tgi::dist {
+
+class ThreadGroup::Member final : public Communicator {
+ public:
+  Member(std::shared_ptr<Shared> shared, int rank, int world_size)
+      : shared_(std::move(shared)), rank_(rank), world_size_(world_size) {}
+  int rank() const override { return rank_; }
+  int world_size() const override { return world_size_; }
+
+  void all_reduce_sum(backend::Backend&, float* data, int64_t n) override {
+    shared_->buffers[static_cast<size_t>(rank_)] = data;
+    shared_->sync.arrive_and_wait();  // every rank's partial sums are in place
+    if (sum_.size() < static_cast<size_t>(n)) sum_.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      float s = shared_->buffers[0][i];
+      for (int r = 1; r < world_size_; ++r) s += shared_->buffers[static_cast<size_t>(r)][i];
+      sum_[static_cast<size_t>(i)] = s;
+    }
+    shared_->sync.arrive_and_wait();  // nobody reads another rank's buffer any more
+    std::copy(sum_.begin(), sum_.begin() + n, data);
+  }
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  int rank_;
+  int world_size_;
+  std::vector<float> sum_;  // grown to the largest step, then reused
+};
+
+ThreadGroup::ThreadGroup(int world_size)
+    : world_size_(world_size), shared_(std::make_shared<Shared>(world_size)) {}
+
+std::unique_ptr<Communicator> ThreadGroup::member(int rank) {
+  return std::make_unique<Member>(shared_, rank, world_size_);
+}
+
+}  // namespace tgi::dist
