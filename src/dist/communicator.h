@@ -19,6 +19,9 @@ class Communicator {
   virtual int world_size() const = 0;
   // data[i] = Σ over ranks of their data[i], for n floats in a buffer of `backend`.
   virtual void all_reduce_sum(backend::Backend& backend, float* data, int64_t n) = 0;
+  // Each rank's `rows` × `cols` block side by side: rank r's lands in columns [r·cols, (r+1)·cols)
+  // of `out` (rows × cols·world_size). Both in host memory (what Backend::logits writes).
+  virtual void all_gather_columns(const float* local, int64_t rows, int64_t cols, float* out) = 0;
 };
 
 // World size 1: nothing to exchange.
@@ -27,6 +30,7 @@ class SingleRank final : public Communicator {
   int rank() const override { return 0; }
   int world_size() const override { return 1; }
   void all_reduce_sum(backend::Backend&, float*, int64_t) override {}
+  void all_gather_columns(const float* local, int64_t rows, int64_t cols, float* out) override;
 };
 
 // Ranks that are threads of one process, each with its own model and backend whose buffers are host
@@ -42,8 +46,12 @@ class ThreadGroup {
  private:
   class Member;
   struct Shared {
-    explicit Shared(int world_size) : buffers(static_cast<size_t>(world_size)), sync(world_size) {}
+    explicit Shared(int world_size)
+        : buffers(static_cast<size_t>(world_size)),
+          blocks(static_cast<size_t>(world_size)),
+          sync(world_size) {}
     std::vector<float*> buffers;
+    std::vector<const float*> blocks;
     std::barrier<> sync;
   };
   int world_size_;

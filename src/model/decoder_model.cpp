@@ -304,6 +304,14 @@ Result<void> DecoderModel::forward(const Batch& batch, KvCache& cache, std::span
   if (logit_rows_.empty()) return {};
   backend::LogitsOp op = logits_;
   op.hidden = buffers_.hidden();
+  if (communicator_ && weights_.lm_head.parallelism == Parallelism::kColumn) {
+    // This rank's columns of every logit row, then every rank's side by side.
+    const auto rows = static_cast<int64_t>(logit_rows_.size()), columns = weights_.lm_head.weight.rows;
+    if (local_logits_.size() < static_cast<size_t>(rows * columns)) local_logits_.resize(rows * columns);
+    backend_->logits(op, std::span<float>(local_logits_.data(), rows * columns));
+    communicator_->all_gather_columns(local_logits_.data(), rows, columns, logits.data());
+    return {};
+  }
   backend_->logits(op, logits);
   return {};
 }

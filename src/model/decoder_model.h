@@ -71,6 +71,7 @@ class DecoderModel final : public CausalLm {
   RotaryEmbedding rope_full_;
   RotaryEmbedding rope_sliding_;
   std::shared_ptr<dist::Communicator> communicator_;  // null: the whole model in this process
+  std::vector<float> local_logits_;  // this rank's vocabulary slice of the logits, when split
   HiddenStateObserver observer_;
   std::vector<float> observed_;  // the observer's host copy of the residual stream
 

@@ -82,6 +82,12 @@ Result<void> shard_weights(ModelWeights& weights, const ModelConfig& full, Shard
     if (!L.sinks.empty())
       L.sinks = std::vector<float>(L.sinks.begin() + r * heads, L.sinks.begin() + (r + 1) * heads);
   }
+  // The LM head is split over the vocabulary when the world size divides it (each rank computes its
+  // slice of every logit row; the model gathers them); otherwise every rank computes all of it.
+  if (full.vocab_size % shard.world_size == 0) {
+    const int64_t slice = full.vocab_size / shard.world_size;
+    keep_rows(weights.lm_head, r * slice, slice);
+  }
   return {};
 }
 

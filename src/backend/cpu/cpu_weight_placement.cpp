@@ -121,7 +121,9 @@ Result<PlacementSummary> CpuBackend::place_matrices(std::span<const MatrixPlacem
     WeightView& view = *m.view;
     const WeightView stored = view;
     // A tied LM head shares its rows with the embedding lookup, which keeps reading them.
-    const bool tied = m.also_read_as != nullptr && m.also_read_as->data == stored.data;
+    // (The same rows, all of them: a rank's slice of a tied head is a matrix of its own.)
+    const bool tied = m.also_read_as != nullptr && m.also_read_as->data == stored.data &&
+                      m.also_read_as->rows == stored.rows;
     if (p.pack) {
       view = kernels::pack_for_matmul(stored, next, pool_);
       ++summary.matrices_packed;

@@ -40,6 +40,29 @@ TEST(ThreadGroup, EveryRankGetsTheSameSumInRankOrder) {
   }
 }
 
+TEST(ThreadGroup, GatheredColumnsSitSideBySideInRankOrder) {
+  constexpr int kRanks = 2;
+  constexpr int64_t kRows = 3, kCols = 4;
+  ThreadGroup group(kRanks);
+  std::vector<std::vector<float>> out(kRanks, std::vector<float>(kRows * kCols * kRanks, -1.0f));
+  std::vector<std::thread> threads;
+  for (int r = 0; r < kRanks; ++r) {
+    threads.emplace_back([&, r, communicator = group.member(r)] {
+      std::vector<float> local(kRows * kCols);
+      for (int64_t i = 0; i < kRows * kCols; ++i) local[i] = static_cast<float>(100 * r + i);
+      communicator->all_gather_columns(local.data(), kRows, kCols, out[static_cast<size_t>(r)].data());
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int r = 0; r < kRanks; ++r)
+    for (int64_t row = 0; row < kRows; ++row)
+      for (int64_t c = 0; c < kCols * kRanks; ++c) {
+        const int64_t owner = c / kCols, col = c % kCols;
+        EXPECT_EQ(out[r][row * kCols * kRanks + c], static_cast<float>(100 * owner + row * kCols + col))
+            << "rank " << r << " row " << row << " column " << c;
+      }
+}
+
 TEST(SingleRank, LeavesTheDataAlone) {
   SingleRank single;
   auto backend = backend::make_backend({"cpu", 1});
