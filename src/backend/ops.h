@@ -71,6 +71,9 @@ struct StepInputs {
 // embedding of each row: out[row] = multiplier * tokens[token_ids[row]] + positions[position].
 struct EmbedOp {
   const kernels::WeightView* tokens = nullptr;
+  // tokens holds the vocabulary's rows [first_token, first_token + tokens->rows) (a rank's slice
+  // under tensor parallelism); any other id embeds as zeros, which the ranks' sum fills in.
+  int64_t first_token = 0;
   const kernels::WeightView* positions = nullptr;  // null: none
   float multiplier = 1.0f;
   float* out = nullptr;  // [rows][tokens->cols]

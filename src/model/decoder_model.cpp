@@ -53,7 +53,12 @@ DecoderModel::DecoderModel(ModelConfig config, std::unique_ptr<TensorSource> ten
     layers_.push_back(std::move(layer));
   }
   embed_.tokens = &weights_.embed_tokens;
-  embed_.positions = config_.learned_positions ? &weights_.embed_positions : nullptr;
+  // A rank holding a slice of the vocabulary's embeddings embeds its ids; the ranks' sum assembles
+  // the rows, so only rank 0 adds the position embeddings.
+  vocab_parallel_embedding_ = communicator_ && weights_.embed_tokens.rows < config_.vocab_size;
+  if (vocab_parallel_embedding_) embed_.first_token = communicator_->rank() * weights_.embed_tokens.rows;
+  const bool adds_positions = !vocab_parallel_embedding_ || communicator_->rank() == 0;
+  embed_.positions = config_.learned_positions && adds_positions ? &weights_.embed_positions : nullptr;
   embed_.multiplier = static_cast<float>(config_.embedding_multiplier);
   logits_.final_norm = norm_weights(config_, weights_.final_norm);
   logits_.lm_head = matrix(weights_.lm_head);
@@ -296,6 +301,8 @@ Result<void> DecoderModel::forward(const Batch& batch, KvCache& cache, std::span
   backend::EmbedOp embed = embed_;
   embed.out = buffers_.hidden();
   backend_->embed(embed);
+  if (vocab_parallel_embedding_)
+    communicator_->all_reduce_sum(*backend_, buffers_.hidden(), T * config_.hidden_size);
   observe(0, T);
   for (size_t l = 0; l < layers_.size(); ++l) {
     run_layer(step, layers_[l], static_cast<int64_t>(l));

@@ -72,6 +72,7 @@ class DecoderModel final : public CausalLm {
   RotaryEmbedding rope_sliding_;
   std::shared_ptr<dist::Communicator> communicator_;  // null: the whole model in this process
   std::vector<float> local_logits_;  // this rank's vocabulary slice of the logits, when split
+  bool vocab_parallel_embedding_ = false;  // this rank embeds only its slice of the vocabulary
   HiddenStateObserver observer_;
   std::vector<float> observed_;  // the observer's host copy of the residual stream
 

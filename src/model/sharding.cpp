@@ -84,9 +84,14 @@ Result<void> shard_weights(ModelWeights& weights, const ModelConfig& full, Shard
   }
   // The LM head is split over the vocabulary when the world size divides it (each rank computes its
   // slice of every logit row; the model gathers them); otherwise every rank computes all of it.
+  // The embedding table likewise (a rank embeds the ids of its slice, zeros for the rest, and the
+  // ranks' sum assembles every row); a tied head keeps sharing its rows.
   if (full.vocab_size % shard.world_size == 0) {
     const int64_t slice = full.vocab_size / shard.world_size;
+    const bool tied = weights.lm_head.weight.data == weights.embed_tokens.data;
     keep_rows(weights.lm_head, r * slice, slice);
+    weights.embed_tokens = weights.embed_tokens.slice_rows(r * slice, slice);
+    if (tied) weights.lm_head.weight = weights.embed_tokens;
   }
   return {};
 }

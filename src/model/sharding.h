@@ -2,10 +2,11 @@
 // Tensor parallelism's split of a dense model over `world_size` ranks (Megatron's layout): each rank
 // keeps its share of the attention heads (q/k/v rows, column-parallel; the output projection's
 // matching input columns, row-parallel) and of the MLP's intermediate columns (gate/up rows, down
-// columns), and its slice of the vocabulary's LM head rows when the world size divides the
-// vocabulary (the model gathers the logit columns). Embedding and norms are replicated. A row-parallel output
-// is a partial sum: the model adds it across ranks (dist::Communicator) before the residual; its bias is kept
-// by rank 0 only, so the sum counts it once. Views are sliced in place (zero-copy), before placement.
+// columns), and, when the world size divides the vocabulary, its slice of the embedding table and
+// LM head rows (the model sums the embeddings and gathers the logit columns). Norms are replicated. A
+// row-parallel output is a partial sum: the model adds it across ranks (dist::Communicator) before the
+// residual; its bias is kept by rank 0 only, so the sum counts it once. Views are sliced in place
+// (zero-copy), before placement.
 #include "core/error.h"
 #include "model/model_config.h"
 #include "model/weights.h"

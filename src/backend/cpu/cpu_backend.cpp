@@ -91,7 +91,12 @@ void CpuBackend::embed(const EmbedOp& op) {
   float* position_row = op.positions ? grow(embed_row_, H) : nullptr;
   for (int64_t t = 0; t < rows; ++t) {
     float* row = op.out + t * H;
-    kernels::dequantize_row(*op.tokens, step_.token_ids[t], row);
+    const int64_t id = step_.token_ids[t] - op.first_token;
+    if (id >= 0 && id < op.tokens->rows) {
+      kernels::dequantize_row(*op.tokens, id, row);
+    } else {
+      std::fill(row, row + H, 0.0f);  // another rank's slice of the vocabulary
+    }
     if (op.multiplier != 1.0f)
       for (int64_t i = 0; i < H; ++i) row[i] *= op.multiplier;
     if (op.positions) {
