@@ -20,6 +20,8 @@ struct KvCacheShape {
   int32_t v_head_dim = 0;
   kernels::KvDtype dtype = kernels::KvDtype::kF32;
 
+  bool operator==(const KvCacheShape&) const = default;
+
   // Bytes one token takes in every layer (int8 adds a float scale per head vector).
   size_t bytes_per_token() const {
     size_t per_layer = static_cast<size_t>(kv_heads) * static_cast<size_t>(k_head_dim + v_head_dim) *

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/scratch.h"
+
 namespace tgi::dist {
 
 class ThreadGroup::Member final : public Communicator {
@@ -14,7 +16,7 @@ class ThreadGroup::Member final : public Communicator {
   void all_reduce_sum(backend::Backend&, float* data, int64_t n) override {
     shared_->buffers[static_cast<size_t>(rank_)] = data;
     shared_->sync.arrive_and_wait();  // every rank's partial sums are in place
-    if (sum_.size() < static_cast<size_t>(n)) sum_.resize(static_cast<size_t>(n));
+    grow(sum_, n);
     for (int64_t i = 0; i < n; ++i) {
       float s = shared_->buffers[0][i];
       for (int r = 1; r < world_size_; ++r) s += shared_->buffers[static_cast<size_t>(r)][i];

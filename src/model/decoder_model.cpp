@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <map>
 
+#include "core/scratch.h"
 #include "model/blocks/block_weights.h"
 
 namespace tgi::model {
 namespace {
-
-template <typename T>
-T* grow(std::vector<T>& v, int64_t n) {
-  if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
-  return v.data();
-}
 
 backend::KvCacheShape kv_cache_shape(const ModelConfig& config, kernels::KvDtype dtype) {
   const auto layers = static_cast<int32_t>(config.num_hidden_layers);
@@ -120,10 +115,7 @@ Result<void> DecoderModel::validate(const Batch& batch, const KvCache& cache, si
     return Error::make(ErrorKind::kInvalidArgument, "batch: {} positions for {} tokens", batch.positions.size(), T);
   if (cache.allocator() != backend_.get())
     return Error::make(ErrorKind::kInvalidArgument, "KV cache was not allocated by this model's backend");
-  const backend::KvCacheShape& shape = cache.shape();
-  if (shape.num_layers != kv_shape_.num_layers || shape.kv_heads != kv_shape_.kv_heads ||
-      shape.k_head_dim != kv_shape_.k_head_dim || shape.v_head_dim != kv_shape_.v_head_dim ||
-      shape.dtype != kv_shape_.dtype)
+  if (cache.shape() != kv_shape_)
     return Error::make(ErrorKind::kInvalidArgument, "KV cache was not allocated for this model");
   for (int32_t id : batch.token_ids)
     if (id < 0 || id >= config_.vocab_size)
@@ -314,8 +306,7 @@ Result<void> DecoderModel::forward(const Batch& batch, KvCache& cache, std::span
   if (communicator_ && weights_.lm_head.parallelism == Parallelism::kColumn) {
     // This rank's columns of every logit row, then every rank's side by side.
     const auto rows = static_cast<int64_t>(logit_rows_.size()), columns = weights_.lm_head.weight.rows;
-    if (local_logits_.size() < static_cast<size_t>(rows * columns)) local_logits_.resize(rows * columns);
-    backend_->logits(op, std::span<float>(local_logits_.data(), rows * columns));
+    backend_->logits(op, std::span<float>(grow(local_logits_, rows * columns), rows * columns));
     communicator_->all_gather_columns(local_logits_.data(), rows, columns, logits.data());
     return {};
   }

@@ -25,22 +25,21 @@ Result<std::unique_ptr<TensorSource>> open_tensor_source(const std::filesystem::
   return std::unique_ptr<TensorSource>(std::make_unique<SafetensorsTensorSource>(std::move(tensors)));
 }
 
-// What can be refused before any weights are opened.
-Result<void> check_loadable(const ModelConfig& config, const LoadOptions& options,
-                            const backend::Backend& backend) {
+// The backend the model will run on, and what it refuses before any weights are opened.
+Result<std::unique_ptr<backend::Backend>> open_backend(const ModelConfig& config,
+                                                       const LoadOptions& options) {
   if (!options.dtype.empty())
-    return Error::make(ErrorKind::kUnsupported, "converting weights to dtype '{}' at load is not supported yet; weights keep their stored dtype",
-                       options.dtype);
-  if (config.head_dim > backend.max_head_dim())
-    return Error::make(ErrorKind::kUnsupported, "head_dim {} exceeds the supported maximum {}",
-                       config.head_dim, backend.max_head_dim());
-  return {};
-}
-
-Result<std::unique_ptr<backend::Backend>> open_backend(const LoadOptions& options) {
+    return Error::make(
+        ErrorKind::kUnsupported,
+        "converting weights to dtype '{}' at load is not supported yet; weights keep their stored dtype",
+        options.dtype);
   backend::BackendOptions backend_options;
   backend_options.num_threads = options.num_threads;
-  return backend::make_backend(backend_options);
+  TGI_ASSIGN_OR_RETURN(auto backend, backend::make_backend(backend_options));
+  if (config.head_dim > backend->max_head_dim())
+    return Error::make(ErrorKind::kUnsupported, "head_dim {} exceeds the supported maximum {}",
+                       config.head_dim, backend->max_head_dim());
+  return backend;
 }
 
 Result<std::unique_ptr<CausalLm>> build_model(ModelConfig config, std::unique_ptr<TensorSource> tensors,
@@ -83,8 +82,7 @@ Result<std::unique_ptr<CausalLm>> load_causal_lm(const std::filesystem::path& mo
     TGI_ASSIGN_OR_RETURN(auto file, formats::GgufFile::open(model_path));
     auto config = gguf_model_config(*file);
     if (!config.ok()) return Error{config.error().kind, fmt::format("{}: {}", model_path.string(), config.error().message)};
-    TGI_ASSIGN_OR_RETURN(auto backend, open_backend(options));
-    TGI_TRY(check_loadable(*config, options, *backend));
+    TGI_ASSIGN_OR_RETURN(auto backend, open_backend(*config, options));
     auto source = GgufTensorSource::open(std::move(file));
     if (!source.ok()) return Error{source.error().kind, fmt::format("{}: {}", model_path.string(), source.error().message)};
     return build_model(std::move(*config), std::move(*source), model_path, options, std::move(backend));
@@ -95,8 +93,7 @@ Result<std::unique_ptr<CausalLm>> load_causal_lm(const std::filesystem::path& mo
 
 Result<std::unique_ptr<CausalLm>> load_causal_lm_with_config(ModelConfig config, const std::filesystem::path& model_path,
                                                              const LoadOptions& options) {
-  TGI_ASSIGN_OR_RETURN(auto backend, open_backend(options));
-  TGI_TRY(check_loadable(config, options, *backend));
+  TGI_ASSIGN_OR_RETURN(auto backend, open_backend(config, options));
   TGI_ASSIGN_OR_RETURN(auto tensors, open_tensor_source(model_path));
   return build_model(std::move(config), std::move(tensors), model_path, options, std::move(backend));
 }

@@ -36,7 +36,7 @@ Result<ModelConfig> shard_config(const ModelConfig& full, ShardSpec shard) {
     return Error::make(ErrorKind::kInvalidArgument, "tensor parallelism: rank {} of world size {}",
                        shard.rank, n);
   if (n == 1) return full;
-  if (full.is_moe() || full.num_experts > 0)
+  if (full.is_moe())
     return Error::make(ErrorKind::kUnsupported,
                        "tensor parallelism: mixture-of-experts models cannot be sharded yet");
   if (full.kv_lora_rank > 0)

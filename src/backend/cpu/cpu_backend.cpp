@@ -6,7 +6,7 @@
 
 #include "backend/cpu/paged_kv_cache.h"
 #include "backend/cpu/system_memory.h"
-#include "backend/cpu/vector_scratch.h"
+#include "core/scratch.h"
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/norm.h"
 

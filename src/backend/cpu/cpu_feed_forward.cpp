@@ -1,7 +1,7 @@
 // Feed-forward networks on the CPU: gate and up in one shared-input product whose epilogue applies
 // the activation to the columns a thread has just computed, then down.
 #include "backend/cpu/cpu_backend.h"
-#include "backend/cpu/vector_scratch.h"
+#include "core/scratch.h"
 #include "kernels/cpu/activation.h"
 
 namespace tgi::backend::cpu {

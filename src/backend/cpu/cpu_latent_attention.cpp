@@ -6,7 +6,7 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/paged_kv_cache.h"
-#include "backend/cpu/vector_scratch.h"
+#include "core/scratch.h"
 #include "kernels/cpu/norm.h"
 #include "kernels/cpu/rope.h"
 

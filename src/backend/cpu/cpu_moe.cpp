@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "backend/cpu/cpu_backend.h"
-#include "backend/cpu/vector_scratch.h"
+#include "core/scratch.h"
 
 namespace tgi::backend::cpu {
 

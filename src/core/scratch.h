@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace tgi::backend::cpu {
+namespace tgi {
 
 template <typename T>
 T* grow(std::vector<T>& v, int64_t n) {
@@ -13,4 +13,4 @@ T* grow(std::vector<T>& v, int64_t n) {
   return v.data();
 }
 
-}  // namespace tgi::backend::cpu
+}  // namespace tgi
